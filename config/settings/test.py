@@ -1,0 +1,20 @@
+"""Settings for the test suite: SQLite in memory by default, PostgreSQL when DATABASE_URL says so."""
+
+from .base import *  # noqa: F403
+from .base import DATABASES, MIDDLEWARE, env
+
+SECRET_KEY = "opendmc-test-key"  # noqa: S105
+DEBUG = False
+DATABASES["default"] = env.db("DATABASE_URL", default="sqlite:///:memory:")
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = "memory://"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LANGUAGE_CODE = "th"
+
+# runserver and the test client serve static files themselves; WhiteNoise serves them in production.
+MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise")]

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from viewflow.urls import Site
+
+from schools.views import HomeView
+from schools.viewsets import SchoolsApp
+
+
+class OpenDMCSite(Site):
+    title = _("OpenDMC")
+    primary_color = "#1a3e72"
+    secondary_color = "#c8102e"
+    menu_template_name = "site_menu.html"
+
+    index_path = path("", HomeView.as_view(), name="home")
+
+
+site = OpenDMCSite(viewsets=[SchoolsApp()])
+
+urlpatterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", site.urls),
+]

@@ -1,0 +1,209 @@
+"""Load the demo: two area offices, schools of different sizes, their learners and one user per role.
+
+Idempotent: every row is keyed on a natural key (codes, usernames, citizen IDs), so a second run
+finds everything in place and changes nothing.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Membership, Role, User
+from accounts.services import membership_create
+from schools import demo_names
+from schools.identifiers import citizen_id_check_digit
+from schools.models import AreaOffice, Grade, Measurement, School, Sex, Student, Title
+from schools.services import student_add
+
+DEMO_PASSWORD = "opendmc-demo"  # noqa: S105 - printed on purpose: the demo's logins
+
+
+@dataclass(frozen=True)
+class DemoSchool:
+    code: str
+    name_th: str
+    name_en: str
+    area: str
+    province: str
+    slug: str
+    grades: tuple[str, ...]
+    per_grade: int
+    rooms: int = 1
+    gcode_share: float = 0.0
+
+
+AREAS = (
+    ("5001", "สำนักงานเขตพื้นที่การศึกษาประถมศึกษาเชียงใหม่ เขต 1",
+     "Chiang Mai Primary Educational Service Area Office 1", AreaOffice.Kind.PRIMARY, "เชียงใหม่", "cm1"),
+    ("5051", "สำนักงานเขตพื้นที่การศึกษามัธยมศึกษาเชียงใหม่",
+     "Chiang Mai Secondary Educational Service Area Office", AreaOffice.Kind.SECONDARY, "เชียงใหม่", "cmsec"),
+)  # fmt: skip
+
+PRIMARY = (Grade.K1, Grade.K2, Grade.K3, Grade.P1, Grade.P2, Grade.P3, Grade.P4, Grade.P5, Grade.P6)
+SECONDARY = (Grade.M1, Grade.M2, Grade.M3, Grade.M4, Grade.M5, Grade.M6)
+
+SCHOOLS = (
+    DemoSchool("1050130001", "โรงเรียนบ้านแม่ริม", "Ban Mae Rim School", "5001", "เชียงใหม่",
+               "maerim", PRIMARY, per_grade=14),
+    DemoSchool("1050130002", "โรงเรียนวัดป่าแดด", "Wat Pa Daet School", "5001", "เชียงใหม่",
+               "padaet", PRIMARY, per_grade=6),
+    DemoSchool("1050130003", "โรงเรียนบ้านดอยปุย", "Ban Doi Pui School", "5001", "เชียงใหม่",
+               "doipui", PRIMARY, per_grade=5, gcode_share=0.3),
+    DemoSchool("1050510001", "โรงเรียนดอยคำวิทยา", "Doi Kham Wittaya School", "5051", "เชียงใหม่",
+               "doikham", SECONDARY, per_grade=36, rooms=2),
+)  # fmt: skip
+
+GRADE_ORDER = list(Grade.values)
+
+
+def academic_year_start(today: date) -> int:
+    """Return the Christian-era year in which the current academic year began (in May)."""
+    return today.year if today.month >= 5 else today.year - 1
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (idempotent) and print the demo logins."
+
+    def handle(self, *args, **options):
+        today = timezone.localdate()
+        with transaction.atomic():
+            areas = {code: self._area(*row) for code, *row in AREAS}
+            users = []
+            users.append(self._user("admin", "ผู้ดูแล", "สพฐ.", Role.MINISTRY_ADMIN))
+            users.append(self._user("approver", "สมศรี", "อนุมัติเลข", Role.ID_APPROVER))
+            for code, *_rest, slug in AREAS:
+                users.append(
+                    self._user(f"area.{slug}", "เจ้าหน้าที่", f"เขต {slug}", Role.AREA_OFFICER,
+                               area_office=areas[code])
+                )  # fmt: skip
+            for spec in SCHOOLS:
+                school = self._school(spec, areas[spec.area])
+                users.append(
+                    self._user(f"staff.{spec.slug}", "ครูธุรการ", spec.name_th.removeprefix("โรงเรียน"),
+                               Role.STAFF, school=school)
+                )  # fmt: skip
+                users.append(
+                    self._user(f"director.{spec.slug}", "ผู้อำนวยการ", spec.name_th.removeprefix("โรงเรียน"),
+                               Role.DIRECTOR, school=school)
+                )  # fmt: skip
+                self._learners(spec, school, today)
+        self._print_logins(users)
+
+    def _area(self, name_th, name_en, kind, province, slug):
+        area, _ = AreaOffice.objects.get_or_create(
+            code=[c for c, *r in AREAS if r[0] == name_th][0],
+            defaults={"name_th": name_th, "name_en": name_en, "kind": kind, "province": province},
+        )
+        return area
+
+    def _school(self, spec: DemoSchool, area: AreaOffice) -> School:
+        school, _ = School.objects.get_or_create(
+            code=spec.code,
+            defaults={
+                "name_th": spec.name_th,
+                "name_en": spec.name_en,
+                "area_office": area,
+                "province": spec.province,
+            },
+        )
+        return school
+
+    def _user(self, username, first_name, last_name, role, school=None, area_office=None):
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first_name, "last_name": last_name,
+                      "email": f"{username}@demo.opendmc.invalid"},
+        )  # fmt: skip
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        if not Membership.objects.filter(
+            user=user, role=role, school=school, area_office=area_office
+        ).exists():
+            membership_create(
+                user=user, role=role, school=school, area_office=area_office,
+                starts_on=date(2020, 5, 16),
+            )  # fmt: skip
+        return (user, role, school or area_office)
+
+    def _learners(self, spec: DemoSchool, school: School, today: date) -> None:
+        rng = random.Random(spec.code)  # the same learners on every run
+        year = academic_year_start(today)
+        seq = 0
+        existing_ids = set(
+            Student.objects.filter(enrollments__school=school).values_list("citizen_id", "gcode")
+        )
+        known = {cid for cid, _ in existing_ids} | {g for _, g in existing_ids}
+        for grade in spec.grades:
+            age = 3 + GRADE_ORDER.index(grade)
+            for room in range(1, spec.rooms + 1):
+                for _ in range(spec.per_grade // spec.rooms):
+                    seq += 1
+                    sex = Sex.MALE if rng.random() < 0.5 else Sex.FEMALE
+                    use_gcode = rng.random() < spec.gcode_share
+                    non_thai = not use_gcode and rng.random() < 0.03
+                    birth = date(year - age - rng.choice((0, 1)), 5, 16) + timedelta(
+                        days=rng.randrange(0, 365)
+                    )
+                    twelve = f"{'0' if non_thai else '1'}{spec.code[-6:]}{seq:05d}"
+                    citizen_id = "" if use_gcode else twelve + str(citizen_id_check_digit(twelve))
+                    gcode = f"G{spec.code[-6:]}{seq:06d}" if use_gcode else ""
+                    key = citizen_id or gcode
+                    adult = age >= 15
+                    given = rng.choice(demo_names.BOYS if sex == Sex.MALE else demo_names.GIRLS)
+                    family = rng.choice(demo_names.FAMILY)
+                    english = rng.random() < 0.4
+                    roman_given = rng.choice(
+                        demo_names.ROMAN_BOYS if sex == Sex.MALE else demo_names.ROMAN_GIRLS
+                    )
+                    roman_family = rng.choice(demo_names.ROMAN_FAMILY)
+                    measured = rng.random() < 0.9
+                    height = 95 + age * 6 + rng.uniform(-6, 6)
+                    weight = 14 + (age - 3) * 3.2 + rng.uniform(-3, 4)
+                    # Every random draw happens before this point, so a rerun meets the same learners.
+                    if key in known:
+                        continue
+                    enrollment = student_add(
+                        school=school,
+                        actor=None,
+                        citizen_id=citizen_id,
+                        gcode=gcode,
+                        title=(Title.MR if sex == Sex.MALE else Title.MISS)
+                        if adult
+                        else (Title.BOY if sex == Sex.MALE else Title.GIRL),
+                        first_name_th=given,
+                        last_name_th=family,
+                        first_name_en=roman_given if english else "",
+                        last_name_en=roman_family if english else "",
+                        sex=sex,
+                        birth_date=birth,
+                        nationality="เมียนมา" if non_thai or use_gcode else "ไทย",
+                        grade=grade,
+                        room=room,
+                        started_on=date(year, 5, 16),
+                    )
+                    if measured:
+                        Measurement.objects.create(
+                            student=enrollment.student,
+                            measured_on=date(year, 5, 20),
+                            weight_kg=Decimal(f"{weight:.1f}"),
+                            height_cm=Decimal(f"{height:.1f}"),
+                            source=Measurement.Source.SEED,
+                        )
+
+    def _print_logins(self, users) -> None:
+        self.stdout.write(
+            self.style.SUCCESS(f"OpenDMC demo logins (password for all: {DEMO_PASSWORD})")
+        )
+        for user, role, scope in users:
+            label = Role(role).label
+            self.stdout.write(f"  {user.username:<20} {label} · {scope or 'ทั่วประเทศ / national'}")
+        self.stdout.write(
+            f"Learners: {Student.objects.count()} · Schools: {School.objects.count()}"
+            f" · Area offices: {AreaOffice.objects.count()}"
+        )

@@ -1,0 +1,286 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from .identifiers import format_citizen_id, mask_citizen_id, mask_gcode
+
+
+class AreaOffice(models.Model):
+    """An educational service area office (สพป. primary or สพม. secondary)."""
+
+    class Kind(models.TextChoices):
+        PRIMARY = "primary", _("Primary (สพป.)")
+        SECONDARY = "secondary", _("Secondary (สพม.)")
+
+    code = models.CharField(_("code"), max_length=10, unique=True)
+    name_th = models.CharField(_("Thai name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    province = models.CharField(_("province"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("area office")
+        verbose_name_plural = _("area offices")
+        ordering = ["code"]
+        permissions = [
+            ("oversee_area", _("Can watch the schools of the area office")),
+            ("approve_dropout", _("Can approve dropouts and removals")),
+            ("approve_gcode", _("Can verify and issue G-codes")),
+            ("acknowledge_round", _("Can acknowledge a certified round")),
+            ("approve_id_correction", _("Can approve citizen-ID corrections")),
+        ]
+
+    def __str__(self):
+        return self.name_th
+
+
+class School(models.Model):
+    """A basic-education school, identified by its 10-digit ministry code."""
+
+    code = models.CharField(_("school code"), max_length=10, unique=True)
+    name_th = models.CharField(_("Thai name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    area_office = models.ForeignKey(
+        AreaOffice, on_delete=models.PROTECT, related_name="schools", verbose_name=_("area office")
+    )
+    province = models.CharField(_("province"), max_length=100)
+
+    class Meta:
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
+        ordering = ["code"]
+        permissions = [
+            ("keep_roster", _("Can keep the school's roster")),
+            ("confirm_round", _("Can confirm the school's data on the count day")),
+            ("certify_round", _("Can certify the school's data on the count day")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="school_code_has_10_digits", condition=Q(Exact(Length("code"), 10))
+            ),
+        ]
+
+    def __str__(self):
+        return self.name_th
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class Title(models.TextChoices):
+    BOY = "ด.ช.", _("Master")
+    GIRL = "ด.ญ.", _("Miss (child)")
+    MR = "นาย", _("Mr")
+    MISS = "น.ส.", _("Miss")
+    MRS = "นาง", _("Mrs")
+
+
+class Grade(models.TextChoices):
+    """Grade levels in school order; the value sorts in that order."""
+
+    K1 = "01K1", pgettext_lazy("grade", "K1")
+    K2 = "02K2", pgettext_lazy("grade", "K2")
+    K3 = "03K3", pgettext_lazy("grade", "K3")
+    P1 = "04P1", pgettext_lazy("grade", "P1")
+    P2 = "05P2", pgettext_lazy("grade", "P2")
+    P3 = "06P3", pgettext_lazy("grade", "P3")
+    P4 = "07P4", pgettext_lazy("grade", "P4")
+    P5 = "08P5", pgettext_lazy("grade", "P5")
+    P6 = "09P6", pgettext_lazy("grade", "P6")
+    M1 = "10M1", pgettext_lazy("grade", "M1")
+    M2 = "11M2", pgettext_lazy("grade", "M2")
+    M3 = "12M3", pgettext_lazy("grade", "M3")
+    M4 = "13M4", pgettext_lazy("grade", "M4")
+    M5 = "14M5", pgettext_lazy("grade", "M5")
+    M6 = "15M6", pgettext_lazy("grade", "M6")
+
+
+class Student(models.Model):
+    """A learner, known by a 13-digit citizen ID or, without civil registration, by a G-code."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    citizen_id = models.CharField(
+        _("citizen ID"), max_length=13, null=True, blank=True, unique=True
+    )
+    gcode = models.CharField(_("G-code"), max_length=13, null=True, blank=True, unique=True)
+    title = models.CharField(_("title"), max_length=10, choices=Title.choices)
+    first_name_th = models.CharField(_("first name (Thai)"), max_length=100)
+    last_name_th = models.CharField(_("last name (Thai)"), max_length=100)
+    first_name_en = models.CharField(_("first name (English)"), max_length=100, blank=True)
+    last_name_en = models.CharField(_("last name (English)"), max_length=100, blank=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("birth date"))
+    nationality = models.CharField(_("nationality"), max_length=60, default="ไทย")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("learner")
+        verbose_name_plural = _("learners")
+        constraints = [
+            models.CheckConstraint(
+                name="student_has_citizen_id_or_gcode",
+                condition=Q(citizen_id__isnull=False) | Q(gcode__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="student_citizen_id_13_chars",
+                condition=Q(citizen_id__isnull=True) | Q(Exact(Length("citizen_id"), 13)),
+            ),
+            models.CheckConstraint(
+                name="student_gcode_shape",
+                condition=Q(gcode__isnull=True)
+                | (Q(Exact(Length("gcode"), 13)) & Q(gcode__startswith="G")),
+            ),
+        ]
+        indexes = [models.Index(fields=["last_name_th", "first_name_th"])]
+
+    def __str__(self):
+        return self.full_name_th
+
+    @property
+    def full_name_th(self) -> str:
+        """Return the Thai name with its title, as the ministry prints it."""
+        return f"{self.title}{self.first_name_th} {self.last_name_th}"
+
+    @property
+    def full_name_en(self) -> str:
+        """Return the English name, or an empty string."""
+        return f"{self.first_name_en} {self.last_name_en}".strip()
+
+    @property
+    def identifier(self) -> str:
+        """Return the formatted citizen ID, or the G-code."""
+        return format_citizen_id(self.citizen_id) if self.citizen_id else (self.gcode or "")
+
+    @property
+    def identifier_masked(self) -> str:
+        """Return the identifier with its middle hidden."""
+        return mask_citizen_id(self.citizen_id) if self.citizen_id else mask_gcode(self.gcode)
+
+
+class EnrollmentStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    TRANSFERRED_OUT = "transferred_out", _("Transferred out")
+    DROPPED_OUT = "dropped_out", _("Dropped out")
+    REMOVED = "removed", _("Removed from the roll")
+    GRADUATED = "graduated", _("Graduated")
+
+
+class Enrollment(models.Model):
+    """A learner's place at one school, in one grade and room, from a start date to an end date."""
+
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="enrollments")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="enrollments")
+    grade = models.CharField(_("grade"), max_length=4, choices=Grade.choices)
+    room = models.PositiveSmallIntegerField(_("room"), default=1)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=EnrollmentStatus.choices,
+        default=EnrollmentStatus.ACTIVE,
+    )
+    started_on = models.DateField(_("started on"))
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
+        constraints = [
+            # A learner is counted at one school at most, in the whole country.
+            models.UniqueConstraint(
+                fields=["student"],
+                condition=Q(status="active"),
+                name="one_active_enrollment_per_student",
+            ),
+            models.CheckConstraint(
+                name="enrollment_active_has_no_end",
+                condition=(Q(status="active") & Q(ended_on__isnull=True))
+                | (~Q(status="active") & Q(ended_on__isnull=False)),
+            ),
+            models.CheckConstraint(name="enrollment_room_positive", condition=Q(room__gte=1)),
+        ]
+        indexes = [
+            models.Index(fields=["school", "status", "grade", "room"]),
+        ]
+
+    def __str__(self):
+        return f"{self.student} · {self.school} · {self.get_grade_display()}/{self.room}"
+
+
+class Measurement(models.Model):
+    """A learner's weight and height on one date (menu 3.1.1)."""
+
+    class Source(models.TextChoices):
+        FORM = "form", _("Entered on the learner page")
+        GRID = "grid", _("Entered on the room grid")
+        UPLOAD = "upload", _("Uploaded file")
+        SEED = "seed", _("Demo or scale data")
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="measurements")
+    measured_on = models.DateField(_("measured on"))
+    weight_kg = models.DecimalField(_("weight (kg)"), max_digits=5, decimal_places=1)
+    height_cm = models.DecimalField(_("height (cm)"), max_digits=5, decimal_places=1)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("measurement")
+        verbose_name_plural = _("measurements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "measured_on"], name="one_measurement_per_day"
+            ),
+            models.CheckConstraint(
+                name="measurement_positive", condition=Q(weight_kg__gt=0) & Q(height_cm__gt=0)
+            ),
+        ]
+        ordering = ["-measured_on"]
+
+    def __str__(self):
+        return f"{self.student} {self.measured_on}: {self.weight_kg} kg, {self.height_cm} cm"
+
+
+class AuditEntry(models.Model):
+    """One change to a learner or an enrollment: who, when, what (old → new) and why. Never edited."""
+
+    class Action(models.TextChoices):
+        ADD = "add", _("Learner added")
+        ENROLL = "enroll", _("Enrolled")
+        TRANSFER_OUT = "transfer_out", _("Transferred out")
+        CLASS_EDIT = "class_edit", _("Class or room changed")
+        NAME_EDIT = "name_edit", _("Name changed")
+        MEASURE = "measure", _("Weight and height recorded")
+        DOCUMENT = "document", _("Document uploaded")
+        STATUS = "status", _("Enrollment status changed")
+        ID_CHANGE = "id_change", _("Citizen ID or G-code changed")
+
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="audit_entries")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, null=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    changes = models.JSONField(_("changes"), default=dict)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.student_id}"

@@ -1,0 +1,122 @@
+"""Reads of the learner register: the one place that decides joins and aggregates for each list."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+
+from .identifiers import THAI_DIGITS
+from .models import AuditEntry, Enrollment, EnrollmentStatus, Grade, School, Sex, Student
+
+
+def roster_for(
+    *, school: School, q: str = "", grade: str = "", room: int | None = None
+) -> QuerySet[Enrollment]:
+    """Return the school's active enrollments with their learners, in grade, room and name order."""
+    qs = Enrollment.objects.filter(school=school, status=EnrollmentStatus.ACTIVE).select_related(
+        "student"
+    )
+    if grade:
+        qs = qs.filter(grade=grade)
+    if room:
+        qs = qs.filter(room=room)
+    q = (q or "").strip()
+    if q:
+        digits = q.translate(THAI_DIGITS).replace("-", "").replace(" ", "")
+        if digits.isdigit() or (digits[:1].upper() == "G" and digits[1:].isdigit()):
+            qs = qs.filter(
+                Q(student__citizen_id__startswith=digits)
+                | Q(student__gcode__startswith=digits.upper())
+            )
+        else:
+            for word in q.split():
+                qs = qs.filter(
+                    Q(student__first_name_th__icontains=word)
+                    | Q(student__last_name_th__icontains=word)
+                    | Q(student__first_name_en__icontains=word)
+                    | Q(student__last_name_en__icontains=word)
+                )
+    return qs.order_by("grade", "room", "student__first_name_th", "student__last_name_th", "pk")
+
+
+@dataclass
+class GradeCount:
+    grade: str
+    label: str
+    male: int = 0
+    female: int = 0
+    rooms: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.male + self.female
+
+
+@dataclass
+class GradeSexTable:
+    rows: list[GradeCount] = field(default_factory=list)
+
+    @property
+    def male(self) -> int:
+        return sum(r.male for r in self.rows)
+
+    @property
+    def female(self) -> int:
+        return sum(r.female for r in self.rows)
+
+    @property
+    def total(self) -> int:
+        return self.male + self.female
+
+    @property
+    def rooms(self) -> int:
+        return sum(r.rooms for r in self.rows)
+
+
+def grade_sex_counts(*, school: School) -> GradeSexTable:
+    """Return the school's active learners per grade × sex, with rooms per grade (DMC menu 2.8)."""
+    aggregates = (
+        Enrollment.objects.filter(school=school, status=EnrollmentStatus.ACTIVE)
+        .values("grade")
+        .annotate(
+            male=Count("pk", filter=Q(student__sex=Sex.MALE)),
+            female=Count("pk", filter=Q(student__sex=Sex.FEMALE)),
+            rooms=Count("room", distinct=True),
+        )
+        .order_by("grade")
+    )
+    labels = dict(Grade.choices)
+    return GradeSexTable(
+        rows=[
+            GradeCount(
+                grade=a["grade"],
+                label=str(labels[a["grade"]]),
+                male=a["male"],
+                female=a["female"],
+                rooms=a["rooms"],
+            )
+            for a in aggregates
+        ]
+    )
+
+
+def rooms_of(*, school: School) -> list[int]:
+    """Return the room numbers in use at the school."""
+    return list(
+        Enrollment.objects.filter(school=school, status=EnrollmentStatus.ACTIVE)
+        .values_list("room", flat=True)
+        .distinct()
+        .order_by("room")
+    )
+
+
+def student_detail(*, student: Student) -> dict:
+    """Return what the learner page shows: enrollments, measurements and the audit trail."""
+    return {
+        "enrollments": list(
+            student.enrollments.select_related("school").order_by("-started_on", "-pk")
+        ),
+        "measurements": list(student.measurements.all()[:10]),
+        "audit": list(
+            AuditEntry.objects.filter(student=student).select_related("actor", "school")[:50]
+        ),
+    }

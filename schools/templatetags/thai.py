@@ -1,0 +1,66 @@
+"""Template filters for Thai dates (Buddhist year) and citizen IDs."""
+
+import datetime
+
+from django import template
+from django.utils import timezone, translation
+
+from schools.identifiers import format_citizen_id, mask_citizen_id
+
+register = template.Library()
+
+THAI_MONTHS_SHORT = (
+    "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
+    "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.",
+)  # fmt: skip
+THAI_MONTHS_LONG = (
+    "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
+    "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
+)  # fmt: skip
+EN_MONTHS_SHORT = (
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+)  # fmt: skip
+
+
+def thai_date(value, style: str = "short") -> str:
+    """Return a date (or datetime, in Bangkok time) as Thai shows it: 10 มิ.ย. 2566 13:05."""
+    if value in (None, ""):
+        return ""
+    with_time = isinstance(value, datetime.datetime)
+    if with_time and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    lang = translation.get_language() or "th"
+    if lang.startswith("th"):
+        months = THAI_MONTHS_LONG if style == "long" else THAI_MONTHS_SHORT
+        text = f"{value.day} {months[value.month - 1]} {value.year + 543}"
+    else:
+        text = f"{value.day} {EN_MONTHS_SHORT[value.month - 1]} {value.year}"
+    if with_time:
+        text += f" {value:%H:%M}"
+    return text
+
+
+@register.filter(name="thai_date")
+def thai_date_filter(value, style: str = "short") -> str:
+    return thai_date(value, style)
+
+
+@register.filter
+def be_year(value) -> int | str:
+    """Return the Buddhist year of a date or of a Christian-era year number."""
+    if value in (None, ""):
+        return ""
+    year = value if isinstance(value, int) else value.year
+    return year + 543
+
+
+@register.filter
+def citizen_id(value: str) -> str:
+    """Return a citizen ID as 1-2345-67890-12-3."""
+    return format_citizen_id(value)
+
+
+@register.filter
+def citizen_id_masked(value: str) -> str:
+    """Return a citizen ID as 1-2345-67xxx-xx-3."""
+    return mask_citizen_id(value)

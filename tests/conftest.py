@@ -1,0 +1,93 @@
+"""Personas: one user per role, each with a membership that grants its object permissions."""
+
+import pytest
+from django.db import connection
+
+from accounts.models import Role
+from accounts.services import membership_create
+
+from .factories import AreaOfficeFactory, SchoolFactory, UserFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "postgres" in item.keywords and connection.vendor != "postgresql":
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL)"))
+
+
+@pytest.fixture
+def area(db):
+    return AreaOfficeFactory(code="5001", name_th="สพป.ทดสอบ เขต 1")
+
+
+@pytest.fixture
+def other_area(db):
+    return AreaOfficeFactory(code="5002", name_th="สพป.ทดสอบ เขต 2")
+
+
+@pytest.fixture
+def school(area):
+    return SchoolFactory(code="1050130001", name_th="โรงเรียนบ้านทดสอบ", area_office=area)
+
+
+@pytest.fixture
+def other_school(other_area):
+    return SchoolFactory(code="1050130999", name_th="โรงเรียนอื่น", area_office=other_area)
+
+
+def _persona(username, role, **scope):
+    user = UserFactory(username=username)
+    membership_create(user=user, role=role, **scope)
+    user.refresh_from_db()
+    return user
+
+
+@pytest.fixture
+def staff(school):
+    return _persona("staff", Role.STAFF, school=school)
+
+
+@pytest.fixture
+def director(school):
+    return _persona("director", Role.DIRECTOR, school=school)
+
+
+@pytest.fixture
+def other_school_staff(other_school):
+    return _persona("other_staff", Role.STAFF, school=other_school)
+
+
+@pytest.fixture
+def other_school_director(other_school):
+    return _persona("other_director", Role.DIRECTOR, school=other_school)
+
+
+@pytest.fixture
+def area_officer(area):
+    return _persona("area_officer", Role.AREA_OFFICER, area_office=area)
+
+
+@pytest.fixture
+def other_area_officer(other_area):
+    return _persona("other_area_officer", Role.AREA_OFFICER, area_office=other_area)
+
+
+@pytest.fixture
+def id_approver(db):
+    return _persona("id_approver", Role.ID_APPROVER)
+
+
+@pytest.fixture
+def ministry_admin(db):
+    return _persona("ministry_admin", Role.MINISTRY_ADMIN)
+
+
+@pytest.fixture
+def client_as(client):
+    """Return a function that signs the test client in as a persona."""
+
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in
