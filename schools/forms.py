@@ -1,7 +1,10 @@
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Grade
+from .identifiers import parse_citizen_id, parse_gcode
+from .models import Grade, School, Sex, StudentDocument, Title
 
 
 class RosterFilterForm(forms.Form):
@@ -17,3 +20,139 @@ class RosterFilterForm(forms.Form):
         label=_("Grade"), required=False, choices=[("", _("All grades"))] + Grade.choices
     )
     room = forms.IntegerField(label=_("Room"), required=False, min_value=1, max_value=99)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class StudentAddForm(forms.Form):
+    """Add a learner (menu 2.7.3 with a citizen ID; 2.7.4 with a G-code)."""
+
+    identifier = forms.CharField(label=_("Citizen ID"), max_length=20)
+    title = forms.ChoiceField(label=_("Title"), choices=Title.choices)
+    first_name_th = forms.CharField(label=_("First name (Thai)"), max_length=100)
+    last_name_th = forms.CharField(label=_("Last name (Thai)"), max_length=100)
+    first_name_en = forms.CharField(label=_("First name (English)"), max_length=100, required=False)
+    last_name_en = forms.CharField(label=_("Last name (English)"), max_length=100, required=False)
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
+    birth_date = forms.DateField(label=_("Birth date"), widget=DateInput())
+    nationality = forms.CharField(label=_("Nationality"), max_length=60, initial="ไทย")
+    grade = forms.ChoiceField(label=_("Grade"), choices=Grade.choices)
+    room = forms.IntegerField(label=_("Room"), min_value=1, max_value=99, initial=1)
+    started_on = forms.DateField(label=_("Start date"), widget=DateInput())
+
+    def __init__(self, *args, gcode: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.gcode = gcode
+        if gcode:
+            self.fields["identifier"].label = _("G-code")
+            self.fields["identifier"].help_text = _("G followed by 12 digits")
+        else:
+            self.fields["identifier"].help_text = _("13 digits; dashes are optional")
+
+    def clean_identifier(self):
+        value = self.cleaned_data["identifier"]
+        return parse_gcode(value) if self.gcode else parse_citizen_id(value)
+
+    def clean_birth_date(self):
+        value = self.cleaned_data["birth_date"]
+        if value > timezone.localdate() or value.year < 1950:
+            raise ValidationError(_("วันเกิดไม่ถูกต้อง / The birth date is not valid."))
+        return value
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        identifier = data.pop("identifier")
+        data["gcode" if self.gcode else "citizen_id"] = identifier
+        return data
+
+
+class TransferOutForm(forms.Form):
+    on = forms.DateField(label=_("Transfer date"), widget=DateInput())
+    destination_code = forms.CharField(
+        label=_("Destination school code (10 digits)"), max_length=10, required=False
+    )
+    destination_note = forms.CharField(
+        label=_("Or: destination outside the system"), max_length=300, required=False
+    )
+
+    def clean_destination_code(self):
+        code = self.cleaned_data["destination_code"].strip()
+        if not code:
+            return None
+        school = School.objects.filter(code=code).first()
+        if school is None:
+            raise ValidationError(
+                _("ไม่พบโรงเรียนรหัสนี้ / No school has this code."), code="unknown_school"
+            )
+        return school
+
+
+class ClassEditForm(forms.Form):
+    grade = forms.ChoiceField(label=_("Grade"), choices=Grade.choices)
+    room = forms.IntegerField(label=_("Room"), min_value=1, max_value=99)
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
+class BulkMoveForm(forms.Form):
+    """Move a whole room, promote a grade, or move the learners ticked on the roster."""
+
+    from_grade = forms.ChoiceField(label=_("From grade"), choices=Grade.choices, required=False)
+    from_room = forms.IntegerField(label=_("From room"), min_value=1, max_value=99, required=False)
+    to_grade = forms.ChoiceField(
+        label=_("To grade"), choices=[("", _("(unchanged)"))] + Grade.choices, required=False
+    )
+    to_room = forms.IntegerField(label=_("To room"), min_value=1, max_value=99, required=False)
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+    selected = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("to_grade") and not data.get("to_room"):
+            raise ValidationError(_("เลือกชั้นหรือห้องใหม่ / Choose a new grade or room."))
+        if not data.get("selected") and not data.get("from_grade"):
+            raise ValidationError(
+                _("เลือกชั้นต้นทางหรือเลือกนักเรียน / Choose the grade to move from, or tick learners.")
+            )
+        return data
+
+
+class NameEditForm(forms.Form):
+    title = forms.ChoiceField(label=_("Title"), choices=Title.choices)
+    first_name_th = forms.CharField(label=_("First name (Thai)"), max_length=100)
+    last_name_th = forms.CharField(label=_("Last name (Thai)"), max_length=100)
+    first_name_en = forms.CharField(label=_("First name (English)"), max_length=100, required=False)
+    last_name_en = forms.CharField(label=_("Last name (English)"), max_length=100, required=False)
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
+class MeasurementForm(forms.Form):
+    measured_on = forms.DateField(label=_("Measured on"), widget=DateInput())
+    weight_kg = forms.DecimalField(
+        label=_("Weight (kg)"), max_digits=5, decimal_places=1, min_value=1
+    )
+    height_cm = forms.DecimalField(
+        label=_("Height (cm)"), max_digits=5, decimal_places=1, min_value=1
+    )
+
+
+class MeasurementUploadForm(forms.Form):
+    file = forms.FileField(label=_("File (.xlsx or .csv)"))
+
+
+class EvidenceForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=StudentDocument.Kind.choices)
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    file = forms.FileField(label=_("File (PDF, JPEG or PNG)"))
+
+
+class ExplanationForm(forms.Form):
+    rule = forms.CharField(widget=forms.HiddenInput, max_length=40)
+    subject_key = forms.CharField(widget=forms.HiddenInput, max_length=80)
+    text = forms.CharField(
+        label=_("Explanation"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )

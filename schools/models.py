@@ -189,6 +189,15 @@ class Enrollment(models.Model):
     )
     started_on = models.DateField(_("started on"))
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    exit_school = models.ForeignKey(
+        School,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("moved to school"),
+    )
+    exit_note = models.CharField(_("destination or note"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -284,3 +293,114 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.student_id}"
+
+
+class StudentDocument(models.Model):
+    """Evidence uploaded for a learner or a request (menu 2.7.9): a PDF, JPEG or PNG file."""
+
+    class Kind(models.TextChoices):
+        BIRTH_CERTIFICATE = "birth_certificate", _("Birth certificate")
+        ID_CARD = "id_card", _("Copy of the ID card")
+        HOUSE_REGISTRATION = "house_registration", _("House registration")
+        TRANSFER_LETTER = "transfer_letter", _("Transfer letter")
+        OTHER = "other", _("Other evidence")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    student = models.ForeignKey(
+        Student, on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
+    )
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="student_documents")
+    # A request (dropout, ID correction, ...) that the evidence supports, as "app.model:pk".
+    request_key = models.CharField(max_length=100, blank=True, db_index=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    file = models.FileField(_("file"), upload_to="evidence/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evidence document")
+        verbose_name_plural = _("evidence documents")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.original_name}"
+
+
+class MeasurementUpload(models.Model):
+    """A weight and height file uploaded by a school, with its progress and its outcome."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Processing")
+        DONE = "done", _("Saved")
+        REJECTED = "rejected", _("Rejected: nothing saved")
+        FAILED = "failed", _("Failed: nothing saved")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="measurement_uploads")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(upload_to="uploads/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("weight and height upload")
+        verbose_name_plural = _("weight and height uploads")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.original_name} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        """Return the share of rows processed, 0 to 100."""
+        if self.status in (self.Status.DONE, self.Status.REJECTED):
+            return 100
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.REJECTED, self.Status.FAILED)
+
+
+class QueryExplanation(models.Model):
+    """A school's explanation of a validation query (a finding that needs a reason, not a fix)."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="query_explanations")
+    rule = models.CharField(max_length=40)
+    subject_key = models.CharField(max_length=80)
+    text = models.CharField(_("explanation"), max_length=500)
+    explained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    explained_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("query explanation")
+        verbose_name_plural = _("query explanations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "rule", "subject_key"], name="one_explanation_per_query"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.rule}:{self.subject_key}"

@@ -5,7 +5,16 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 
 from .identifiers import THAI_DIGITS
-from .models import AuditEntry, Enrollment, EnrollmentStatus, Grade, School, Sex, Student
+from .models import (
+    AuditEntry,
+    Enrollment,
+    EnrollmentStatus,
+    Grade,
+    Measurement,
+    School,
+    Sex,
+    Student,
+)
 
 
 def roster_for(
@@ -115,8 +124,31 @@ def student_detail(*, student: Student) -> dict:
         "enrollments": list(
             student.enrollments.select_related("school").order_by("-started_on", "-pk")
         ),
-        "measurements": list(student.measurements.all()[:10]),
+        "measurements": list(student.measurements.select_related("recorded_by")[:10]),
         "audit": list(
             AuditEntry.objects.filter(student=student).select_related("actor", "school")[:50]
         ),
+        "documents": list(student.documents.select_related("uploaded_by")[:20]),
     }
+
+
+def room_measurements(*, school: School, grade: str, room: int) -> list[dict]:
+    """Return a room's learners with their latest weight and height (two queries)."""
+    enrollments = list(
+        Enrollment.objects.filter(
+            school=school, status=EnrollmentStatus.ACTIVE, grade=grade, room=room
+        )
+        .select_related("student")
+        .order_by("student__first_name_th", "student__last_name_th", "pk")
+    )
+    latest = {}
+    for m in Measurement.objects.filter(
+        student_id__in=[e.student_id for e in enrollments]
+    ).order_by("student_id", "measured_on"):
+        latest[m.student_id] = m
+    return [{"enrollment": e, "latest": latest.get(e.student_id)} for e in enrollments]
+
+
+def school_uploads(*, school: School) -> QuerySet:
+    """Return the school's latest weight and height uploads."""
+    return school.measurement_uploads.select_related("uploaded_by")[:10]

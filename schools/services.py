@@ -1,15 +1,35 @@
 """Writes to the learner register. Each function is one transaction and leaves an audit entry."""
 
+import hashlib
+import io
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 
+from .bulk import insert_rows
 from .identifiers import parse_citizen_id, parse_gcode
-from .models import AuditEntry, Enrollment, EnrollmentStatus, School, Student
+from .models import (
+    AuditEntry,
+    Enrollment,
+    EnrollmentStatus,
+    Measurement,
+    MeasurementUpload,
+    QueryExplanation,
+    School,
+    Student,
+    StudentDocument,
+)
+from .uploads import HEIGHT_RANGE, WEIGHT_RANGE
 
 
 def audit_record(
@@ -140,3 +160,526 @@ def student_add(
     return enrollment_start(
         student=student, school=school, grade=grade, room=room, started_on=started_on, actor=actor
     )
+
+
+# --- roster edits (menus 2.7.5, 2.7.7, 2.7.8) ------------------------------------------------
+
+
+def _not_active_here() -> ValidationError:
+    return ValidationError(
+        _("นักเรียนคนนี้ไม่ได้กำลังศึกษาที่โรงเรียนนี้ / This learner is not enrolled at this school."),
+        code="not_active_here",
+    )
+
+
+def _lock_active(enrollment: Enrollment) -> Enrollment:
+    locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if locked.status != EnrollmentStatus.ACTIVE:
+        raise _not_active_here()
+    return locked
+
+
+@transaction.atomic
+def enrollment_transfer_out(
+    *,
+    enrollment: Enrollment,
+    actor: User,
+    on: date,
+    destination_school: School | None = None,
+    destination_note: str = "",
+) -> Enrollment:
+    """End an enrollment because the learner moved to another school (menu 2.7.5); nothing is deleted."""
+    enrollment = _lock_active(enrollment)
+    destination_note = destination_note.strip()
+    if destination_school is None and not destination_note:
+        raise ValidationError(
+            _("ระบุโรงเรียนปลายทาง / Name the school the learner moves to."), code="destination"
+        )
+    if destination_school is not None and destination_school.pk == enrollment.school_id:
+        raise ValidationError(
+            _("โรงเรียนปลายทางต้องเป็นโรงเรียนอื่น / The destination must be another school."),
+            code="destination",
+        )
+    if on < enrollment.started_on or on > timezone.localdate():
+        raise ValidationError(
+            _(
+                "วันที่ย้ายออกต้องอยู่ระหว่างวันที่เข้าเรียนและวันนี้ / "
+                "The transfer date must fall between the start of the enrollment and today."
+            ),
+            code="date",
+        )
+    enrollment.status = EnrollmentStatus.TRANSFERRED_OUT
+    enrollment.ended_on = on
+    enrollment.exit_school = destination_school
+    enrollment.exit_note = destination_note
+    enrollment.save(update_fields=["status", "ended_on", "exit_school", "exit_note", "updated_at"])
+    audit_record(
+        student=enrollment.student,
+        school=enrollment.school,
+        actor=actor,
+        action=AuditEntry.Action.TRANSFER_OUT,
+        changes={
+            "status": [EnrollmentStatus.ACTIVE, EnrollmentStatus.TRANSFERRED_OUT],
+            "destination": [
+                None,
+                destination_school.code if destination_school else destination_note,
+            ],
+            "ended_on": [None, on.isoformat()],
+        },
+    )
+    return enrollment
+
+
+@transaction.atomic
+def enrollments_change_class(
+    *,
+    school: School,
+    actor: User,
+    enrollment_ids: list[int],
+    grade: str | None = None,
+    room: int | None = None,
+    reason: str = "",
+) -> int:
+    """Move one learner or many to a grade and/or room (menu 2.7.7); return how many changed."""
+    if grade is None and room is None:
+        raise ValidationError(_("เลือกชั้นหรือห้องใหม่ / Choose a new grade or room."), code="empty")
+    enrollments = list(
+        Enrollment.objects.select_for_update()
+        .filter(pk__in=enrollment_ids, school=school, status=EnrollmentStatus.ACTIVE)
+        .order_by("pk")
+    )
+    if len(enrollments) != len(set(enrollment_ids)):
+        raise _not_active_here()
+    changed, entries = [], []
+    for enrollment in enrollments:
+        changes = {}
+        if grade is not None and enrollment.grade != grade:
+            changes["grade"] = [enrollment.grade, grade]
+            enrollment.grade = grade
+        if room is not None and enrollment.room != room:
+            changes["room"] = [enrollment.room, room]
+            enrollment.room = room
+        if changes:
+            changed.append(enrollment)
+            entries.append(
+                AuditEntry(
+                    student_id=enrollment.student_id,
+                    school=school,
+                    actor=actor,
+                    action=AuditEntry.Action.CLASS_EDIT,
+                    changes=changes,
+                    reason=reason,
+                )
+            )
+    now = timezone.now()
+    for enrollment in changed:
+        enrollment.updated_at = now
+    Enrollment.objects.bulk_update(changed, ["grade", "room", "updated_at"], batch_size=1000)
+    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    return len(changed)
+
+
+NAME_FIELDS = ("title", "first_name_th", "last_name_th", "first_name_en", "last_name_en")
+
+
+@transaction.atomic
+def student_rename(
+    *,
+    student: Student,
+    school: School,
+    actor: User,
+    reason: str = "",
+    **names: str,
+) -> Student:
+    """Change a learner's title and names, Thai and English (menu 2.7.8); no approval needed."""
+    if not Enrollment.objects.filter(
+        student=student, school=school, status=EnrollmentStatus.ACTIVE
+    ).exists():
+        raise _not_active_here()
+    unknown = set(names) - set(NAME_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown name fields: {sorted(unknown)}")
+    student = Student.objects.select_for_update().get(pk=student.pk)
+    changes = {}
+    for name, value in names.items():
+        value = (value or "").strip()
+        if name in ("first_name_th", "last_name_th") and not value:
+            raise ValidationError(
+                _("ต้องมีชื่อและนามสกุลภาษาไทย / The Thai first and last names are required."),
+                code="required",
+            )
+        if getattr(student, name) != value:
+            changes[name] = [getattr(student, name), value]
+            setattr(student, name, value)
+    if changes:
+        student.save(update_fields=[*changes, "updated_at"])
+        audit_record(
+            student=student,
+            school=school,
+            actor=actor,
+            action=AuditEntry.Action.NAME_EDIT,
+            changes=changes,
+            reason=reason,
+        )
+    return student
+
+
+# --- weight and height (menu 3.1.1) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeasurementEntry:
+    student_id: int
+    measured_on: date
+    weight_kg: Decimal
+    height_cm: Decimal
+
+
+@dataclass
+class MeasurementResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def check_measurement(*, measured_on: date, weight_kg: Decimal, height_cm: Decimal) -> None:
+    """Refuse a weight, height or date no person could have; raise ValidationError."""
+    errors = {}
+    if not WEIGHT_RANGE[0] <= weight_kg <= WEIGHT_RANGE[1]:
+        errors["weight_kg"] = _(
+            "น้ำหนักต้องอยู่ระหว่าง 1–200 กก. / The weight must be between 1 and 200 kg."
+        )
+    if not HEIGHT_RANGE[0] <= height_cm <= HEIGHT_RANGE[1]:
+        errors["height_cm"] = _(
+            "ส่วนสูงต้องอยู่ระหว่าง 30–250 ซม. / The height must be between 30 and 250 cm."
+        )
+    if measured_on > timezone.localdate():
+        errors["measured_on"] = _("วันที่ชั่งวัดอยู่ในอนาคต / The date measured is in the future.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def measurements_record(
+    *,
+    school: School,
+    actor: User | None,
+    entries: list[MeasurementEntry],
+    source: str,
+) -> MeasurementResult:
+    """Save weights and heights of the school's learners in bulk; a repeated entry changes nothing."""
+    student_ids = {e.student_id for e in entries}
+    # Join on the school's roster rather than pass thousands of ids: one short query each.
+    roster = Enrollment.objects.filter(school=school, status=EnrollmentStatus.ACTIVE)
+    if student_ids - set(roster.values_list("student_id", flat=True)):
+        raise _not_active_here()
+    for e in entries:
+        check_measurement(measured_on=e.measured_on, weight_kg=e.weight_kg, height_cm=e.height_cm)
+    existing = {
+        (m.student_id, m.measured_on): m
+        for m in Measurement.objects.select_for_update(of=("self",))
+        .filter(
+            student__in=roster.values("student_id"),
+            measured_on__in={e.measured_on for e in entries},
+        )
+        .only("pk", "student_id", "measured_on", "weight_kg", "height_cm")
+        if m.student_id in student_ids
+    }
+    result = MeasurementResult()
+    now = timezone.now()
+    actor_id = actor.pk if actor else None
+    to_create, to_update, audit = [], [], []
+    for e in entries:
+        current = existing.get((e.student_id, e.measured_on))
+        if current is None:
+            # A new measurement row is its own record of who, when and what (recorded_by,
+            # created_at, source); rows are never deleted, so only a change needs an audit entry.
+            to_create.append(
+                (e.student_id, e.measured_on, e.weight_kg, e.height_cm, source, actor_id, now)
+            )
+        elif (current.weight_kg, current.height_cm) != (e.weight_kg, e.height_cm):
+            audit.append(
+                (
+                    e.student_id,
+                    school.pk,
+                    actor_id,
+                    AuditEntry.Action.MEASURE,
+                    {
+                        "measured_on": [e.measured_on.isoformat(), e.measured_on.isoformat()],
+                        "weight_kg": [str(current.weight_kg), str(e.weight_kg)],
+                        "height_cm": [str(current.height_cm), str(e.height_cm)],
+                    },
+                    "",
+                    now,
+                )
+            )
+            current.weight_kg, current.height_cm = e.weight_kg, e.height_cm
+            current.source, current.recorded_by = source, actor
+            to_update.append(current)
+        else:
+            result.unchanged += 1
+    insert_rows(
+        Measurement,
+        ("student", "measured_on", "weight_kg", "height_cm", "source", "recorded_by", "created_at"),
+        to_create,
+    )
+    Measurement.objects.bulk_update(
+        to_update, ["weight_kg", "height_cm", "source", "recorded_by"], batch_size=2000
+    )
+    insert_rows(
+        AuditEntry,
+        ("student", "school", "actor", "action", "changes", "reason", "created_at"),
+        audit,
+    )
+    result.created, result.updated = len(to_create), len(to_update)
+    return result
+
+
+def measurement_upload_start(*, school: School, actor: User, uploaded_file) -> MeasurementUpload:
+    """Store an uploaded weight and height file; process it now, or in Celery when it is large."""
+    data = _read_upload(uploaded_file, limit=settings.MEASUREMENT_UPLOAD_MAX_BYTES)
+    from .uploads import UploadError, read_table
+
+    upload = MeasurementUpload(
+        school=school,
+        uploaded_by=actor,
+        original_name=uploaded_file.name[:200],
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    try:
+        upload.total_rows = max(len(read_table(data, uploaded_file.name)) - 1, 0)
+    except UploadError as exc:
+        upload.status = MeasurementUpload.Status.REJECTED
+        upload.errors = [{"line": 0, "message": str(exc)}]
+    upload.file.save(
+        f"{upload.public_id}{_suffix(uploaded_file.name)}", ContentFile(data), save=False
+    )
+    upload.save()
+    if upload.status == MeasurementUpload.Status.REJECTED:
+        return upload
+    if upload.total_rows >= settings.MEASUREMENT_UPLOAD_ASYNC_ROWS:
+        from .tasks import process_measurement_upload
+
+        transaction.on_commit(lambda: process_measurement_upload.delay(upload.pk))
+        return upload
+    return measurement_upload_process(upload=upload)
+
+
+def measurement_upload_process(*, upload: MeasurementUpload) -> MeasurementUpload:
+    """Check every row of an uploaded file, then save all rows in one transaction or none."""
+    from .uploads import UploadError, parse_measurements
+
+    upload = MeasurementUpload.objects.select_related("school").get(pk=upload.pk)
+    if upload.finished:
+        return upload  # a retried task finds the work done
+    _progress(upload, status=MeasurementUpload.Status.RUNNING, processed_rows=0)
+    with upload.file.open("rb") as handle:
+        data = handle.read()
+    try:
+        parsed = parse_measurements(data, upload.original_name)
+    except UploadError as exc:
+        return _finish(
+            upload, MeasurementUpload.Status.REJECTED, errors=[{"line": 0, "message": str(exc)}]
+        )
+    _progress(upload, processed_rows=len(parsed.rows) // 2)
+    ids = {r.identifier for r in parsed.rows}
+    by_identifier = {}
+    for student_id, citizen_id, gcode in (
+        Enrollment.objects.filter(school=upload.school, status=EnrollmentStatus.ACTIVE)
+        .filter(Q(student__citizen_id__in=ids) | Q(student__gcode__in=ids))
+        .values_list("student_id", "student__citizen_id", "student__gcode")
+    ):
+        by_identifier[citizen_id or gcode] = student_id
+    errors = list(parsed.errors)
+    entries = []
+    for row in parsed.rows:
+        student_id = by_identifier.get(row.identifier)
+        if student_id is None:
+            errors.append(
+                {
+                    "line": row.line,
+                    "message": _(
+                        "ไม่พบนักเรียนเลขนี้ในโรงเรียน / No learner with this ID is enrolled at the school."
+                    ),
+                }
+            )
+            continue
+        entries.append(MeasurementEntry(student_id, row.measured_on, row.weight_kg, row.height_cm))
+    if errors:
+        errors.sort(key=lambda e: e["line"])
+        return _finish(upload, MeasurementUpload.Status.REJECTED, errors=errors)
+    try:
+        with transaction.atomic():
+            result = measurements_record(
+                school=upload.school,
+                actor=upload.uploaded_by,
+                entries=entries,
+                source=Measurement.Source.UPLOAD,
+            )
+            return _finish(
+                upload,
+                MeasurementUpload.Status.DONE,
+                created_count=result.created,
+                updated_count=result.updated,
+                unchanged_count=result.unchanged,
+                processed_rows=upload.total_rows,
+            )
+    except ValidationError as exc:
+        # The roster changed between the check and the write (a learner moved out): save nothing.
+        return _finish(
+            upload,
+            MeasurementUpload.Status.REJECTED,
+            errors=[{"line": 0, "message": m} for m in exc.messages],
+        )
+
+
+def measurement_upload_fail(*, upload: MeasurementUpload, reason: str) -> MeasurementUpload:
+    """Mark an upload that could not be processed; nothing of it was saved."""
+    return _finish(
+        upload,
+        MeasurementUpload.Status.FAILED,
+        errors=[
+            {
+                "line": 0,
+                "message": _("ระบบขัดข้อง ลองใหม่อีกครั้ง / A system error; try again.") + f" ({reason})",
+            }
+        ],
+    )
+
+
+def _progress(upload: MeasurementUpload, **fields) -> None:
+    for name, value in fields.items():
+        setattr(upload, name, value)
+    MeasurementUpload.objects.filter(pk=upload.pk).update(**fields)
+
+
+def _finish(upload: MeasurementUpload, status: str, **fields) -> MeasurementUpload:
+    _progress(upload, status=status, finished_at=timezone.now(), **fields)
+    return upload
+
+
+# --- evidence documents (menu 2.7.9) ---------------------------------------------------------
+
+EVIDENCE_TYPES = {
+    b"%PDF-": ("application/pdf", ".pdf"),
+    b"\xff\xd8\xff": ("image/jpeg", ".jpg"),
+    b"\x89PNG\r\n\x1a\n": ("image/png", ".png"),
+}
+
+
+def _suffix(name: str) -> str:
+    return ".xlsx" if name.lower().endswith(".xlsx") else ".csv"
+
+
+def _read_upload(uploaded_file, *, limit: int) -> bytes:
+    if uploaded_file.size > limit:
+        raise ValidationError(
+            _("ไฟล์ใหญ่เกิน %(mb)s MB / The file is larger than %(mb)s MB.")
+            % {"mb": round(limit / 1024 / 1024, 1)},
+            code="too_large",
+        )
+    data = uploaded_file.read()
+    if not data:
+        raise ValidationError(_("ไฟล์ว่าง / The file is empty."), code="empty")
+    return data
+
+
+def sniff_evidence_type(data: bytes) -> tuple[str, str]:
+    """Return the content type and suffix of a PDF, JPEG or PNG from its bytes; refuse anything else."""
+    for magic, kind in EVIDENCE_TYPES.items():
+        if data.startswith(magic):
+            if kind[0].startswith("image/"):
+                _check_image(data)
+            elif b"%%EOF" not in data[-2048:]:
+                break
+            return kind
+    raise ValidationError(
+        _(
+            "รับเฉพาะไฟล์ PDF, JPEG หรือ PNG (ตรวจจากเนื้อไฟล์) / "
+            "Only PDF, JPEG or PNG files are accepted (checked from the file's content)."
+        ),
+        code="file_type",
+    )
+
+
+def _check_image(data: bytes) -> None:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError(
+            _("ไฟล์รูปภาพเสียหาย / The image file is damaged."), code="file_type"
+        ) from exc
+
+
+@transaction.atomic
+def student_document_upload(
+    *,
+    school: School,
+    actor: User,
+    uploaded_file,
+    kind: str,
+    description: str = "",
+    student: Student | None = None,
+    request_key: str = "",
+) -> StudentDocument:
+    """Store a piece of evidence for a learner of the school or for a request."""
+    if student is None and not request_key:
+        raise TypeError("evidence belongs to a learner or a request")
+    if (
+        student is not None
+        and not Enrollment.objects.filter(student=student, school=school).exists()
+    ):
+        raise _not_active_here()
+    data = _read_upload(uploaded_file, limit=settings.EVIDENCE_MAX_BYTES)
+    content_type, suffix = sniff_evidence_type(data)
+    document = StudentDocument(
+        school=school,
+        student=student,
+        request_key=request_key,
+        kind=kind,
+        description=description.strip()[:200],
+        original_name=(uploaded_file.name or "file")[:200],
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by=actor,
+    )
+    document.file.save(f"{document.public_id}{suffix}", ContentFile(data), save=False)
+    document.save()
+    if student is not None:
+        audit_record(
+            student=student,
+            school=school,
+            actor=actor,
+            action=AuditEntry.Action.DOCUMENT,
+            changes={
+                "document": [None, f"{document.get_kind_display()}: {document.original_name}"]
+            },
+        )
+    return document
+
+
+# --- query explanations ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def query_explain(
+    *, school: School, actor: User, rule: str, subject_key: str, text: str
+) -> QueryExplanation:
+    """Record (or replace) the school's explanation of a validation query."""
+    text = text.strip()
+    if len(text) < 5:
+        raise ValidationError(
+            _("อธิบายอย่างน้อย 5 ตัวอักษร / Write an explanation of at least 5 characters."),
+            code="short",
+        )
+    explanation, _created = QueryExplanation.objects.update_or_create(
+        school=school,
+        rule=rule,
+        subject_key=subject_key,
+        defaults={"text": text[:500], "explained_by": actor},
+    )
+    return explanation

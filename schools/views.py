@@ -1,8 +1,19 @@
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.views.generic import TemplateView
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, TemplateView
 
 from accounts.permissions import (
     access_school,
@@ -15,9 +26,28 @@ from accounts.permissions import (
     schools_visible_to,
 )
 
-from . import selectors
-from .forms import RosterFilterForm
-from .models import EnrollmentStatus
+from . import exports, selectors, services
+from .forms import (
+    BulkMoveForm,
+    ClassEditForm,
+    EvidenceForm,
+    ExplanationForm,
+    MeasurementForm,
+    MeasurementUploadForm,
+    NameEditForm,
+    RosterFilterForm,
+    StudentAddForm,
+    TransferOutForm,
+)
+from .models import (
+    Enrollment,
+    EnrollmentStatus,
+    Grade,
+    Measurement,
+    MeasurementUpload,
+    StudentDocument,
+)
+from .validation import school_findings
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
@@ -84,6 +114,7 @@ class RosterView(LoginRequiredMixin, TemplateView):
             querystring=query.urlencode(),
             counts=selectors.grade_sex_counts(school=school),
             full_ids=can_see_full_ids(self.request.user, school),
+            can_edit=can_keep_roster(self.request.user, school),
             **kwargs,
         )
 
@@ -101,6 +132,437 @@ class StudentView(LoginRequiredMixin, TemplateView):
             student=student,
             full_ids=can_see_full_ids(self.request.user, school),
             can_edit=can_keep_roster(self.request.user, school),
+            current=student.enrollments.filter(
+                school=school, status=EnrollmentStatus.ACTIVE
+            ).first(),
             **selectors.student_detail(student=student),
             **kwargs,
         )
+
+
+# --- roster menus -----------------------------------------------------------------------------
+
+
+class SchoolMixin(LoginRequiredMixin):
+    """Resolve the school from the URL (404 for outsiders); require the roster right to change it."""
+
+    edit = True
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.school = access_school(request.user, kwargs["code"])
+        if self.edit and not can_keep_roster(request.user, self.school):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(school=self.school, **kwargs)
+
+
+class StudentMixin(SchoolMixin):
+    """Also resolve a learner enrolled (now or before) at that school."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.school = access_school(request.user, kwargs["code"])
+        self.student = access_student(request.user, self.school, kwargs["public_id"])
+        if self.edit and not can_keep_roster(request.user, self.school):
+            raise PermissionDenied
+        return super(SchoolMixin, self).dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(student=self.student, **kwargs)
+
+    def active_enrollment(self) -> Enrollment:
+        enrollment = Enrollment.objects.filter(
+            student=self.student, school=self.school, status=EnrollmentStatus.ACTIVE
+        ).first()
+        if enrollment is None:
+            raise Http404
+        return enrollment
+
+    def student_url(self) -> str:
+        return reverse("schools:student", args=[self.school.code, self.student.public_id])
+
+
+def form_error(form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form, by field where it names one."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+class ServiceFormView(FormView):
+    """A form whose valid data goes to one service; the service's ValidationError lands on the form."""
+
+    template_name = "schools/form.html"
+    title = ""
+    success_message = ""
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=self.title, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            result = self.perform(form)
+        except ValidationError as exc:
+            form_error(form, exc)
+            return self.form_invalid(form)
+        if self.success_message:
+            messages.success(self.request, self.success_message)
+        return redirect(self.get_success_url(result))
+
+    def perform(self, form):
+        raise NotImplementedError
+
+    def get_success_url(self, result=None):
+        return reverse("schools:roster", args=[self.school.code])
+
+
+class StudentAddView(SchoolMixin, ServiceFormView):
+    form_class = StudentAddForm
+    gcode = False
+
+    @property
+    def title(self):
+        return _("Add a G-code learner (2.7.4)") if self.gcode else _("Add a learner (2.7.3)")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "gcode": self.gcode}
+
+    def get_initial(self):
+        return {"started_on": timezone.localdate(), "nationality": "ไทย", "room": 1}
+
+    def perform(self, form):
+        return services.student_add(
+            school=self.school, actor=self.request.user, **form.service_kwargs()
+        )
+
+    def get_success_url(self, result=None):
+        messages.success(
+            self.request, _("Learner added: %(name)s") % {"name": result.student.full_name_th}
+        )
+        return reverse("schools:student", args=[self.school.code, result.student.public_id])
+
+
+class TransferOutView(StudentMixin, ServiceFormView):
+    form_class = TransferOutForm
+    title = _("Transfer out (2.7.5)")
+    success_message = _("The learner was transferred out.")
+
+    def get_initial(self):
+        return {"on": timezone.localdate()}
+
+    def perform(self, form):
+        return services.enrollment_transfer_out(
+            enrollment=self.active_enrollment(),
+            actor=self.request.user,
+            on=form.cleaned_data["on"],
+            destination_school=form.cleaned_data["destination_code"],
+            destination_note=form.cleaned_data["destination_note"],
+        )
+
+
+class ClassEditView(StudentMixin, ServiceFormView):
+    form_class = ClassEditForm
+    title = _("Change class or room (2.7.7)")
+    success_message = _("Class changed.")
+
+    def get_initial(self):
+        enrollment = self.active_enrollment()
+        return {"grade": enrollment.grade, "room": enrollment.room}
+
+    def perform(self, form):
+        return services.enrollments_change_class(
+            school=self.school,
+            actor=self.request.user,
+            enrollment_ids=[self.active_enrollment().pk],
+            grade=form.cleaned_data["grade"],
+            room=form.cleaned_data["room"],
+            reason=form.cleaned_data["reason"],
+        )
+
+    def get_success_url(self, result=None):
+        return self.student_url()
+
+
+class NameEditView(StudentMixin, ServiceFormView):
+    form_class = NameEditForm
+    title = _("Change the name (2.7.8)")
+    success_message = _("Name changed.")
+
+    def get_initial(self):
+        self.active_enrollment()
+        return {name: getattr(self.student, name) for name in services.NAME_FIELDS}
+
+    def perform(self, form):
+        data = dict(form.cleaned_data)
+        reason = data.pop("reason")
+        return services.student_rename(
+            student=self.student, school=self.school, actor=self.request.user, reason=reason, **data
+        )
+
+    def get_success_url(self, result=None):
+        return self.student_url()
+
+
+class MeasurementView(StudentMixin, ServiceFormView):
+    form_class = MeasurementForm
+    title = _("Weight and height (3.1.1)")
+    success_message = _("Weight and height saved.")
+
+    def get_initial(self):
+        return {"measured_on": timezone.localdate()}
+
+    def perform(self, form):
+        return services.measurements_record(
+            school=self.school,
+            actor=self.request.user,
+            entries=[
+                services.MeasurementEntry(self.active_enrollment().student_id, **form.cleaned_data)
+            ],
+            source=Measurement.Source.FORM,
+        )
+
+    def get_success_url(self, result=None):
+        return self.student_url()
+
+
+class EvidenceUploadView(StudentMixin, ServiceFormView):
+    form_class = EvidenceForm
+    title = _("Upload a document (2.7.9)")
+    success_message = _("Document uploaded.")
+
+    def perform(self, form):
+        return services.student_document_upload(
+            school=self.school,
+            actor=self.request.user,
+            student=self.student,
+            uploaded_file=form.cleaned_data["file"],
+            kind=form.cleaned_data["kind"],
+            description=form.cleaned_data["description"],
+        )
+
+    def get_success_url(self, result=None):
+        return self.student_url()
+
+
+class EvidenceDownloadView(SchoolMixin, View):
+    """Serve an evidence file to the users who may see its school."""
+
+    edit = False
+
+    def get(self, request, code, public_id):
+        document = get_object_or_404(StudentDocument, public_id=public_id, school=self.school)
+        return FileResponse(
+            document.file.open("rb"),
+            as_attachment=True,
+            filename=document.original_name,
+            content_type=document.content_type,
+        )
+
+
+class BulkMoveView(SchoolMixin, ServiceFormView):
+    form_class = BulkMoveForm
+    title = _("Move a room or promote a grade (2.7.7)")
+
+    def get_initial(self):
+        return {
+            "from_grade": self.request.GET.get("from_grade", ""),
+            "from_room": self.request.GET.get("from_room", ""),
+            "selected": ",".join(self.request.GET.getlist("selected")),
+        }
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            counts=selectors.grade_sex_counts(school=self.school), **kwargs
+        )
+
+    def perform(self, form):
+        data = form.cleaned_data
+        roster = Enrollment.objects.filter(school=self.school, status=EnrollmentStatus.ACTIVE)
+        if data["selected"]:
+            ids = [int(i) for i in data["selected"].split(",") if i.strip().isdigit()]
+        else:
+            roster = roster.filter(grade=data["from_grade"])
+            if data["from_room"]:
+                roster = roster.filter(room=data["from_room"])
+            ids = list(roster.values_list("pk", flat=True))
+        if not ids:
+            raise ValidationError(_("ไม่มีนักเรียนที่จะย้าย / No learner to move."))
+        moved = services.enrollments_change_class(
+            school=self.school,
+            actor=self.request.user,
+            enrollment_ids=ids,
+            grade=data["to_grade"] or None,
+            room=data["to_room"],
+            reason=data["reason"],
+        )
+        messages.success(self.request, _("%(n)d learners moved.") % {"n": moved})
+        return moved
+
+
+class MeasurementGridView(SchoolMixin, TemplateView):
+    """Type a whole room's weights and heights on one page."""
+
+    template_name = "schools/measurement_grid.html"
+
+    def get_context_data(self, **kwargs):
+        grade = self.request.GET.get("grade") or self.request.POST.get("grade") or ""
+        room = self.request.GET.get("room") or self.request.POST.get("room") or ""
+        rows = []
+        if grade in Grade.values and room.isdigit():
+            rows = selectors.room_measurements(school=self.school, grade=grade, room=int(room))
+        return super().get_context_data(
+            grade=grade,
+            room=room,
+            rows=rows,
+            grades=Grade.choices,
+            rooms=selectors.rooms_of(school=self.school),
+            today=timezone.localdate(),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        context = self.get_context_data()
+        try:
+            measured_on = date.fromisoformat(request.POST.get("measured_on", ""))
+        except ValueError:
+            messages.error(request, _("วันที่ชั่งวัดไม่ถูกต้อง / The date measured is not valid."))
+            return self.render_to_response(context)
+        entries, errors = [], []
+        for row in context["rows"]:
+            enrollment = row["enrollment"]
+            weight = request.POST.get(f"w_{enrollment.pk}", "").strip().replace(",", ".")
+            height = request.POST.get(f"h_{enrollment.pk}", "").strip().replace(",", ".")
+            row["weight_input"], row["height_input"] = weight, height
+            if not weight and not height:
+                continue
+            try:
+                entries.append(
+                    services.MeasurementEntry(
+                        enrollment.student_id, measured_on, Decimal(weight).quantize(Decimal("0.1")),
+                        Decimal(height).quantize(Decimal("0.1")),
+                    )
+                )  # fmt: skip
+            except (InvalidOperation, ValueError):
+                row["error"] = _("ตัวเลขไม่ถูกต้อง / Not a number")
+                errors.append(row)
+        if not errors:
+            try:
+                result = services.measurements_record(
+                    school=self.school, actor=request.user, entries=entries,
+                    source=Measurement.Source.GRID,
+                )  # fmt: skip
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+                return self.render_to_response(context)
+            messages.success(
+                request,
+                _("Saved: %(c)d new, %(u)d changed, %(n)d unchanged.")
+                % {"c": result.created, "u": result.updated, "n": result.unchanged},
+            )
+            return redirect(f"{request.path}?grade={context['grade']}&room={context['room']}")
+        return self.render_to_response(context)
+
+
+class MeasurementUploadView(SchoolMixin, ServiceFormView):
+    form_class = MeasurementUploadForm
+    template_name = "schools/measurement_upload.html"
+    title = _("Upload weights and heights (3.1.1 / 2.7.9)")
+
+    def get_context_data(self, **kwargs):
+        uploads = selectors.school_uploads(school=self.school)
+        return super().get_context_data(uploads=uploads, **kwargs)
+
+    def perform(self, form):
+        return services.measurement_upload_start(
+            school=self.school, actor=self.request.user, uploaded_file=form.cleaned_data["file"]
+        )
+
+    def get_success_url(self, result=None):
+        return reverse("schools:upload_status", args=[self.school.code, result.public_id])
+
+
+class MeasurementUploadStatusView(SchoolMixin, TemplateView):
+    """Show an upload's progress and outcome; htmx polls the progress part while it runs."""
+
+    edit = False
+    template_name = "schools/upload_status.html"
+
+    def get_template_names(self):
+        if self.request.htmx:
+            return ["schools/_upload_progress.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        upload = get_object_or_404(
+            MeasurementUpload.objects.select_related("uploaded_by"),
+            public_id=self.kwargs["public_id"],
+            school=self.school,
+        )
+        return super().get_context_data(upload=upload, **kwargs)
+
+
+class MeasurementTemplateView(SchoolMixin, View):
+    edit = False
+
+    def get(self, request, code):
+        enrollments = list(selectors.roster_for(school=self.school))
+        data = exports.measurement_template_xlsx(school=self.school, enrollments=enrollments)
+        return _xlsx_response(data, f"weight-height-{self.school.code}.xlsx")
+
+
+class RosterExportView(SchoolMixin, View):
+    edit = False
+
+    def get(self, request, code):
+        enrollments = list(selectors.roster_for(school=self.school))
+        data = exports.roster_xlsx(
+            school=self.school,
+            enrollments=enrollments,
+            counts=selectors.grade_sex_counts(school=self.school),
+        )
+        stamp = timezone.localdate().isoformat()
+        return _xlsx_response(data, f"roster-{self.school.code}-{stamp}.xlsx")
+
+
+def _xlsx_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class ValidationView(SchoolMixin, TemplateView):
+    """List the school's validation errors and queries, with links to fix or explain each."""
+
+    edit = False
+    template_name = "schools/validation.html"
+
+    def get_context_data(self, **kwargs):
+        findings = school_findings(school=self.school)
+        return super().get_context_data(
+            findings=findings,
+            can_edit=can_keep_roster(self.request.user, self.school),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        if not can_keep_roster(request.user, self.school):
+            raise PermissionDenied
+        form = ExplanationForm(request.POST)
+        if form.is_valid():
+            try:
+                services.query_explain(school=self.school, actor=request.user, **form.cleaned_data)
+                messages.success(request, _("Explanation saved."))
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+        else:
+            messages.error(request, _("อธิบายเหตุผล / Write an explanation."))
+        return redirect(reverse("schools:validation", args=[self.school.code]))

@@ -6,15 +6,66 @@ from . import views
 
 
 class SchoolsApp(Application):
-    """The roster pages, inside the viewflow shell."""
+    """The roster pages and the DMC data-entry menus, inside the viewflow shell."""
 
     title = _("Schools")
     icon = "school"
     app_name = "schools"
-    menu_template_name = "schools/menu.html"
+    menu_template_name = None  # the site menu lists every page
 
     index_path = path("", views.SchoolListView.as_view(), name="index")
     roster_path = path("<str:code>/", views.RosterView.as_view(), name="roster")
+    export_path = path("<str:code>/export.xlsx", views.RosterExportView.as_view(), name="export")
+    validation_path = path(
+        "<str:code>/validation/", views.ValidationView.as_view(), name="validation"
+    )
+    add_path = path("<str:code>/learners/add/", views.StudentAddView.as_view(), name="add")
+    add_gcode_path = path(
+        "<str:code>/learners/add-gcode/", views.StudentAddView.as_view(gcode=True), name="add_gcode"
+    )
+    move_path = path("<str:code>/move/", views.BulkMoveView.as_view(), name="move")
+    grid_path = path(
+        "<str:code>/measurements/grid/", views.MeasurementGridView.as_view(), name="grid"
+    )
+    upload_path = path(
+        "<str:code>/measurements/upload/", views.MeasurementUploadView.as_view(), name="upload"
+    )
+    upload_status_path = path(
+        "<str:code>/measurements/uploads/<uuid:public_id>/",
+        views.MeasurementUploadStatusView.as_view(),
+        name="upload_status",
+    )
+    upload_template_path = path(
+        "<str:code>/measurements/template.xlsx",
+        views.MeasurementTemplateView.as_view(),
+        name="upload_template",
+    )
+    evidence_path = path(
+        "<str:code>/evidence/<uuid:public_id>/",
+        views.EvidenceDownloadView.as_view(),
+        name="evidence",
+    )
     student_path = path(
         "<str:code>/learners/<uuid:public_id>/", views.StudentView.as_view(), name="student"
+    )
+    transfer_out_path = path(
+        "<str:code>/learners/<uuid:public_id>/transfer-out/",
+        views.TransferOutView.as_view(),
+        name="transfer_out",
+    )
+    class_path = path(
+        "<str:code>/learners/<uuid:public_id>/class/", views.ClassEditView.as_view(), name="class"
+    )
+    name_path = path(
+        "<str:code>/learners/<uuid:public_id>/name/", views.NameEditView.as_view(), name="name"
+    )
+    measure_path = path(
+        "<str:code>/learners/<uuid:public_id>/measurement/",
+        views.MeasurementView.as_view(),
+        name="measure",
+    )
+    evidence_upload_path = path(
+        "<str:code>/learners/<uuid:public_id>/documents/",
+        views.EvidenceUploadView.as_view(),
+        name="evidence_upload",
     )

@@ -40,7 +40,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "config.middleware.ThaiFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -135,12 +135,25 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="OpenDMC <no-reply@opendm
 # How many learners a roster page shows at once.
 ROSTER_PAGE_SIZE = 50
 
+# Signed records (documents/). Production names the institution's PKCS#12 key and its trust roots;
+# the embedded default uses the development CA that `manage.py signing_init` writes to SIGNING_DIR.
+SIGNING_DIR = Path(env("SIGNING_DIR", default=str(VAR_DIR / "keys")))
+SIGNING_P12 = env("SIGNING_P12", default=None)
+SIGNING_P12_PASSWORD = env("SIGNING_P12_PASSWORD", default=None)
+SIGNING_TRUST_ROOTS = env.list("SIGNING_TRUST_ROOTS", default=[])
+# The public address printed under each record's QR code: <VERIFY_BASE_URL>/verify/<uuid>/.
+VERIFY_BASE_URL = env("VERIFY_BASE_URL", default="http://127.0.0.1:8000")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint logs each layout step at INFO, and parses its own stylesheets on import.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }
 
 CELERY_BEAT_SCHEDULE = {
@@ -150,3 +163,12 @@ CELERY_BEAT_SCHEDULE = {
         * 60,  # hourly: a membership starting or ending today takes effect within the hour
     },
 }
+
+# Uploads: evidence files and weight/height files.
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=5 * 1024 * 1024)
+MEASUREMENT_UPLOAD_MAX_BYTES = env.int("MEASUREMENT_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# A file with at least this many rows is processed by Celery, with a progress bar.
+MEASUREMENT_UPLOAD_ASYNC_ROWS = env.int("MEASUREMENT_UPLOAD_ASYNC_ROWS", default=1000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+DEMO_SAMPLES_DIR = VAR_DIR / "samples"

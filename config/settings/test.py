@@ -18,3 +18,7 @@ LANGUAGE_CODE = "th"
 
 # runserver and the test client serve static files themselves; WhiteNoise serves them in production.
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise")]
+
+import tempfile  # noqa: E402
+
+DEMO_SAMPLES_DIR = f"{tempfile.gettempdir()}/opendmc-test-samples"

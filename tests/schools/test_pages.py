@@ -237,3 +237,11 @@ def test_english_switch(client_as, staff, roster):
     client.post(reverse("set_language"), {"language": "th", "next": "/"})
     body = client.get(roster_url(roster[0].school)).content.decode()
     assert "Learners by grade and sex" not in body
+
+
+def test_thai_even_when_the_browser_asks_for_english(client_as, staff, roster):
+    client = client_as(staff)
+    body = client.get(
+        roster_url(roster[0].school), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9"
+    ).content.decode()
+    assert "จำนวนนักเรียนแยกตามชั้นและเพศ" in body

@@ -151,3 +151,14 @@ def test_concurrent_enrollments_leave_one_active(db):
         t.join()
     assert sorted(outcomes) == ["active_elsewhere", "ok"]
     assert Enrollment.objects.filter(student=student, status="active").count() == 1
+
+
+@pytest.mark.postgres
+def test_the_database_refuses_to_change_or_delete_the_audit(school):
+    _add(school)
+    entry = AuditEntry.objects.first()
+    with pytest.raises(Exception, match="append-only"), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).update(reason="rewritten")
+    with pytest.raises(Exception, match="append-only"), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).delete()
+    assert AuditEntry.objects.filter(pk=entry.pk, reason="").exists()

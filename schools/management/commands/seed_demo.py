@@ -8,7 +8,9 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +19,17 @@ from accounts.models import Membership, Role, User
 from accounts.services import membership_create
 from schools import demo_names
 from schools.identifiers import citizen_id_check_digit
-from schools.models import AreaOffice, Grade, Measurement, School, Sex, Student, Title
+from schools.models import (
+    AreaOffice,
+    Enrollment,
+    EnrollmentStatus,
+    Grade,
+    Measurement,
+    School,
+    Sex,
+    Student,
+    Title,
+)
 from schools.services import student_add
 
 DEMO_PASSWORD = "opendmc-demo"  # noqa: S105 - printed on purpose: the demo's logins
@@ -35,6 +47,7 @@ class DemoSchool:
     per_grade: int
     rooms: int = 1
     gcode_share: float = 0.0
+    fix_me: bool = False
 
 
 AREAS = (
@@ -51,7 +64,7 @@ SCHOOLS = (
     DemoSchool("1050130001", "โรงเรียนบ้านแม่ริม", "Ban Mae Rim School", "5001", "เชียงใหม่",
                "maerim", PRIMARY, per_grade=14),
     DemoSchool("1050130002", "โรงเรียนวัดป่าแดด", "Wat Pa Daet School", "5001", "เชียงใหม่",
-               "padaet", PRIMARY, per_grade=6),
+               "padaet", PRIMARY, per_grade=6, fix_me=True),
     DemoSchool("1050130003", "โรงเรียนบ้านดอยปุย", "Ban Doi Pui School", "5001", "เชียงใหม่",
                "doipui", PRIMARY, per_grade=5, gcode_share=0.3),
     DemoSchool("1050510001", "โรงเรียนดอยคำวิทยา", "Doi Kham Wittaya School", "5051", "เชียงใหม่",
@@ -59,6 +72,13 @@ SCHOOLS = (
 )  # fmt: skip
 
 GRADE_ORDER = list(Grade.values)
+
+
+def typical_weight_height(age: int, noise: float) -> tuple[float, float]:
+    """Return a plausible weight (kg) and height (cm) for a Thai learner of an age."""
+    height = 102 + 6.3 * (age - 4) if age <= 13 else 158.7 + 2.5 * (age - 13)
+    weight = 16 + 2.6 * (age - 4) if age <= 10 else 31.6 + 4.5 * (age - 10)
+    return weight * (1 + 2 * noise), height * (1 + noise / 2)
 
 
 def academic_year_start(today: date) -> int:
@@ -93,6 +113,8 @@ class Command(BaseCommand):
                 )  # fmt: skip
                 self._learners(spec, school, today)
         self._print_logins(users)
+        if getattr(self, "sample_path", None):
+            self.stdout.write(f"Sample weight/height file to upload: {self.sample_path}")
 
     def _area(self, name_th, name_en, kind, province, slug):
         area, _ = AreaOffice.objects.get_or_create(
@@ -134,22 +156,23 @@ class Command(BaseCommand):
     def _learners(self, spec: DemoSchool, school: School, today: date) -> None:
         rng = random.Random(spec.code)  # the same learners on every run
         year = academic_year_start(today)
+        measured_on = date(year, 5, 20)
         seq = 0
         existing_ids = set(
             Student.objects.filter(enrollments__school=school).values_list("citizen_id", "gcode")
         )
         known = {cid for cid, _ in existing_ids} | {g for _, g in existing_ids}
         for grade in spec.grades:
-            age = 3 + GRADE_ORDER.index(grade)
+            grade_index = GRADE_ORDER.index(grade)
             for room in range(1, spec.rooms + 1):
                 for _ in range(spec.per_grade // spec.rooms):
                     seq += 1
                     sex = Sex.MALE if rng.random() < 0.5 else Sex.FEMALE
                     use_gcode = rng.random() < spec.gcode_share
                     non_thai = not use_gcode and rng.random() < 0.03
-                    birth = date(year - age - rng.choice((0, 1)), 5, 16) + timedelta(
-                        days=rng.randrange(0, 365)
-                    )
+                    # Age on 16 May: 4 in อ.1, 7 in ป.1, 13 in ม.1 (everyone old enough to be funded).
+                    age = 4 + grade_index
+                    birth = date(year - age - 1, 5, 17) + timedelta(days=rng.randrange(0, 364))
                     twelve = f"{'0' if non_thai else '1'}{spec.code[-6:]}{seq:05d}"
                     citizen_id = "" if use_gcode else twelve + str(citizen_id_check_digit(twelve))
                     gcode = f"G{spec.code[-6:]}{seq:06d}" if use_gcode else ""
@@ -162,20 +185,33 @@ class Command(BaseCommand):
                         demo_names.ROMAN_BOYS if sex == Sex.MALE else demo_names.ROMAN_GIRLS
                     )
                     roman_family = rng.choice(demo_names.ROMAN_FAMILY)
-                    measured = rng.random() < 0.9
-                    height = 95 + age * 6 + rng.uniform(-6, 6)
-                    weight = 14 + (age - 3) * 3.2 + rng.uniform(-3, 4)
+                    noise = rng.uniform(-0.06, 0.06)
+                    weight, height = typical_weight_height(age, noise)
+                    measured = True
+                    if spec.fix_me:
+                        # A school with findings to fix on the data-checks page.
+                        if seq in (2, 11, 20):
+                            measured = False  # errors: no weight or height yet
+                        elif grade == Grade.P4:
+                            weight, height = 30.0, 135.0  # query: a whole room typed alike
+                        elif seq == 5:
+                            weight = 68.0  # query: heavy for the age
+                        elif seq == 8:
+                            birth = date(year - 12, 1, 10)  # query: 12 years old in ป.2
                     # Every random draw happens before this point, so a rerun meets the same learners.
                     if key in known:
                         continue
+                    title = (
+                        (Title.MR if sex == Sex.MALE else Title.MISS)
+                        if adult
+                        else (Title.BOY if sex == Sex.MALE else Title.GIRL)
+                    )
                     enrollment = student_add(
                         school=school,
                         actor=None,
                         citizen_id=citizen_id,
                         gcode=gcode,
-                        title=(Title.MR if sex == Sex.MALE else Title.MISS)
-                        if adult
-                        else (Title.BOY if sex == Sex.MALE else Title.GIRL),
+                        title=title,
                         first_name_th=given,
                         last_name_th=family,
                         first_name_en=roman_given if english else "",
@@ -190,11 +226,36 @@ class Command(BaseCommand):
                     if measured:
                         Measurement.objects.create(
                             student=enrollment.student,
-                            measured_on=date(year, 5, 20),
+                            measured_on=measured_on,
                             weight_kg=Decimal(f"{weight:.1f}"),
                             height_cm=Decimal(f"{height:.1f}"),
                             source=Measurement.Source.SEED,
                         )
+        if spec.fix_me:
+            self._sample_upload(school, today)
+
+    def _sample_upload(self, school: School, today: date) -> None:
+        """Write a weight and height file that fixes the demo school's missing measurements."""
+        folder = Path(settings.DEMO_SAMPLES_DIR)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"weight-height-{school.code}.csv"
+        rows = ["เลขประจำตัวประชาชน,ชื่อ-นามสกุล,น้ำหนัก (กก.),ส่วนสูง (ซม.),วันที่ชั่งวัด"]
+        on = f"{today.day}/{today.month}/{today.year + 543}"
+        missing = (
+            Enrollment.objects.filter(school=school, status=EnrollmentStatus.ACTIVE)
+            .exclude(student__measurements__isnull=False)
+            .select_related("student")
+            .order_by("pk")
+        )
+        for e in missing:
+            age = max(today.year - e.student.birth_date.year, 4)
+            weight, height = typical_weight_height(age, 0.01)
+            rows.append(
+                f"{e.student.citizen_id or e.student.gcode},{e.student.full_name_th},"
+                f"{weight:.1f},{height:.1f},{on}"
+            )
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        self.sample_path = path
 
     def _print_logins(self, users) -> None:
         self.stdout.write(

@@ -1,0 +1,204 @@
+"""Validation of a school's roster, like England's school census: errors block confirmation,
+queries need a short explanation from the school.
+
+``school_findings`` runs every rule with a fixed number of queries, whatever the school's size.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import TextChoices
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from census.calendar import academic_year_of, academic_year_start, next_default_count_day
+
+from .identifiers import is_valid_citizen_id
+from .models import Enrollment, EnrollmentStatus, Grade, Measurement, QueryExplanation, School
+from .templatetags.thai import thai_date
+
+GRADE_ORDER = list(Grade.values)
+# Plausible height (cm) and weight (kg) by whole years of age; outside them is a query, not an error.
+PLAUSIBLE = {
+    3: (80, 112, 9, 26), 4: (85, 120, 10, 32), 5: (90, 127, 11, 38), 6: (95, 134, 13, 44),
+    7: (100, 141, 14, 52), 8: (105, 147, 16, 60), 9: (110, 153, 17, 68), 10: (114, 160, 19, 76),
+    11: (118, 167, 21, 84), 12: (122, 174, 23, 92), 13: (127, 181, 25, 100), 14: (132, 186, 28, 106),
+    15: (136, 191, 31, 112), 16: (139, 196, 33, 118), 17: (140, 200, 35, 124),
+}  # fmt: skip
+SAME_VALUES_MIN_ROOM = 5
+SAME_VALUES_SHARE = 0.5
+AGE_GRADE_TOLERANCE = 2
+
+
+class Severity(TextChoices):
+    ERROR = "error", _("Error")
+    QUERY = "query", _("Query")
+
+
+class Rule(TextChoices):
+    NO_MEASUREMENT = "no_measurement", _("Weight or height missing this academic year")
+    BAD_IDENTIFIER = "bad_identifier", _("Citizen ID missing or not valid")
+    IMPLAUSIBLE_MEASUREMENT = "implausible", _("Weight or height unusual for the age")
+    SAME_VALUES_IN_ROOM = "same_values", _("The same weight and height typed for a whole room")
+    AGE_GRADE = "age_grade", _("Age does not fit the grade")
+    UNDER_FOUR = "under_four", _("Under 4 years old on the count day (not funded)")
+
+
+SEVERITY = {
+    Rule.NO_MEASUREMENT: Severity.ERROR,
+    Rule.BAD_IDENTIFIER: Severity.ERROR,
+    Rule.IMPLAUSIBLE_MEASUREMENT: Severity.QUERY,
+    Rule.SAME_VALUES_IN_ROOM: Severity.QUERY,
+    Rule.AGE_GRADE: Severity.QUERY,
+    Rule.UNDER_FOUR: Severity.QUERY,
+}
+
+
+@dataclass
+class Finding:
+    rule: str
+    subject_key: str
+    detail: str
+    enrollment: Enrollment | None = None
+    explanation: QueryExplanation | None = None
+
+    @property
+    def severity(self) -> str:
+        return SEVERITY[self.rule]
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == Severity.ERROR
+
+    @property
+    def rule_label(self) -> str:
+        return Rule(self.rule).label
+
+    @property
+    def open(self) -> bool:
+        """Return whether the finding still needs action (an error, or a query not yet explained)."""
+        return self.is_error or self.explanation is None
+
+
+@dataclass
+class Findings:
+    items: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.items if f.is_error]
+
+    @property
+    def queries(self) -> list[Finding]:
+        return [f for f in self.items if not f.is_error]
+
+    @property
+    def unexplained_queries(self) -> list[Finding]:
+        return [f for f in self.queries if f.explanation is None]
+
+    @property
+    def blocking(self) -> bool:
+        """Return whether confirmation must wait: any error, or any query without its explanation."""
+        return bool(self.errors or self.unexplained_queries)
+
+    def counts_by_rule(self) -> list[tuple[str, str, str, int]]:
+        counter = Counter(f.rule for f in self.items)
+        return [(r, Rule(r).label, SEVERITY[r], counter[r]) for r in Rule.values if counter[r]]
+
+
+def age_on(birth: date, day: date) -> int:
+    """Return a person's age in whole years on a day."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def school_findings(*, school: School, today: date | None = None) -> Findings:
+    """Run every validation rule over the school's active learners (three queries in all)."""
+    today = today or timezone.localdate()
+    year_start = academic_year_start(academic_year_of(today))
+    count_day = next_default_count_day(today)
+    enrollments = list(
+        Enrollment.objects.filter(school=school, status=EnrollmentStatus.ACTIVE)
+        .select_related("student")
+        .order_by("grade", "room", "student__first_name_th", "pk")
+    )
+    latest: dict[int, Measurement] = {}
+    for m in Measurement.objects.filter(
+        student__enrollments__school=school,
+        student__enrollments__status=EnrollmentStatus.ACTIVE,
+        measured_on__gte=year_start,
+    ).order_by("student_id", "measured_on"):
+        latest[m.student_id] = m
+    explanations = {
+        (e.rule, e.subject_key): e for e in QueryExplanation.objects.filter(school=school)
+    }
+    items: list[Finding] = []
+
+    def add(rule, key, detail, enrollment=None):
+        items.append(Finding(rule, key, str(detail), enrollment, explanations.get((rule, key))))
+
+    rooms: dict[tuple[str, int], list[tuple[Decimal, Decimal]]] = defaultdict(list)
+    for e in enrollments:
+        s = e.student
+        key = str(s.public_id)
+        if not s.citizen_id and not s.gcode:
+            add(Rule.BAD_IDENTIFIER, key, _("No citizen ID and no G-code"), e)
+        elif s.citizen_id and not is_valid_citizen_id(s.citizen_id):
+            add(Rule.BAD_IDENTIFIER, key, _("The citizen ID's check digit is wrong"), e)
+        m = latest.get(s.pk)
+        age_then = age_on(s.birth_date, year_start)
+        if m is None:
+            add(
+                Rule.NO_MEASUREMENT,
+                key,
+                _("No weight and height since %(d)s") % {"d": thai_date(year_start)},
+                e,
+            )
+        else:
+            rooms[(e.grade, e.room)].append((m.weight_kg, m.height_cm))
+            age_now = min(max(age_on(s.birth_date, m.measured_on), 3), 17)
+            h_min, h_max, w_min, w_max = PLAUSIBLE[age_now]
+            bmi = float(m.weight_kg) / (float(m.height_cm) / 100) ** 2
+            if not (h_min <= m.height_cm <= h_max and w_min <= m.weight_kg <= w_max) or not (
+                10 <= bmi <= 40
+            ):
+                add(
+                    Rule.IMPLAUSIBLE_MEASUREMENT,
+                    key,
+                    _("%(w)s kg, %(h)s cm at age %(a)d")
+                    % {"w": m.weight_kg, "h": m.height_cm, "a": age_now},
+                    e,
+                )
+        expected = 3 + GRADE_ORDER.index(e.grade)
+        if abs(age_then - expected) > AGE_GRADE_TOLERANCE:
+            add(
+                Rule.AGE_GRADE,
+                key,
+                _("Age %(a)d in %(g)s (usual age %(x)d)")
+                % {"a": age_then, "g": e.get_grade_display(), "x": expected},
+                e,
+            )
+        if age_on(s.birth_date, count_day) < 4:
+            add(Rule.UNDER_FOUR, key, _("Under 4 on %(d)s") % {"d": thai_date(count_day)}, e)
+    for (grade, room), values in sorted(rooms.items()):
+        if len(values) < SAME_VALUES_MIN_ROOM:
+            continue
+        (pair, count) = Counter(values).most_common(1)[0]
+        if count / len(values) >= SAME_VALUES_SHARE:
+            add(
+                Rule.SAME_VALUES_IN_ROOM,
+                f"{grade}:{room}",
+                _("%(n)d of %(t)d learners in %(g)s/%(r)d have %(w)s kg, %(h)s cm")
+                % {
+                    "n": count,
+                    "t": len(values),
+                    "g": Grade(grade).label,
+                    "r": room,
+                    "w": pair[0],
+                    "h": pair[1],
+                },
+            )
+    order = list(Rule.values)
+    items.sort(key=lambda f: (not f.is_error, order.index(f.rule)))
+    return Findings(items)
