@@ -36,6 +36,7 @@ migrate: install
 	$(MANAGE) migrate --noinput
 
 seed: migrate
+	$(MANAGE) signing_init
 	$(MANAGE) seed_demo
 
 run: seed

@@ -4,8 +4,10 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Site
 
+from census.viewsets import CensusApp
 from schools.views import HomeView
 from schools.viewsets import SchoolsApp
+from workflows.viewsets import WorkflowsApp, certification_viewset
 
 
 class OpenDMCSite(Site):
@@ -17,12 +19,13 @@ class OpenDMCSite(Site):
     index_path = path("", HomeView.as_view(), name="home")
 
 
-site = OpenDMCSite(viewsets=[SchoolsApp()])
+site = OpenDMCSite(viewsets=[WorkflowsApp(), SchoolsApp(), CensusApp(), certification_viewset])
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("documents.urls")),
     path("", site.urls),
 ]

@@ -52,6 +52,21 @@ def audit_record(
     )
 
 
+def check_roster_open(school: School) -> None:
+    """Refuse a change while the school's confirmed data waits for the director's decision."""
+    from census.selectors import roster_locked
+
+    if roster_locked(school_id=school.pk):
+        raise ValidationError(
+            _(
+                "ข้อมูลยืนยันแล้วและรอผู้อำนวยการรับรอง: แก้ไขได้เมื่อรับรองหรือส่งกลับ / "
+                "The data is confirmed and waits for the director: changes wait until the "
+                "director certifies or sends it back."
+            ),
+            code="roster_locked",
+        )
+
+
 def _active_elsewhere_error(enrollment: Enrollment) -> ValidationError:
     school = enrollment.school
     return ValidationError(
@@ -75,6 +90,7 @@ def enrollment_start(
     actor: User | None,
 ) -> Enrollment:
     """Enroll a learner at a school; refuse while the learner is active at any school."""
+    check_roster_open(school)
     current = (
         Enrollment.objects.select_related("school")
         .filter(student=student, status=EnrollmentStatus.ACTIVE)
@@ -189,6 +205,7 @@ def enrollment_transfer_out(
     destination_note: str = "",
 ) -> Enrollment:
     """End an enrollment because the learner moved to another school (menu 2.7.5); nothing is deleted."""
+    check_roster_open(enrollment.school)
     enrollment = _lock_active(enrollment)
     destination_note = destination_note.strip()
     if destination_school is None and not destination_note:
@@ -241,6 +258,7 @@ def enrollments_change_class(
     reason: str = "",
 ) -> int:
     """Move one learner or many to a grade and/or room (menu 2.7.7); return how many changed."""
+    check_roster_open(school)
     if grade is None and room is None:
         raise ValidationError(_("เลือกชั้นหรือห้องใหม่ / Choose a new grade or room."), code="empty")
     enrollments = list(
@@ -292,6 +310,7 @@ def student_rename(
     **names: str,
 ) -> Student:
     """Change a learner's title and names, Thai and English (menu 2.7.8); no approval needed."""
+    check_roster_open(school)
     if not Enrollment.objects.filter(
         student=student, school=school, status=EnrollmentStatus.ACTIVE
     ).exists():
@@ -368,6 +387,7 @@ def measurements_record(
     source: str,
 ) -> MeasurementResult:
     """Save weights and heights of the school's learners in bulk; a repeated entry changes nothing."""
+    check_roster_open(school)
     student_ids = {e.student_id for e in entries}
     # Join on the school's roster rather than pass thousands of ids: one short query each.
     roster = Enrollment.objects.filter(school=school, status=EnrollmentStatus.ACTIVE)

@@ -9,6 +9,29 @@ from accounts.services import membership_create
 from .factories import AreaOfficeFactory, SchoolFactory, UserFactory
 
 
+@pytest.fixture(scope="session", autouse=True)
+def signing_keys(tmp_path_factory):
+    """Sign every record of the session with a throwaway development CA."""
+    from django.test import override_settings
+
+    from documents import signing
+
+    directory = tmp_path_factory.mktemp("keys")
+    keys = signing.development_keys_create(directory=directory)
+    with override_settings(
+        SIGNING_DIR=directory, SIGNING_P12=None, SIGNING_P12_PASSWORD=None, SIGNING_TRUST_ROOTS=[]
+    ):
+        yield keys
+
+
+@pytest.fixture(scope="session", autouse=True)
+def url_patterns_loaded():
+    """Build the URL configuration once: flow task URLs reverse only after it is loaded."""
+    from django.urls import get_resolver
+
+    assert get_resolver().url_patterns
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and connection.vendor != "postgresql":

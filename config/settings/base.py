@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "workflows.middleware.WorkflowConflictMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -153,10 +154,14 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # WeasyPrint logs each layout step at INFO, and parses its own stylesheets on import.
         "weasyprint.progress": {"level": "WARNING"},
+        # pyHanko subsets the stamp font with fontTools, which logs every table at INFO.
+        "fontTools": {"level": "WARNING"},
     },
 }
 
 CELERY_BEAT_SCHEDULE = {
+    "fire-workflow-timers": {"task": "workflows.tasks.fire_workflow_timers", "schedule": 60},
+    "open-due-rounds": {"task": "workflows.tasks.open_due_rounds", "schedule": 5 * 60},
     "sync-membership-permissions": {
         "task": "accounts.tasks.sync_membership_permissions",
         "schedule": 60
@@ -172,3 +177,7 @@ MEASUREMENT_UPLOAD_ASYNC_ROWS = env.int("MEASUREMENT_UPLOAD_ASYNC_ROWS", default
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 DEMO_SAMPLES_DIR = VAR_DIR / "samples"
+
+# Certification processes start this many days before a round's confirm window, so that staff
+# can check and prepare their data; confirming and certifying still wait for the windows.
+ROUND_OPENS_DAYS_BEFORE = env.int("ROUND_OPENS_DAYS_BEFORE", default=14)

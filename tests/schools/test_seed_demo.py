@@ -1,54 +1,58 @@
 from io import StringIO
 
 from django.core.management import call_command
+from django.utils import timezone
+from viewflow.workflow.models import Task
 
 from accounts.models import Membership, User
+from census.models import RosterSnapshot, Round, SchoolRound
+from documents.models import SignedDocument
+from schools.identifiers import is_valid_citizen_id
 from schools.models import AreaOffice, AuditEntry, Enrollment, Measurement, School, Student
+from workflows.models import CertificationProcess
+
+MODELS = (
+    AreaOffice, School, Student, Enrollment, Measurement, User, Membership, AuditEntry,
+    Round, SchoolRound, RosterSnapshot, SignedDocument, CertificationProcess, Task,
+)  # fmt: skip
 
 
 def _counts():
-    return {
-        model.__name__: model.objects.count()
-        for model in (
-            AreaOffice,
-            School,
-            Student,
-            Enrollment,
-            Measurement,
-            User,
-            Membership,
-            AuditEntry,
-        )
-    }
+    return {model.__name__: model.objects.count() for model in MODELS}
 
 
-def test_seed_demo_twice_gives_the_same_counts(db):
+def test_seed_demo_twice_gives_the_same_counts_and_shows_every_feature(client, db):
     out = StringIO()
     call_command("seed_demo", stdout=out)
     first = _counts()
     call_command("seed_demo", stdout=StringIO())
     assert _counts() == first
-    assert first["AreaOffice"] == 2
-    assert first["School"] >= 4
+    assert first["AreaOffice"] == 2 and first["School"] >= 4
     assert 200 <= first["Student"] <= 1000
     assert "staff.maerim" in out.getvalue() and "opendmc-demo" in out.getvalue()
-
-
-def test_seed_demo_learners_are_valid_and_varied(db):
-    from schools.identifiers import is_valid_citizen_id
-
-    call_command("seed_demo", stdout=StringIO())
+    # learners: valid IDs, some G-codes, schools of different sizes
     ids = list(Student.objects.exclude(citizen_id=None).values_list("citizen_id", flat=True))
-    assert ids and all(is_valid_citizen_id(cid) for cid in ids)
+    assert all(is_valid_citizen_id(cid) for cid in ids)
     assert Student.objects.filter(gcode__isnull=False).exists()
-    per_school = [s.enrollments.filter(status="active").count() for s in School.objects.all()]
-    assert len(set(per_school)) == len(per_school)  # different sizes
-
-
-def test_demo_staff_can_sign_in_and_see_the_roster(client, db):
-    call_command("seed_demo", stdout=StringIO())
+    sizes = [s.enrollments.filter(status="active").count() for s in School.objects.all()]
+    assert len(set(sizes)) == len(sizes)
+    # a past round: most schools certified with their records, one missed
+    past = Round.objects.filter(is_demo=False, opened_at__isnull=False).get()
+    states = list(SchoolRound.objects.filter(round=past).values_list("state", flat=True))
+    assert states.count("missed") == 1
+    assert sum(s in ("certified", "acknowledged") for s in states) == len(states) - 1
+    assert SignedDocument.objects.filter(kind="certification").count() == len(states) - 1
+    # a demo round today, open all day, with tasks waiting in the inboxes
+    demo = Round.objects.get(is_demo=True)
+    assert timezone.localtime(demo.confirm_opens).hour == 0 and demo.as_of == timezone.localdate()
+    assert (
+        Task.objects.filter(
+            process__certificationprocess__round=demo, status="NEW", flow_task_type="HUMAN"
+        ).count()
+        == 4
+    )
+    # staff sign in and see their roster in Thai
     assert client.login(username="staff.maerim", password="opendmc-demo")
-    school = School.objects.get(code="1050130001")
-    response = client.get(f"/schools/{school.code}/")
-    assert response.status_code == 200
-    assert "โรงเรียนบ้านแม่ริม" in response.content.decode()
+    response = client.get("/schools/1050130001/")
+    assert response.status_code == 200 and "โรงเรียนบ้านแม่ริม" in response.content.decode()
+    assert len(client.get("/workflows/").context["rows"]) == 1

@@ -112,7 +112,14 @@ class Command(BaseCommand):
                                Role.DIRECTOR, school=school)
                 )  # fmt: skip
                 self._learners(spec, school, today)
+        from workflows.demo import certification_demo
+
+        done = certification_demo(today=today)
         self._print_logins(users)
+        self.stdout.write(
+            f"Past round: {done['certified']} schools certified, {done['missed']} missed. "
+            f"Demo round {done['demo_round']} open all day today: confirm and certify now."
+        )
         if getattr(self, "sample_path", None):
             self.stdout.write(f"Sample weight/height file to upload: {self.sample_path}")
 

@@ -1,0 +1,43 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Round
+
+
+class AcademicYearForm(forms.Form):
+    year = forms.IntegerField(
+        label=_("Academic year (Buddhist era)"), min_value=2500, max_value=2700, initial=2570
+    )
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class RoundForm(forms.ModelForm):
+    class Meta:
+        model = Round
+        fields = [
+            "as_of",
+            "confirm_opens",
+            "confirm_closes",
+            "certify_opens",
+            "certify_closes",
+            "id_correction_cutoff",
+        ]
+        widgets = {
+            "as_of": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            **{
+                name: DateTimeInput()
+                for name in (
+                    "confirm_opens",
+                    "confirm_closes",
+                    "certify_opens",
+                    "certify_closes",
+                    "id_correction_cutoff",
+                )
+            },
+        }

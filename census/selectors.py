@@ -1,0 +1,39 @@
+"""Reads of rounds and school rounds."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import RosterSnapshot, Round, SchoolRound
+
+
+def roster_locked(*, school_id: int) -> bool:
+    """Return whether a school's roster is frozen: confirmed, awaiting the director."""
+    return SchoolRound.objects.filter(
+        school_id=school_id, state=SchoolRound.State.CONFIRMED
+    ).exists()
+
+
+def rounds_open_for_processes(*, at: datetime | None = None) -> QuerySet[Round]:
+    """Return the rounds due to open (ROUND_OPENS_DAYS_BEFORE before the confirm window, so that
+    staff can prepare) whose processes are not started yet."""
+    at = at or timezone.now()
+    lead = timedelta(days=settings.ROUND_OPENS_DAYS_BEFORE)
+    return Round.objects.filter(
+        opened_at__isnull=True, confirm_opens__lte=at + lead, certify_closes__gt=at
+    )
+
+
+def rounds_to_close(*, at: datetime | None = None) -> QuerySet[Round]:
+    """Return the rounds whose certify window has closed and whose unfinished schools are not yet marked."""
+    at = at or timezone.now()
+    return Round.objects.filter(closed_at__isnull=True, certify_closes__lte=at)
+
+
+def certified_snapshot(*, school_id: int, round_id: int) -> RosterSnapshot | None:
+    """Return the school's certified snapshot of a round, if any."""
+    return RosterSnapshot.objects.filter(
+        school_id=school_id, round_id=round_id, status=RosterSnapshot.Status.CERTIFIED
+    ).first()

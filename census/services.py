@@ -1,0 +1,409 @@
+"""Count rounds and each school's way through one: prepare → confirm → certify (or reject) →
+acknowledge, or missed; revocation by the ministry. The windows are checked here, on the server."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from schools.models import School
+from schools.templatetags.thai import thai_date
+
+from .calendar import default_as_of
+from .models import AcademicYear, RosterSnapshot, Round, SchoolRound, SnapshotRow
+
+DEFAULT_OPENS = time(8, 30)
+DEFAULT_CLOSES = time(16, 30)
+
+
+def _at(day: date, clock: time) -> datetime:
+    return timezone.make_aware(datetime.combine(day, clock))
+
+
+def _round_defaults(as_of: date) -> dict:
+    return {
+        "as_of": as_of,
+        "confirm_opens": _at(as_of, DEFAULT_OPENS),
+        "confirm_closes": _at(as_of, DEFAULT_CLOSES),
+        "certify_opens": _at(as_of, DEFAULT_OPENS),
+        "certify_closes": _at(as_of, DEFAULT_CLOSES),
+        "id_correction_cutoff": _at(as_of, DEFAULT_CLOSES),
+    }
+
+
+@transaction.atomic
+def academic_year_create(*, year_be: int, actor: User | None) -> AcademicYear:
+    """Create an academic year with its three rounds on the default dates and windows."""
+    if AcademicYear.objects.filter(year=year_be).exists():
+        raise ValidationError(
+            _("มีปีการศึกษา %(y)d แล้ว / Academic year %(y)d already exists.") % {"y": year_be},
+            code="exists",
+        )
+    if not 2500 <= year_be <= 2700:
+        raise ValidationError(
+            _("ปีการศึกษาเป็นปี พ.ศ. เช่น 2569 / The academic year is a Buddhist year, e.g. 2569."),
+            code="year",
+        )
+    year = AcademicYear.objects.create(year=year_be, created_by=actor)
+    Round.objects.bulk_create(
+        Round(academic_year=year, number=n, **_round_defaults(default_as_of(year_be, n)))
+        for n in (1, 2, 3)
+    )
+    return year
+
+
+def check_round_times(*, fields: dict) -> None:
+    """Refuse windows that close before they open; raise ValidationError naming the field."""
+    errors = {}
+    for opens, closes in (("confirm_opens", "confirm_closes"), ("certify_opens", "certify_closes")):
+        if fields[opens] >= fields[closes]:
+            errors[closes] = _("เวลาปิดต้องอยู่หลังเวลาเปิด / The window must close after it opens.")
+    if fields["certify_closes"] < fields["confirm_opens"]:
+        errors["certify_closes"] = _(
+            "การรับรองต้องปิดหลังการยืนยันเปิด / Certification must close after confirmation opens."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def round_update(*, round: Round, actor: User, **fields) -> Round:
+    """Change a round's as-of date or any of its windows (ministry admin)."""
+    round = Round.objects.select_for_update().get(pk=round.pk)
+    merged = {
+        name: fields.get(name, getattr(round, name))
+        for name in ("as_of", "confirm_opens", "confirm_closes", "certify_opens", "certify_closes",
+                     "id_correction_cutoff")
+    }  # fmt: skip
+    check_round_times(fields=merged)
+    if round.closed_at is not None:
+        raise ValidationError(
+            _("รอบนี้ปิดแล้ว แก้ไขไม่ได้ / This round has closed and cannot change."), code="closed"
+        )
+    for name, value in merged.items():
+        setattr(round, name, value)
+    round.save(update_fields=list(merged))
+    return round
+
+
+@transaction.atomic
+def demo_round_create(*, day: date) -> Round:
+    """Create (once) a demo round whose as-of date is that day, open from 00:00 to 23:59."""
+    existing = Round.objects.filter(is_demo=True, as_of=day).first()
+    if existing:
+        return existing
+    year_be = day.year + 543 if day >= date(day.year, 5, 16) else day.year + 542
+    year, _created = AcademicYear.objects.get_or_create(year=year_be)
+    opens, closes = _at(day, time(0, 0)), _at(day + timedelta(days=1), time(0, 0))
+    return Round.objects.create(
+        academic_year=year,
+        number=2 if day.month >= 11 or day.month <= 4 else 1,
+        is_demo=True,
+        as_of=day,
+        confirm_opens=opens,
+        confirm_closes=closes,
+        certify_opens=opens,
+        certify_closes=closes,
+        id_correction_cutoff=closes,
+    )
+
+
+# --- windows -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    opens: datetime
+    closes: datetime
+
+    def contains(self, at: datetime) -> bool:
+        """Return whether a moment falls in the window: from its opening, up to (not at) its close."""
+        return self.opens <= at < self.closes
+
+    def describe(self) -> str:
+        opens, closes = timezone.localtime(self.opens), timezone.localtime(self.closes)
+        if opens.date() == closes.date():
+            return f"{thai_date(opens.date())} {opens:%H:%M}–{closes:%H:%M} น."
+        if closes - opens <= timedelta(days=1) and closes.time() == time(0, 0):
+            return f"{thai_date(opens.date())} {opens:%H:%M}–24:00 น."
+        return f"{thai_date(opens)} – {thai_date(closes)}"
+
+
+def confirm_window(round: Round) -> Window:
+    return Window(round.confirm_opens, round.confirm_closes)
+
+
+def certify_window(round: Round) -> Window:
+    return Window(round.certify_opens, round.certify_closes)
+
+
+def check_confirm_window(*, round: Round, at: datetime | None = None) -> None:
+    """Refuse a confirmation outside the round's confirm window."""
+    window = confirm_window(round)
+    if not window.contains(at or timezone.now()):
+        raise ValidationError(
+            _("ยืนยันข้อมูลได้เฉพาะ %(w)s / Confirmation is open only %(w)s (Bangkok time).")
+            % {"w": window.describe()},
+            code="window",
+        )
+
+
+def check_certify_window(*, round: Round, at: datetime | None = None) -> None:
+    """Refuse a certification (or a rejection) outside the round's certify window."""
+    window = certify_window(round)
+    if not window.contains(at or timezone.now()):
+        raise ValidationError(
+            _("รับรองข้อมูลได้เฉพาะ %(w)s / Certification is open only %(w)s (Bangkok time).")
+            % {"w": window.describe()},
+            code="window",
+        )
+
+
+def id_corrections_open(*, round: Round, at: datetime | None = None) -> bool:
+    """Return whether citizen-ID corrections may still change this round (before its cut-off)."""
+    return (at or timezone.now()) < round.id_correction_cutoff
+
+
+# --- a school's way through a round -------------------------------------------------------------
+
+
+def _lock(school_round: SchoolRound) -> SchoolRound:
+    return (
+        SchoolRound.objects.select_for_update()
+        .select_related("round", "school")
+        .get(pk=school_round.pk)
+    )
+
+
+def _state_error(school_round: SchoolRound) -> ValidationError:
+    return ValidationError(
+        _("ทำไม่ได้ในสถานะ %(s)s / Not possible while the round is %(s)s.")
+        % {"s": school_round.get_state_display()},
+        code="state",
+    )
+
+
+@transaction.atomic
+def school_round_open(*, round: Round, school: School) -> tuple[SchoolRound, bool]:
+    """Return the school's round record, creating it once; say whether it was created."""
+    return SchoolRound.objects.get_or_create(round=round, school=school)
+
+
+@transaction.atomic
+def school_round_prepare(*, school_round: SchoolRound, actor: User) -> SchoolRound:
+    """Mark the school's data as prepared by its staff (the step before confirming)."""
+    school_round = _lock(school_round)
+    if school_round.state not in (SchoolRound.State.NOT_STARTED, SchoolRound.State.PREPARED):
+        raise _state_error(school_round)
+    school_round.state = SchoolRound.State.PREPARED
+    school_round.prepared_at = timezone.now()
+    school_round.save(update_fields=["state", "prepared_at", "updated_at"])
+    return school_round
+
+
+@transaction.atomic
+def school_round_confirm(
+    *, school_round: SchoolRound, actor: User, at: datetime | None = None
+) -> SchoolRound:
+    """Confirm the school's data inside the confirm window; refused while validation errors remain."""
+    from schools.validation import school_findings
+
+    school_round = _lock(school_round)
+    if school_round.state != SchoolRound.State.PREPARED:
+        raise _state_error(school_round)
+    check_confirm_window(round=school_round.round, at=at)
+    findings = school_findings(school=school_round.school)
+    if findings.errors:
+        raise ValidationError(
+            _(
+                "ยังมีข้อผิดพลาด %(n)d รายการ: แก้ไขก่อนยืนยัน / "
+                "%(n)d validation errors remain: fix them before confirming."
+            )
+            % {"n": len(findings.errors)},
+            code="errors",
+        )
+    if findings.unexplained_queries:
+        raise ValidationError(
+            _("มีข้อสังเกต %(n)d รายการที่ยังไม่ได้อธิบาย / %(n)d queries still need an explanation.")
+            % {"n": len(findings.unexplained_queries)},
+            code="queries",
+        )
+    school_round.state = SchoolRound.State.CONFIRMED
+    school_round.confirmed_at = timezone.now()
+    school_round.confirmed_by = actor
+    school_round.last_rejection = ""
+    school_round.save(
+        update_fields=["state", "confirmed_at", "confirmed_by", "last_rejection", "updated_at"]
+    )
+    return school_round
+
+
+@transaction.atomic
+def school_round_reject(
+    *, school_round: SchoolRound, actor: User, reason: str, at: datetime | None = None
+) -> SchoolRound:
+    """Send a confirmation back to the staff with a reason (director, inside the certify window)."""
+    school_round = _lock(school_round)
+    if school_round.state != SchoolRound.State.CONFIRMED:
+        raise _state_error(school_round)
+    check_certify_window(round=school_round.round, at=at)
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise ValidationError(
+            {"reason": _("ระบุเหตุผลอย่างน้อย 5 ตัวอักษร / Give a reason of at least 5 characters.")}
+        )
+    school_round.state = SchoolRound.State.PREPARED
+    school_round.last_rejection = reason[:500]
+    school_round.save(update_fields=["state", "last_rejection", "updated_at"])
+    return school_round
+
+
+@transaction.atomic
+def school_round_certify(
+    *, school_round: SchoolRound, actor: User, at: datetime | None = None
+) -> RosterSnapshot:
+    """Certify the confirmed data inside the certify window and freeze the roster snapshot."""
+    school_round = _lock(school_round)
+    if school_round.state != SchoolRound.State.CONFIRMED:
+        raise _state_error(school_round)
+    check_certify_window(round=school_round.round, at=at)
+    snapshot = snapshot_freeze(school_round=school_round, actor=actor)
+    school_round.state = SchoolRound.State.CERTIFIED
+    school_round.certified_at = snapshot.certified_at
+    school_round.certified_by = actor
+    school_round.save(update_fields=["state", "certified_at", "certified_by", "updated_at"])
+    return snapshot
+
+
+@transaction.atomic
+def school_round_acknowledge(*, school_round: SchoolRound, actor: User) -> SchoolRound:
+    """Record that the area office has seen the school's certification."""
+    school_round = _lock(school_round)
+    if school_round.state != SchoolRound.State.CERTIFIED:
+        raise _state_error(school_round)
+    school_round.state = SchoolRound.State.ACKNOWLEDGED
+    school_round.acknowledged_at = timezone.now()
+    school_round.save(update_fields=["state", "acknowledged_at", "updated_at"])
+    return school_round
+
+
+@transaction.atomic
+def school_round_miss(*, school_round: SchoolRound) -> SchoolRound:
+    """Mark a school that did not certify by the close of the window as missed."""
+    school_round = _lock(school_round)
+    if school_round.state in (
+        SchoolRound.State.CERTIFIED,
+        SchoolRound.State.ACKNOWLEDGED,
+        SchoolRound.State.MISSED,
+    ):
+        return school_round
+    school_round.state = SchoolRound.State.MISSED
+    school_round.save(update_fields=["state", "updated_at"])
+    return school_round
+
+
+@transaction.atomic
+def school_round_revoke(
+    *, school_round: SchoolRound, actor: User, reason: str, at: datetime | None = None
+) -> RosterSnapshot:
+    """Revoke a certification with a reason (ministry); the school may certify again while the
+    window is open, otherwise the round stays revoked."""
+    school_round = _lock(school_round)
+    if school_round.state not in (SchoolRound.State.CERTIFIED, SchoolRound.State.ACKNOWLEDGED):
+        raise _state_error(school_round)
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise ValidationError(
+            {"reason": _("ระบุเหตุผลอย่างน้อย 5 ตัวอักษร / Give a reason of at least 5 characters.")}
+        )
+    now = at or timezone.now()
+    snapshot = RosterSnapshot.objects.select_for_update().get(
+        school_round=school_round, status=RosterSnapshot.Status.CERTIFIED
+    )
+    snapshot.status = RosterSnapshot.Status.REVOKED
+    snapshot.revoked_at, snapshot.revoked_by, snapshot.revoked_reason = now, actor, reason[:500]
+    snapshot.save(update_fields=["status", "revoked_at", "revoked_by", "revoked_reason"])
+    reopen = confirm_window(school_round.round).contains(now)
+    school_round.state = SchoolRound.State.PREPARED if reopen else SchoolRound.State.REVOKED
+    school_round.revoked_reason = reason[:500]
+    school_round.save(update_fields=["state", "revoked_reason", "updated_at"])
+    return snapshot
+
+
+# --- the snapshot -------------------------------------------------------------------------------
+
+# One statement copies every learner enrolled on the as-of date with their latest measurement.
+_FREEZE_COLUMNS = """
+INSERT INTO census_snapshotrow (snapshot_id, student_id, citizen_id, gcode, title, first_name_th,
+    last_name_th, sex, birth_date, grade, room, weight_kg, height_cm, measured_on)
+SELECT %s, s.id, COALESCE(s.citizen_id, ''), COALESCE(s.gcode, ''), s.title, s.first_name_th,
+    s.last_name_th, s.sex, s.birth_date, e.grade, e.room, m.weight_kg, m.height_cm, m.measured_on
+FROM schools_enrollment e
+JOIN schools_student s ON s.id = e.student_id
+"""
+_FREEZE_WHERE = """
+WHERE e.school_id = %s AND e.started_on <= %s AND (e.ended_on IS NULL OR e.ended_on > %s)
+"""
+# PostgreSQL: a LATERAL join walks the (student, measured_on) index once per learner.
+# Constant SQL assembled from literals; every value is a bound parameter.
+FREEZE_SQL_POSTGRESQL = (
+    _FREEZE_COLUMNS  # noqa: S608
+    + """LEFT JOIN LATERAL (
+    SELECT m2.weight_kg, m2.height_cm, m2.measured_on FROM schools_measurement m2
+    WHERE m2.student_id = e.student_id AND m2.measured_on <= %s
+    ORDER BY m2.measured_on DESC LIMIT 1) m ON TRUE"""
+    + _FREEZE_WHERE
+)
+# SQLite (the embedded default) has no LATERAL: the same lookup as a correlated subquery.
+FREEZE_SQL_PORTABLE = (
+    _FREEZE_COLUMNS  # noqa: S608
+    + """LEFT JOIN schools_measurement m ON m.id = (
+    SELECT m2.id FROM schools_measurement m2
+    WHERE m2.student_id = e.student_id AND m2.measured_on <= %s
+    ORDER BY m2.measured_on DESC, m2.id DESC LIMIT 1)"""
+    + _FREEZE_WHERE
+)
+
+_COUNTS_SQL = """
+SELECT grade, sex, COUNT(*) FROM census_snapshotrow WHERE snapshot_id = %s GROUP BY grade, sex
+"""
+
+
+def snapshot_freeze(*, school_round: SchoolRound, actor: User) -> RosterSnapshot:
+    """Copy the school's roster on the as-of date into an immutable snapshot (one INSERT … SELECT)."""
+    round = school_round.round
+    snapshot = RosterSnapshot.objects.create(
+        school_round=school_round,
+        school=school_round.school,
+        round=round,
+        as_of=round.as_of,
+        certified_at=timezone.now(),
+        certified_by=actor,
+    )
+    sql = FREEZE_SQL_POSTGRESQL if connection.vendor == "postgresql" else FREEZE_SQL_PORTABLE
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [snapshot.pk, round.as_of, school_round.school_id, round.as_of, round.as_of],
+        )
+        cursor.execute(_COUNTS_SQL, [snapshot.pk])
+        counts: dict[str, dict[str, int]] = {}
+        total = 0
+        for grade, sex, n in cursor.fetchall():
+            counts.setdefault(grade, {"M": 0, "F": 0})[sex] = n
+            total += n
+    snapshot.counts = dict(sorted(counts.items()))
+    snapshot.learner_count = total
+    snapshot.save(update_fields=["counts", "learner_count"])
+    return snapshot
+
+
+def snapshot_rows(*, snapshot: RosterSnapshot):
+    """Return the snapshot's learners in grade, room and name order."""
+    return SnapshotRow.objects.filter(snapshot=snapshot).order_by(
+        "grade", "room", "first_name_th", "last_name_th", "pk"
+    )

@@ -1,0 +1,100 @@
+"""HTML templates to A4 PDF with WeasyPrint, in Thai, with the Sarabun font from its PyPI package."""
+
+import functools
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+import fontpkg_sarabun
+import segno
+import weasyprint
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+FONT_DIR = Path(fontpkg_sarabun.ROOT) / "files"
+FONT_REGULAR = FONT_DIR / "Sarabun-Regular.ttf"
+# Thai stacks vowels and tone marks above the consonant: below ~1.45 they touch the line above.
+LINE_HEIGHT = 1.5
+_FACES = (
+    ("Sarabun-Regular.ttf", 400, "normal"),
+    ("Sarabun-Italic.ttf", 400, "italic"),
+    ("Sarabun-SemiBold.ttf", 600, "normal"),
+    ("Sarabun-Bold.ttf", 700, "normal"),
+)
+
+# One font configuration per process: WeasyPrint loads @font-face files into it once. It is
+# shared state, so one thread renders at a time (processes, not threads, scale the rendering).
+_render_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    """A rendered, not yet signed, PDF."""
+
+    data: bytes
+    pages: int
+
+
+class LocalFontFetcher(URLFetcher):
+    """Fetch only data: URIs and the Sarabun files; a record never loads anything else."""
+
+    def fetch(self, url, headers=None):
+        scheme = urlsplit(url).scheme.lower()
+        if scheme == "data":
+            return super().fetch(url, headers)
+        if scheme == "file":
+            path = Path(unquote(urlsplit(url).path)).resolve()
+            if path.is_relative_to(FONT_DIR.resolve()):
+                return super().fetch(url, headers)
+        raise ValueError(f"ไม่อนุญาตให้โหลด / Not allowed in a record: {url}")
+
+
+def base_css() -> str:
+    """Return the stylesheet under every record: Sarabun from its package files, A4, line height."""
+    faces = "\n".join(
+        f'@font-face {{ font-family: "Sarabun"; font-weight: {weight}; font-style: {style}; '
+        f'src: url("{(FONT_DIR / name).as_uri()}") format("truetype"); }}'
+        for name, weight, style in _FACES
+    )
+    return (
+        f"{faces}\n"
+        "@page { size: A4; }\n"
+        f'html {{ font-family: "Sarabun", sans-serif; line-height: {LINE_HEIGHT}; }}\n'
+    )
+
+
+@functools.cache
+def _fonts() -> tuple[FontConfiguration, weasyprint.CSS, LocalFontFetcher]:
+    fetcher = LocalFontFetcher()
+    font_config = FontConfiguration()
+    css = weasyprint.CSS(string=base_css(), font_config=font_config, url_fetcher=fetcher)
+    return font_config, css, fetcher
+
+
+def qr_svg_data_uri(url: str) -> str:
+    """Return a QR code of the URL as an SVG data URI for an <img> in a record."""
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=0)
+
+
+def html_render(*, template: str, context: Mapping[str, Any]) -> str:
+    """Return the record's HTML in Thai, with dates in the Buddhist year and Bangkok time."""
+    with translation.override("th"), timezone.override(BANGKOK):
+        return render_to_string(template, dict(context))
+
+
+def pdf_render(*, html: str) -> RenderedPdf:
+    """Return the HTML laid out as an A4 PDF with Sarabun embedded."""
+    with _render_lock:
+        font_config, css, fetcher = _fonts()
+        document = weasyprint.HTML(string=html, url_fetcher=fetcher).render(
+            stylesheets=[css], font_config=font_config
+        )
+        data = document.write_pdf()
+    return RenderedPdf(data=data, pages=len(document.pages))

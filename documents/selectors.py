@@ -1,0 +1,57 @@
+"""Reads of signed records: who may see which, and the lists the pages show."""
+
+from uuid import UUID
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from accounts.models import User
+from accounts.permissions import areas_overseen_by, can_administer, can_view_school
+from schools.models import School
+
+from .models import SignedDocument
+
+
+def can_view_document(user: User, document: SignedDocument) -> bool:
+    """Return whether the user may download the record: its school's, its area's, or national."""
+    if not user.is_authenticated:
+        return False
+    if document.school_id:
+        return can_view_school(user, document.school)
+    if document.area_office_id:
+        return areas_overseen_by(user).filter(pk=document.area_office_id).exists()
+    return can_administer(user)
+
+
+def access_document(*, user: User, public_id: UUID) -> SignedDocument:
+    """Return a ready record the user may download; raise Http404 otherwise."""
+    document = (
+        SignedDocument.objects.select_related("school__area_office", "area_office")
+        .filter(public_id=public_id, status=SignedDocument.Status.READY)
+        .first()
+    )
+    if document is None or not can_view_document(user, document):
+        raise Http404
+    return document
+
+
+def document_public(*, public_id: UUID) -> SignedDocument:
+    """Return any record by its public id, for the public verification page; raise Http404 otherwise."""
+    document = (
+        SignedDocument.objects.select_related("school", "area_office", "parent")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if document is None:
+        raise Http404
+    return document
+
+
+def documents_for_school(*, school: School) -> QuerySet[SignedDocument]:
+    """Return the school's records, newest first, each with its annexes."""
+    annexes = SignedDocument.objects.order_by("created_at", "pk")
+    return (
+        SignedDocument.objects.filter(school=school, parent__isnull=True)
+        .prefetch_related(Prefetch("annexes", queryset=annexes))
+        .order_by("-created_at", "-pk")
+    )

@@ -1,0 +1,219 @@
+"""Issue signed records: render, sign and store once per step; long annexes later, by Celery.
+
+A record is never updated: the only write after its insert is a pending annex becoming ready
+(or failed) in ``annex_render`` / ``annex_fail``.
+"""
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, models, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.module_loading import import_string
+
+from accounts.models import User
+from schools.models import AreaOffice, School
+
+from .models import Kind, SignedDocument
+from .render import html_render, pdf_render, qr_svg_data_uri
+from .signing import pdf_sign
+
+SYSTEM_ACTOR_NAME = "ระบบ OpenDMC"
+# Keys that every record template receives; a caller's context must not use them.
+RESERVED_CONTEXT_KEYS = frozenset({"record", "verify_url", "qr"})
+
+
+def verify_url(public_id) -> str:
+    """Return the public address that verifies a record, as printed under its QR code."""
+    return settings.VERIFY_BASE_URL.rstrip("/") + reverse("documents:verify", args=[public_id])
+
+
+def _produce(
+    document: SignedDocument, *, template: str, context: Mapping[str, Any]
+) -> tuple[bytes, int]:
+    clash = RESERVED_CONTEXT_KEYS.intersection(context)
+    if clash:
+        raise ValueError(f"Reserved record context keys: {sorted(clash)}")
+    url = verify_url(document.public_id)
+    html = html_render(
+        template=template,
+        context={**context, "record": document, "verify_url": url, "qr": qr_svg_data_uri(url)},
+    )
+    rendered = pdf_render(html=html)
+    signed = pdf_sign(
+        pdf=rendered.data,
+        actor_name=document.actor_name,
+        actor_role=document.actor_role,
+        signed_at=document.signed_at,
+        reason=document.title,
+    )
+    return signed, rendered.pages
+
+
+def _attach(document: SignedDocument, data: bytes, pages: int) -> None:
+    document.sha256 = hashlib.sha256(data).hexdigest()
+    document.size = len(data)
+    document.pages = pages
+    document.file.save(f"{document.public_id}.pdf", ContentFile(data), save=False)
+
+
+def document_issue(
+    *,
+    step_key: str,
+    kind: str,
+    template: str,
+    context: Mapping[str, Any],
+    school: School | None,
+    actor: User | None,
+    actor_role: str,
+    title: str,
+    subject: models.Model | None = None,
+    area_office: AreaOffice | None = None,
+) -> SignedDocument:
+    """Render, sign and store the record of one step; return the existing one if the step has one.
+
+    The template receives the caller's context plus ``record`` (the document, with its
+    ``public_id``, ``school``, ``actor_name``, ``actor_role``, ``signed_at``), ``verify_url`` and ``qr``.
+    """
+    existing = SignedDocument.objects.filter(step_key=step_key).first()
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    document = SignedDocument(
+        step_key=step_key,
+        kind=kind,
+        title=title,
+        school=school,
+        area_office=area_office,
+        actor=actor,
+        actor_name=actor.display_name if actor else SYSTEM_ACTOR_NAME,
+        actor_role=actor_role,
+        created_at=now,
+        signed_at=now,
+        status=SignedDocument.Status.READY,
+    )
+    if subject is not None:
+        document.subject_type = ContentType.objects.get_for_model(subject)
+        document.subject_id = str(subject.pk)
+    # Render and sign outside the transaction: it takes a fraction of a second and holds no lock.
+    data, pages = _produce(document, template=template, context=context)
+    _attach(document, data, pages)
+    try:
+        with transaction.atomic():
+            document.save(force_insert=True)
+    except IntegrityError:
+        # Another request signed the same step first: keep its record, drop this file.
+        document.file.delete(save=False)
+        winner = SignedDocument.objects.filter(step_key=step_key).first()
+        if winner is None:
+            raise
+        return winner
+    return document
+
+
+def _enqueue_render(document_id: int) -> None:
+    from .tasks import render_annex  # the task module imports this one
+
+    # Robust: the step's own record is committed by then; an annex that cannot be queued (or, in
+    # the embedded default, rendered in-process) must not turn that step into an error page.
+    transaction.on_commit(lambda: render_annex.delay(document_id), robust=True)
+
+
+def document_issue_annex(
+    *,
+    parent: SignedDocument,
+    step_key: str,
+    template: str,
+    title: str,
+    kind: str = Kind.ROSTER_ANNEX,
+    context_builder: str = "",
+    context_kwargs: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> SignedDocument:
+    """Record a long annex to the parent's document set and render it by Celery after commit.
+
+    Give either ``context_builder`` (the dotted path of a function that returns the template
+    context, called with ``context_kwargs``) or ``context`` (JSON-serialisable, used as is).
+    The annex is signed for the parent's signer; the parent never waits for it.
+    """
+    if bool(context_builder) == (context is not None):
+        raise ValueError("Give exactly one of context_builder and context.")
+    if context_builder:
+        import_string(context_builder)  # fail now, not in the worker
+    existing = SignedDocument.objects.filter(step_key=step_key).first()
+    if existing is not None:
+        if existing.status != SignedDocument.Status.READY:
+            _enqueue_render(existing.pk)
+        return existing
+    annex = SignedDocument(
+        step_key=step_key,
+        kind=kind,
+        title=title,
+        parent=parent,
+        school=parent.school,
+        area_office=parent.area_office,
+        subject_type=parent.subject_type,
+        subject_id=parent.subject_id,
+        actor=parent.actor,
+        actor_name=parent.actor_name,
+        actor_role=parent.actor_role,
+        status=SignedDocument.Status.PENDING,
+        template=template,
+        context_builder=context_builder,
+        context_kwargs=dict(context_kwargs or {}) if context_builder else dict(context),
+    )
+    try:
+        with transaction.atomic():
+            annex.save(force_insert=True)
+    except IntegrityError:
+        winner = SignedDocument.objects.filter(step_key=step_key).first()
+        if winner is None:
+            raise
+        return winner
+    _enqueue_render(annex.pk)
+    return annex
+
+
+def _annex_context(annex: SignedDocument) -> dict[str, Any]:
+    if annex.context_builder:
+        with translation.override("th"):  # labels computed by the builder print in Thai
+            context = dict(import_string(annex.context_builder)(**annex.context_kwargs))
+    else:
+        context = dict(annex.context_kwargs)
+    context.setdefault("parent", annex.parent)
+    return context
+
+
+def annex_render(*, document_id: int) -> SignedDocument:
+    """Render and sign a pending annex; do nothing if it is already ready."""
+    annex = SignedDocument.objects.select_related("school", "area_office", "parent").get(
+        pk=document_id
+    )
+    if annex.is_ready:
+        return annex
+    annex.signed_at = timezone.now()
+    data, pages = _produce(annex, template=annex.template, context=_annex_context(annex))
+    with transaction.atomic():
+        # Two workers may render the same annex; the row lock lets one of them store it.
+        current = SignedDocument.objects.select_for_update().get(pk=document_id)
+        if current.is_ready:
+            return current
+        _attach(annex, data, pages)
+        annex.status = SignedDocument.Status.READY
+        annex.error = ""
+        annex.save(
+            update_fields=["signed_at", "sha256", "size", "pages", "file", "status", "error"]
+        )
+    return annex
+
+
+def annex_fail(*, document_id: int, error: str) -> None:
+    """Mark a pending annex as failed after its last retry."""
+    SignedDocument.objects.filter(pk=document_id).exclude(
+        status=SignedDocument.Status.READY
+    ).update(status=SignedDocument.Status.FAILED, error=error[:2000])

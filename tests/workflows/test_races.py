@@ -1,0 +1,76 @@
+"""Races on PostgreSQL: two clicks on the same step at once act once."""
+
+import threading
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from viewflow.workflow.models import Task
+
+from census.models import RosterSnapshot, SchoolRound
+from documents.models import Kind, SignedDocument
+
+from .helpers import at, open_task, step
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _race(user, url, data):
+    """POST the same form from two browsers of the same user at the same moment."""
+    barrier = threading.Barrier(2)
+    results = []
+
+    def click():
+        client = Client()
+        client.force_login(user)
+        try:
+            barrier.wait(timeout=10)
+            response = client.post(url, data, follow=True)
+            results.append((response.status_code, response.content.decode()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_two_certify_clicks_make_one_snapshot_and_one_record(
+    round2, school, clean_roster, staff, director, time_machine
+):
+    from workflows.services import round_open
+
+    time_machine.move_to(at(9, 0, day=date(2026, 11, 10)), tick=True)
+    round_open(round=round2)
+    client = Client()
+    step(client, staff, "prepare")
+    step(client, staff, "confirm")
+    client.force_login(director)
+    url = open_task(client, director, "certify")
+    results = _race(director, url, {"decision": "certify"})
+    assert [code for code, _ in results] == [200, 200]
+    assert any("already been done" in body or "right now" in body for _, body in results)
+    assert RosterSnapshot.objects.count() == 1
+    assert SignedDocument.objects.filter(kind=Kind.CERTIFICATION).count() == 1
+    assert SchoolRound.objects.get().state == SchoolRound.State.CERTIFIED
+    assert Task.objects.filter(flow_task_type="HUMAN", status="NEW").count() == 1  # acknowledge
+
+
+def test_two_confirm_clicks_make_one_record(round2, school, clean_roster, staff, time_machine):
+    from workflows.services import round_open
+
+    time_machine.move_to(at(9, 0, day=date(2026, 11, 10)), tick=True)
+    round_open(round=round2)
+    client = Client()
+    step(client, staff, "prepare")
+    client.force_login(staff)
+    url = open_task(client, staff, "confirm")
+    results = _race(staff, url, {})
+    assert [code for code, _ in results] == [200, 200]
+    assert SignedDocument.objects.filter(kind=Kind.CONFIRMATION).count() == 1
+    assert reverse("workflows:inbox")

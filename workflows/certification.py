@@ -1,0 +1,105 @@
+"""The certification flow: one process per school per count round.
+
+start → prepare [staff] → confirm [staff, confirm window] → confirmation record
+      → certify [director, certify window] → certified? → snapshot + certification record (+ annex)
+                                               └ rejected → confirm again
+      → acknowledge [area officer] → end
+Every waiting step times out at the close of the certify window → missed → end.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import act, flow, lock
+
+from census.models import SchoolRound
+
+from . import services, views
+from .models import CertificationProcess
+
+
+def _deadline(activation):
+    return activation.process.deadline
+
+
+class CertificationFlow(flow.Flow):
+    process_class = CertificationProcess
+    lock_impl = lock.select_for_update_lock
+    process_title = _("DMC count: confirm and certify")
+    process_description = _(
+        "Staff confirm and the director certifies the school's learners on the count day."
+    )
+
+    start = flow.StartHandle(this.start_process).Next(this.route_start)
+    route_start = (
+        flow.If(
+            lambda activation: activation.process.school_round.state == SchoolRound.State.PREPARED
+        )
+        .Then(this.confirm)
+        .Else(this.prepare)
+    )
+    prepare = (
+        flow.View(views.PrepareView.as_view())
+        .Annotation(title=_("Check and prepare the data"))
+        .Permission("schools.keep_roster", obj=lambda p: p.coerced.school)
+        .OnTimeout(_deadline, this.missed)
+        .Next(this.confirm)
+    )
+    confirm = (
+        flow.View(views.ConfirmView.as_view())
+        .Annotation(title=_("Confirm the data (staff)"))
+        .Permission("schools.confirm_round", obj=lambda p: p.coerced.school)
+        .OnTimeout(_deadline, this.missed)
+        .Next(this.record_confirmation)
+    )
+    record_confirmation = flow.Function(this.sign_confirmation).Next(this.certify)
+    certify = (
+        flow.View(views.CertifyView.as_view())
+        .Annotation(title=_("Certify the data (director)"))
+        .Permission("schools.certify_round", obj=lambda p: p.coerced.school)
+        .OnTimeout(_deadline, this.missed)
+        .Next(this.decided)
+    )
+    decided = flow.If(act.process.certified).Then(this.record_certification).Else(this.confirm)
+    record_certification = flow.Function(this.sign_certification).Next(this.acknowledge)
+    acknowledge = (
+        flow.View(views.AcknowledgeView.as_view())
+        .Annotation(title=_("Acknowledge the certification (area office)"))
+        .Permission("schools.acknowledge_round", obj=lambda p: p.coerced.school.area_office)
+        .Next(this.end)
+    )
+    missed = flow.Function(this.mark_missed).Next(this.end_missed)
+    end = flow.End()
+    end_missed = flow.End()
+
+    def start_process(self, activation, school_round):
+        process = activation.process
+        process.school_round = school_round
+        process.school_id = school_round.school_id
+        process.round_id = school_round.round_id
+        process.deadline = school_round.round.certify_closes
+        return process
+
+    def sign_confirmation(self, activation):
+        # One record per confirmation: a rejected and re-confirmed round has two.
+        confirm_task = activation.task.previous.get()
+        services.confirmation_record(process=activation.process, confirm_task_id=confirm_task.pk)
+
+    def sign_certification(self, activation):
+        services.certification_record(process=activation.process)
+
+    def mark_missed(self, activation):
+        services.certification_missed(process=activation.process)
+
+    def has_view_permission(self, user, obj=None):
+        """Let any signed-in user reach the flow's pages; every list and detail is scoped by school."""
+        if obj is None:
+            return user.is_authenticated
+        from accounts.permissions import can_view_school
+
+        return can_view_school(user, obj.coerced.school)
+
+    def has_manage_permission(self, user, obj=None):
+        """Only the ministry admin cancels, undoes or revives steps."""
+        from accounts.permissions import can_administer
+
+        return can_administer(user)

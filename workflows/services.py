@@ -1,0 +1,162 @@
+"""Steps of the certification flow that write: each calls the census and documents services."""
+
+import logging
+
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.selectors import area_officer_emails
+from census import services as census
+from census.models import RosterSnapshot, Round, SchoolRound
+from documents.models import Kind, SignedDocument
+from documents.services import document_issue, document_issue_annex
+from schools.models import School
+
+from . import records
+from .models import CertificationProcess
+
+log = logging.getLogger(__name__)
+
+
+def _flow():
+    from .certification import CertificationFlow  # the flow imports this module
+
+    return CertificationFlow
+
+
+def certification_start(*, school_round: SchoolRound) -> tuple[CertificationProcess, bool]:
+    """Start the school's certification process for its round once; say whether it started now."""
+    existing = CertificationProcess.objects.filter(
+        school_round=school_round, is_current=True
+    ).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return _flow().start.run(school_round=school_round), True
+    except IntegrityError:
+        return CertificationProcess.objects.get(school_round=school_round, is_current=True), False
+
+
+def round_open(*, round: Round, schools=None) -> int:
+    """Start a certification process for every school (or those given) in a round; return how many."""
+    schools = School.objects.all() if schools is None else schools
+    started = 0
+    for school in schools.order_by("pk").iterator(chunk_size=1000):
+        school_round, _created = census.school_round_open(round=round, school=school)
+        _process, new = certification_start(school_round=school_round)
+        started += new
+    Round.objects.filter(pk=round.pk, opened_at__isnull=True).update(opened_at=timezone.now())
+    return started
+
+
+def confirmation_record(*, process: CertificationProcess, confirm_task_id: int) -> SignedDocument:
+    """Sign the record of the staff's confirmation (once per confirmation)."""
+    school_round = SchoolRound.objects.select_related(
+        "school__area_office", "round__academic_year", "confirmed_by"
+    ).get(pk=process.school_round_id)
+    return document_issue(
+        step_key=f"certification:{process.pk}:confirmation:{confirm_task_id}",
+        kind=Kind.CONFIRMATION,
+        template="documents/summary_record.html",
+        context=records.confirmation_context(school_round),
+        school=school_round.school,
+        actor=school_round.confirmed_by,
+        actor_role=records.ROLE_STAFF,
+        title="บันทึกการยืนยันข้อมูลนักเรียนรายบุคคล",
+        subject=process,
+    )
+
+
+def certification_record(*, process: CertificationProcess) -> SignedDocument:
+    """Sign the certification record now and queue the full roster annex for Celery."""
+    snapshot = (
+        RosterSnapshot.objects.select_related(
+            "school__area_office",
+            "round__academic_year",
+            "certified_by",
+            "school_round__school__area_office",
+            "school_round__round__academic_year",
+        )
+        .filter(school_round_id=process.school_round_id, status=RosterSnapshot.Status.CERTIFIED)
+        .get()
+    )
+    record = document_issue(
+        step_key=f"snapshot:{snapshot.public_id}:certification",
+        kind=Kind.CERTIFICATION,
+        template="documents/summary_record.html",
+        context=records.certification_context(snapshot),
+        school=snapshot.school,
+        actor=snapshot.certified_by,
+        actor_role=records.ROLE_DIRECTOR,
+        title="หนังสือรับรองข้อมูลนักเรียนรายบุคคล",
+        subject=snapshot,
+    )
+    document_issue_annex(
+        parent=record,
+        step_key=f"snapshot:{snapshot.public_id}:annex",
+        template="documents/roster_annex.html",
+        title="บัญชีรายชื่อนักเรียนแนบท้ายการรับรอง",
+        context_builder="workflows.records.snapshot_annex_context",
+        context_kwargs={"snapshot_id": snapshot.pk},
+    )
+    return record
+
+
+def certification_missed(*, process: CertificationProcess) -> SchoolRound:
+    """Mark the school as missed at the close of the window and tell its area office by e-mail."""
+    school_round = census.school_round_miss(school_round=process.school_round)
+    school = school_round.school
+    recipients = area_officer_emails(area_office=school.area_office)
+    if recipients:
+        round = school_round.round
+        subject = _("โรงเรียนไม่ได้รับรองข้อมูล %(school)s รอบ %(round)s / School missed the count") % {
+            "school": school.name_th,
+            "round": round,
+        }
+        body = _(
+            "%(school)s (รหัส %(code)s) ไม่ได้ยืนยันและรับรองข้อมูลนักเรียนรอบ %(round)s "
+            "ภายในเวลาที่กำหนด (%(closes)s)\n\n"
+            "%(school)s (code %(code)s) did not confirm and certify its learners for round %(round)s "
+            "before the window closed."
+        ) % {
+            "school": school.name_th,
+            "code": school.code,
+            "round": round,
+            "closes": timezone.localtime(round.certify_closes).strftime("%Y-%m-%d %H:%M"),
+        }
+        transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+    return school_round
+
+
+def certification_revoke(*, school_round: SchoolRound, actor: User, reason: str) -> SignedDocument:
+    """Revoke a school's certification (ministry), sign the revocation, and reopen the flow if the
+    window is still open."""
+    with transaction.atomic():
+        snapshot = census.school_round_revoke(school_round=school_round, actor=actor, reason=reason)
+        old = CertificationProcess.objects.filter(
+            school_round=school_round, is_current=True
+        ).first()
+        if old is not None:
+            if old.status != "DONE":
+                _flow().instance.cancel(old)
+            CertificationProcess.objects.filter(pk=old.pk).update(is_current=False)
+        snapshot.refresh_from_db()
+        record = document_issue(
+            step_key=f"snapshot:{snapshot.public_id}:revocation",
+            kind=Kind.REVOCATION,
+            template="documents/summary_record.html",
+            context=records.revocation_context(snapshot),
+            school=snapshot.school,
+            actor=actor,
+            actor_role=records.ROLE_MINISTRY,
+            title="บันทึกการเพิกถอนการรับรองข้อมูล",
+            subject=snapshot,
+        )
+        school_round.refresh_from_db()
+        if school_round.state == SchoolRound.State.PREPARED:
+            certification_start(school_round=school_round)
+    return record

@@ -1,0 +1,24 @@
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+from viewflow.workflow.timers import fire_due_timers
+
+from census.selectors import rounds_open_for_processes
+
+from .services import round_open
+
+
+@shared_task
+def fire_workflow_timers() -> int:
+    """Fire the flows' due timers (window closes → missed); run every minute by beat."""
+    return fire_due_timers()
+
+
+@shared_task(acks_late=True)
+def open_due_rounds() -> int:
+    """Start the certification processes of every round that has opened; idempotent."""
+    started = 0
+    for round in rounds_open_for_processes(at=timezone.now()):
+        with transaction.atomic():
+            started += round_open(round=round)
+    return started

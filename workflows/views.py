@@ -1,0 +1,206 @@
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+from viewflow.workflow.models import Task
+
+from accounts.permissions import can_administer
+from census import services as census
+from census.models import SchoolRound
+from schools.selectors import grade_sex_counts
+from schools.validation import school_findings
+
+from . import selectors
+
+
+def next_url(request, process) -> str:
+    """Return the user's next task in the same process, or their inbox."""
+    task = Task.objects.next_user_task(process, request.user)
+    if task is not None:
+        return task.flow_task.reverse("index", args=[task.process_id, task.pk])
+    return reverse("workflows:inbox")
+
+
+class CertificationStepView(LoginRequiredMixin, TemplateView):
+    """A human step of the certification flow: show the school's data, act through one service."""
+
+    template_name = "workflows/certification_step.html"
+    step_title = ""
+    action_label = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.activation = request.activation
+        self.process = self.activation.process
+        self.school_round = SchoolRound.objects.select_related(
+            "school__area_office", "round__academic_year", "confirmed_by"
+        ).get(pk=self.process.school_round_id)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        round = self.school_round.round
+        return super().get_context_data(
+            process=self.process,
+            task=self.activation.task,
+            school=self.school_round.school,
+            school_round=self.school_round,
+            round=round,
+            confirm_window=census.confirm_window(round),
+            certify_window=census.certify_window(round),
+            counts=grade_sex_counts(school=self.school_round.school),
+            step_title=self.step_title,
+            action_label=self.action_label,
+            now=timezone.now(),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        try:
+            self.act(request)
+        except ValidationError as exc:
+            # The service wrote nothing; the task stays assigned (its start is not saved).
+            return self.render_to_response(self.get_context_data(errors=exc.messages))
+        self.activation.execute()
+        messages.success(request, self.done_message())
+        return HttpResponseRedirect(next_url(request, self.process))
+
+    def act(self, request):
+        raise NotImplementedError
+
+    def done_message(self) -> str:
+        return _("Done.")
+
+
+class PrepareView(CertificationStepView):
+    step_title = _("Check and prepare the data")
+    action_label = _("The data is ready to confirm")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            findings=school_findings(school=self.school_round.school), **kwargs
+        )
+
+    def act(self, request):
+        census.school_round_prepare(school_round=self.school_round, actor=request.user)
+
+    def done_message(self):
+        return _("Prepared. Confirm the data on the count day.")
+
+
+class ConfirmView(CertificationStepView):
+    step_title = _("Confirm the data (staff)")
+    action_label = _("Confirm the data")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            findings=school_findings(school=self.school_round.school), **kwargs
+        )
+
+    def act(self, request):
+        census.school_round_confirm(school_round=self.school_round, actor=request.user)
+
+    def done_message(self):
+        return _(
+            "Confirmed: the confirmation record is signed and the director is asked to certify."
+        )
+
+
+class CertifyView(CertificationStepView):
+    step_title = _("Certify the data (director)")
+    action_label = _("Certify the data")
+    decision = True
+
+    def act(self, request):
+        if request.POST.get("decision") == "reject":
+            census.school_round_reject(
+                school_round=self.school_round,
+                actor=request.user,
+                reason=request.POST.get("reason", ""),
+            )
+            self.process.certified = False
+        else:
+            census.school_round_certify(school_round=self.school_round, actor=request.user)
+            self.process.certified = True
+        self.process.save(update_fields=["certified"])
+
+    def done_message(self):
+        if self.process.certified:
+            return _("Certified: the roster is frozen and the certification record is signed.")
+        return _("Sent back to the staff to confirm again.")
+
+
+class AcknowledgeView(CertificationStepView):
+    step_title = _("Acknowledge the certification (area office)")
+    action_label = _("Acknowledge")
+
+    def act(self, request):
+        census.school_round_acknowledge(school_round=self.school_round, actor=request.user)
+
+    def done_message(self):
+        return _("Acknowledged.")
+
+
+class InboxView(LoginRequiredMixin, TemplateView):
+    """One list of the tasks the user may act on, across every flow."""
+
+    template_name = "workflows/inbox.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            rows=selectors.inbox_rows(user=self.request.user, limit=200),
+            now=timezone.now(),
+            **kwargs,
+        )
+
+
+class TakeTaskView(LoginRequiredMixin, View):
+    """Take a task from the inbox (assign it to oneself) and open it; POST only."""
+
+    def post(self, request, task_pk):
+        task = get_object_or_404(selectors.actionable_tasks(user=request.user), pk=task_pk)
+        if task.owner_id is None:
+            with task.activation() as activation:
+                if not activation.flow_task.can_assign(request.user, activation.task):
+                    raise PermissionDenied
+                activation.assign(request.user)
+        elif task.owner_id != request.user.pk:
+            raise Http404
+        return redirect(task.flow_task.reverse("execute", args=[task.process_id, task.pk]))
+
+
+class RevokeView(LoginRequiredMixin, TemplateView):
+    """Revoke a school's certification of a round, with a reason (ministry admin only)."""
+
+    template_name = "workflows/revoke.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not can_administer(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_school_round(self):
+        return get_object_or_404(
+            SchoolRound.objects.select_related("school", "round__academic_year"),
+            pk=self.kwargs["pk"],
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(school_round=self.get_school_round(), **kwargs)
+
+    def post(self, request, pk):
+        from .services import certification_revoke
+
+        school_round = self.get_school_round()
+        try:
+            record = certification_revoke(
+                school_round=school_round, actor=request.user, reason=request.POST.get("reason", "")
+            )
+        except ValidationError as exc:
+            return self.render_to_response(self.get_context_data(errors=exc.messages))
+        messages.success(request, _("Certification revoked; the revocation record is signed."))
+        return redirect(reverse("documents:verify", args=[record.public_id]))
