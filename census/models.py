@@ -58,10 +58,18 @@ class Round(models.Model):
                 name="round_number_1_to_3", condition=Q(number__gte=1, number__lte=3)
             ),
             models.CheckConstraint(
-                name="confirm_window_ordered", condition=Q(confirm_opens__lt=F("confirm_closes"))
+                name="confirm_window_ordered",
+                condition=Q(confirm_opens__lt=F("confirm_closes")),
+                violation_error_message=_(
+                    "เวลาปิดต้องอยู่หลังเวลาเปิด / The window must close after it opens."
+                ),
             ),
             models.CheckConstraint(
-                name="certify_window_ordered", condition=Q(certify_opens__lt=F("certify_closes"))
+                name="certify_window_ordered",
+                condition=Q(certify_opens__lt=F("certify_closes")),
+                violation_error_message=_(
+                    "เวลาปิดต้องอยู่หลังเวลาเปิด / The window must close after it opens."
+                ),
             ),
         ]
 

@@ -44,6 +44,10 @@ class Rule(TextChoices):
     SAME_VALUES_IN_ROOM = "same_values", _("The same weight and height typed for a whole room")
     AGE_GRADE = "age_grade", _("Age does not fit the grade")
     UNDER_FOUR = "under_four", _("Under 4 years old on the count day (not funded)")
+    GRADE_COUNT_CHANGE = (
+        "grade_change",
+        _("A grade's count changed a lot since the last certified round"),
+    )
 
 
 SEVERITY = {
@@ -53,7 +57,12 @@ SEVERITY = {
     Rule.SAME_VALUES_IN_ROOM: Severity.QUERY,
     Rule.AGE_GRADE: Severity.QUERY,
     Rule.UNDER_FOUR: Severity.QUERY,
+    Rule.GRADE_COUNT_CHANGE: Severity.QUERY,
 }
+# A grade's count that moves by at least this many learners and this share since the last
+# certified round is queried (a whole class gone, or a class counted twice).
+GRADE_CHANGE_MIN = 5
+GRADE_CHANGE_SHARE = 0.3
 
 
 @dataclass
@@ -199,6 +208,49 @@ def school_findings(*, school: School, today: date | None = None) -> Findings:
                     "h": pair[1],
                 },
             )
+    for grade, now_count, then_count, label in _grade_changes(
+        school=school, enrollments=enrollments, today=today
+    ):
+        add(
+            Rule.GRADE_COUNT_CHANGE,
+            f"grade:{grade}",
+            _("%(g)s: %(now)d learners now, %(then)d at the last certified round (%(label)s)")
+            % {"g": Grade(grade).label, "now": now_count, "then": then_count, "label": label},
+        )
     order = list(Rule.values)
     items.sort(key=lambda f: (not f.is_error, order.index(f.rule)))
     return Findings(items)
+
+
+def _grade_changes(*, school: School, enrollments: list[Enrollment], today: date):
+    """Yield the grades whose count moved a lot against the school's last certified snapshot.
+
+    Across a new academic year the learners moved up one grade, so grade g now is compared with
+    grade g-1 then (the entry grades อ.1, ป.1 and ม.1 are skipped: their intake is new).
+    """
+    from census.models import RosterSnapshot
+
+    snapshot = (
+        RosterSnapshot.objects.filter(school=school, status=RosterSnapshot.Status.CERTIFIED)
+        .select_related("round__academic_year")
+        .order_by("-as_of")
+        .first()
+    )
+    if snapshot is None:
+        return
+    then = {g: c.get("M", 0) + c.get("F", 0) for g, c in snapshot.counts.items()}
+    now = Counter(e.grade for e in enrollments)
+    new_year = snapshot.round.academic_year.year != academic_year_of(today)
+    entry = {Grade.K1, Grade.P1, Grade.M1}
+    label = f"{snapshot.round.academic_year.year}/{snapshot.round.number}"
+    for grade in GRADE_ORDER:
+        if new_year:
+            if grade in entry:
+                continue
+            previous = GRADE_ORDER[GRADE_ORDER.index(grade) - 1]
+        else:
+            previous = grade
+        now_count, then_count = now.get(grade, 0), then.get(previous, 0)
+        change = abs(now_count - then_count)
+        if change >= GRADE_CHANGE_MIN and change >= GRADE_CHANGE_SHARE * max(then_count, 1):
+            yield grade, now_count, then_count, label

@@ -50,6 +50,17 @@ from .models import (
 from .validation import school_findings
 
 
+def school_rounds_of(*, school):
+    """Return the school's latest count rounds with their state (one query)."""
+    from census.models import SchoolRound
+
+    return list(
+        SchoolRound.objects.filter(school=school)
+        .select_related("round__academic_year")
+        .order_by("-round__as_of", "-pk")[:6]
+    )
+
+
 class HomeView(LoginRequiredMixin, TemplateView):
     """Show what the signed-in user may act on: their schools and area offices."""
 
@@ -107,14 +118,18 @@ class RosterView(LoginRequiredMixin, TemplateView):
         page = Paginator(roster, settings.ROSTER_PAGE_SIZE).get_page(self.request.GET.get("page"))
         query = self.request.GET.copy()
         query.pop("page", None)
+        # The school's own staff keep the roster and need the full IDs (can_see_full_ids).
+        can_edit = can_keep_roster(self.request.user, school)
         return super().get_context_data(
             school=school,
             form=form,
             page=page,
             querystring=query.urlencode(),
             counts=selectors.grade_sex_counts(school=school),
-            full_ids=can_see_full_ids(self.request.user, school),
-            can_edit=can_keep_roster(self.request.user, school),
+            full_ids=can_edit,
+            can_edit=can_edit,
+            can_revoke=can_administer(self.request.user),
+            school_rounds=school_rounds_of(school=school),
             **kwargs,
         )
 

@@ -245,3 +245,19 @@ def test_thai_even_when_the_browser_asks_for_english(client_as, staff, roster):
         roster_url(roster[0].school), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9"
     ).content.decode()
     assert "จำนวนนักเรียนแยกตามชั้นและเพศ" in body
+
+
+def test_roster_lists_the_schools_rounds_and_revoke_link_for_the_ministry(
+    client_as, staff, ministry_admin, school
+):
+    from census.models import SchoolRound
+    from census.services import academic_year_create
+
+    year = academic_year_create(year_be=2569, actor=None)
+    sr = SchoolRound.objects.create(
+        round=year.rounds.get(number=1), school=school, state="certified"
+    )
+    revoke = reverse("workflows:revoke", args=[sr.pk])
+    assert revoke not in client_as(staff).get(roster_url(school)).content.decode()
+    body = client_as(ministry_admin).get(roster_url(school)).content.decode()
+    assert revoke in body and "รับรองแล้ว" in body

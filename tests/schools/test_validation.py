@@ -168,3 +168,58 @@ def test_validation_page_query_count_is_fixed(
     client = client_as(staff)
     with django_assert_max_num_queries(12):
         client.get(reverse("schools:validation", args=[school.code]))
+
+
+def _certified_snapshot(school, *, year_be, counts, as_of):
+    from django.utils import timezone as tz
+
+    from census.models import RosterSnapshot, SchoolRound
+    from census.services import academic_year_create
+
+    from ..factories import UserFactory
+
+    year = academic_year_create(year_be=year_be, actor=None)
+    round = year.rounds.get(number=1)
+    school_round = SchoolRound.objects.create(round=round, school=school, state="certified")
+    return RosterSnapshot.objects.create(
+        school_round=school_round, school=school, round=round, as_of=as_of,
+        certified_at=tz.now(), certified_by=UserFactory(), counts=counts,
+        learner_count=sum(c["M"] + c["F"] for c in counts.values()),
+    )  # fmt: skip
+
+
+def test_a_big_change_of_a_grades_count_is_a_query(school):
+    _certified_snapshot(
+        school, year_be=2569, as_of=date(2026, 6, 10), counts={Grade.P3: {"M": 10, "F": 10}}
+    )
+    for i in range(4):
+        learner(school, weight=24 + i, height=124 + i)
+    findings = [
+        f for f in school_findings(school=school).items if f.rule == Rule.GRADE_COUNT_CHANGE
+    ]
+    assert [f.subject_key for f in findings] == [f"grade:{Grade.P3}"]
+    assert "20" in findings[0].detail and "4" in findings[0].detail
+
+
+def test_a_small_change_is_not_a_query(school):
+    _certified_snapshot(
+        school, year_be=2569, as_of=date(2026, 6, 10), counts={Grade.P3: {"M": 3, "F": 3}}
+    )
+    for i in range(4):
+        learner(school, weight=24 + i, height=124 + i)
+    assert Rule.GRADE_COUNT_CHANGE not in rules(school)
+
+
+def test_across_a_new_year_the_cohort_is_compared(school):
+    # Last year's ป.2 (6 learners) is this year's ป.3; ป.1 is a new intake and is not compared.
+    _certified_snapshot(
+        school,
+        year_be=2568,
+        as_of=date(2025, 6, 10),
+        counts={Grade.P2: {"M": 3, "F": 3}, Grade.K3: {"M": 1, "F": 0}},
+    )
+    for i in range(6):
+        learner(school, weight=24 + i, height=124 + i)
+    for i in range(6):
+        learner(school, grade=Grade.P1, birth=date(2019, 7, 1), weight=20 + i * 0.5, height=115 + i)
+    assert Rule.GRADE_COUNT_CHANGE not in rules(school)
