@@ -14,13 +14,9 @@ from accounts.permissions import schools_visible_to
 from schools.models import AreaOffice, School
 
 from .models import CertificationProcess
+from .registry import concrete, process_joins
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
-# Every process subclass whose tasks show in the inbox, with the joins that describe them.
-PROCESS_JOINS = (
-    "process__certificationprocess__school",
-    "process__certificationprocess__round__academic_year",
-)
 
 
 def _object_perm(model, content_type: ContentType, user: User) -> Exists:
@@ -49,7 +45,7 @@ def actionable_tasks(*, user: User) -> QuerySet[Task]:
     return (
         Task.objects.filter(flow_task_type="HUMAN", status__in=OPEN)
         .filter(Q(owner=user) | may_take)
-        .select_related("process", "owner", *PROCESS_JOINS)
+        .select_related("process", "owner", *process_joins())
         .order_by("created", "pk")
     )
 
@@ -68,7 +64,7 @@ def inbox_rows(*, user: User, limit: int = 200) -> list[InboxRow]:
     """Return the user's inbox: each task with its school, what is asked and its deadline."""
     rows = []
     for task in actionable_tasks(user=user)[:limit]:
-        process = getattr(task.process, "certificationprocess", None) or task.process
+        process = concrete(task.process)
         rows.append(
             InboxRow(
                 task=task,

@@ -1,4 +1,9 @@
-"""The certification flow inside the viewflow shell, with every list and detail scoped by school."""
+"""Flows inside the viewflow shell, with every list and detail scoped by school.
+
+Every flow's process model has a ``school`` foreign key; ``ScopedFlowViewset(MyFlow)`` mounts the
+flow's pages (dashboard, process and task lists, details, inbox/queue/archive, chart) so that a user
+sees only the processes of the schools they may see.
+"""
 
 from django.db.models import Q
 from django.urls import path
@@ -28,8 +33,9 @@ class ScopedDashboardView(DashboardView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         visible = schools_visible_to(self.request.user)
+        school = f"process__{self.flow_class.process_class._meta.model_name}__school__in"
         tasks = self.flow_class.task_class.objects.filter(
-            process__flow_class=self.flow_class, process__certificationprocess__school__in=visible
+            process__flow_class=self.flow_class, **{school: visible}
         ).select_related("process", "owner")
         for column in context["columns"]:
             column["node_ref"] = get_task_ref(column["node"])
@@ -56,12 +62,11 @@ class ScopedProcessDetailView(DetailProcessView):
 class ScopedTaskListView(DashboardTaskListView):
     @viewprop
     def queryset(self):
-        return super().queryset.filter(
-            process__certificationprocess__school__in=schools_visible_to(self.request.user)
-        )
+        school = f"process__{self.flow_class.process_class._meta.model_name}__school__in"
+        return super().queryset.filter(**{school: schools_visible_to(self.request.user)})
 
 
-class CertificationViewset(FlowAppViewset):
+class ScopedFlowViewset(FlowAppViewset):
     dashboard_view_class = ScopedDashboardView
     process_list_view_class = ScopedProcessListView
     process_detail_view_class = ScopedProcessDetailView
@@ -81,4 +86,4 @@ class WorkflowsApp(Application):
     revoke_path = path("revoke/<int:pk>/", views.RevokeView.as_view(), name="revoke")
 
 
-certification_viewset = CertificationViewset(CertificationFlow, icon="how_to_reg")
+certification_viewset = ScopedFlowViewset(CertificationFlow, icon="how_to_reg")
