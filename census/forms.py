@@ -1,7 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Round
+from schools.models import Grade
+
+from .models import Round, SubsidyRate
 
 
 class AcademicYearForm(forms.Form):
@@ -41,3 +43,24 @@ class RoundForm(forms.ModelForm):
                 )
             },
         }
+
+
+class SubsidyRateForm(forms.ModelForm):
+    grade = forms.ChoiceField(
+        label=_("Grade (blank: every grade of the level)"),
+        choices=[("", "—"), *Grade.choices],
+        required=False,
+    )
+
+    class Meta:
+        model = SubsidyRate
+        fields = [
+            "fiscal_year",
+            "item",
+            "level",
+            "grade",
+            "baht_per_year",
+            "status",
+            "note",
+            "source",
+        ]

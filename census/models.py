@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -199,3 +200,87 @@ class SnapshotRow(models.Model):
 
     def __str__(self):
         return f"{self.snapshot_id}: {self.first_name_th} {self.last_name_th}"
+
+
+class SubsidyItem(models.TextChoices):
+    """What a per-head subsidy pays for."""
+
+    TUITION = "tuition", _("Tuition")
+    TEXTBOOKS = "textbooks", _("Textbooks")
+    LEARNING_SUPPLIES = "learning_supplies", _("Learning supplies")
+    UNIFORMS = "uniforms", _("Uniforms")
+    ACTIVITIES = "activities", _("Learner-development activities")
+
+
+class SubsidyLevel(models.TextChoices):
+    """The school level a rate applies to."""
+
+    PRE_PRIMARY = "pre_primary", _("Pre-primary")
+    PRIMARY = "primary", _("Primary")
+    LOWER_SECONDARY = "lower_secondary", _("Lower secondary")
+    UPPER_SECONDARY = "upper_secondary", _("Upper secondary")
+
+
+class SubsidyRate(models.Model):
+    """A per-head subsidy rate: baht per learner per year, for one fiscal year, item and level
+    (or one grade of it). Changed only through census.subsidy, which writes its history."""
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        PROVISIONAL = "provisional", _("Provisional")
+
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year (BE)"))
+    item = models.CharField(_("item"), max_length=20, choices=SubsidyItem.choices)
+    level = models.CharField(_("level"), max_length=20, choices=SubsidyLevel.choices)
+    # Blank: every grade of the level; a grade's own rate wins over the level's.
+    grade = models.CharField(_("grade"), max_length=4, blank=True)
+    baht_per_year = models.DecimalField(
+        _("baht per learner per year"), max_digits=10, decimal_places=2
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PROVISIONAL
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    source = models.CharField(_("source"), max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("subsidy rate")
+        verbose_name_plural = _("subsidy rates")
+        ordering = ["-fiscal_year", "item", "level", "grade"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fiscal_year", "item", "level", "grade"], name="one_subsidy_rate"
+            ),
+            models.CheckConstraint(
+                name="subsidy_rate_not_negative", condition=Q(baht_per_year__gte=0)
+            ),
+            models.CheckConstraint(
+                name="subsidy_fiscal_year_is_buddhist_era",
+                condition=Q(fiscal_year__gte=2500, fiscal_year__lte=2700),
+            ),
+        ]
+
+    def __str__(self):
+        grade = f" {self.grade}" if self.grade else ""
+        return f"{self.fiscal_year} {self.item} {self.level}{grade}: {self.baht_per_year}"
+
+
+class SubsidyRateChange(models.Model):
+    """One change of a rate: who, when, the values before and after. Written once, never changed."""
+
+    rate = models.ForeignKey(SubsidyRate, on_delete=models.PROTECT, related_name="changes")
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    old = models.JSONField(_("before"), null=True, blank=True)
+    new = models.JSONField(_("after"))
+
+    class Meta:
+        verbose_name = _("subsidy rate change")
+        verbose_name_plural = _("subsidy rate changes")
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.rate_id} @ {self.changed_at:%Y-%m-%d %H:%M}"

@@ -2,7 +2,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 
-from . import views
+from . import report_views, views
 
 
 class CensusApp(Application):
@@ -18,3 +18,26 @@ class CensusApp(Application):
         "years/new/", views.AcademicYearCreateView.as_view(), name="year_create"
     )
     round_edit_path = path("rounds/<int:pk>/", views.RoundEditView.as_view(), name="round_edit")
+    reports_path = path("reports/", report_views.CountsReportView.as_view(), name="reports")
+    report_changes_path = path(
+        "reports/changes/", report_views.ChangesReportView.as_view(), name="report_changes"
+    )
+    report_allocation_path = path(
+        "reports/allocation/", report_views.AllocationReportView.as_view(), name="report_allocation"
+    )
+    report_missing_path = path(
+        "reports/missing/", report_views.MissingReportView.as_view(), name="report_missing"
+    )
+    area_statement_path = path(
+        "reports/allocation/statement/",
+        report_views.AreaStatementView.as_view(),
+        name="area_statement",
+    )
+    school_allocation_path = path(
+        "allocation/<str:code>/<int:year>/<int:term>/",
+        report_views.SchoolAllocationView.as_view(),
+        name="school_allocation",
+    )
+    rates_path = path("rates/", report_views.RateListView.as_view(), name="rates")
+    rate_create_path = path("rates/new/", report_views.RateFormView.as_view(), name="rate_create")
+    rate_edit_path = path("rates/<int:pk>/", report_views.RateFormView.as_view(), name="rate_edit")

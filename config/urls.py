@@ -4,10 +4,12 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Site
 
+from buildings.viewsets import BuildingsApp
 from census.viewsets import CensusApp
 from schools.views import HomeView
 from schools.viewsets import SchoolsApp
-from workflows.viewsets import WorkflowsApp, certification_viewset
+from workflows.building_survey import BuildingSurveyFlow
+from workflows.viewsets import FLOW_VIEWSETS, ScopedFlowViewset, WorkflowsApp
 
 
 class OpenDMCSite(Site):
@@ -19,7 +21,16 @@ class OpenDMCSite(Site):
     index_path = path("", HomeView.as_view(), name="home")
 
 
-site = OpenDMCSite(viewsets=[WorkflowsApp(), SchoolsApp(), CensusApp(), certification_viewset])
+site = OpenDMCSite(
+    viewsets=[
+        WorkflowsApp(),
+        SchoolsApp(),
+        CensusApp(),
+        *FLOW_VIEWSETS,
+        BuildingsApp(),
+        ScopedFlowViewset(BuildingSurveyFlow, icon="domain"),
+    ]
+)
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

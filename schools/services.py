@@ -648,8 +648,10 @@ def student_document_upload(
     """Store a piece of evidence for a learner of the school or for a request."""
     if student is None and not request_key:
         raise TypeError("evidence belongs to a learner or a request")
+    # Evidence of a request may concern a learner the school does not hold yet (a transfer in).
     if (
         student is not None
+        and not request_key
         and not Enrollment.objects.filter(student=student, school=school).exists()
     ):
         raise _not_active_here()
@@ -703,3 +705,138 @@ def query_explain(
         defaults={"text": text[:500], "explained_by": actor},
     )
     return explanation
+
+
+# --- decided by approval flows (2.7.6, 2.7.1, ID correction, G-code) ---------------------------
+
+
+@transaction.atomic
+def enrollment_end(
+    *, enrollment: Enrollment, actor: User, status: str, on: date, reason: str
+) -> Enrollment:
+    """End an enrollment as dropped out or removed, once the area office has approved (2.7.6)."""
+    if status not in (EnrollmentStatus.DROPPED_OUT, EnrollmentStatus.REMOVED):
+        raise ValueError(status)
+    check_roster_open(enrollment.school)
+    enrollment = _lock_active(enrollment)
+    if on < enrollment.started_on:
+        raise ValidationError(
+            _("วันที่มีผลต้องไม่ก่อนวันที่เข้าเรียน / The effective date cannot precede the enrollment."),
+            code="date",
+        )
+    enrollment.status, enrollment.ended_on = status, on
+    enrollment.save(update_fields=["status", "ended_on", "updated_at"])
+    audit_record(
+        student=enrollment.student,
+        school=enrollment.school,
+        actor=actor,
+        action=AuditEntry.Action.STATUS,
+        changes={"status": [EnrollmentStatus.ACTIVE, status], "ended_on": [None, on.isoformat()]},
+        reason=reason,
+    )
+    return enrollment
+
+
+@transaction.atomic
+def student_citizen_id_change(
+    *, student: Student, school: School, actor: User, new_citizen_id: str, reason: str
+) -> Student:
+    """Give a learner a corrected citizen ID (or one that replaces a G-code, kept in history).
+
+    The new ID is checked again here, inside the transaction: its check digit, and that no other
+    learner anywhere holds it."""
+    check_roster_open(school)
+    new_id = parse_citizen_id(new_citizen_id)
+    student = Student.objects.select_for_update().get(pk=student.pk)
+    holder = (
+        Student.objects.select_for_update().filter(citizen_id=new_id).exclude(pk=student.pk).first()
+    )
+    if holder is not None:
+        raise ValidationError(
+            _(
+                "เลขประจำตัวประชาชนนี้เป็นของนักเรียนคนอื่นแล้ว / "
+                "This citizen ID already belongs to another learner."
+            ),
+            code="id_taken",
+        )
+    if student.citizen_id == new_id:
+        return student
+    old = student.citizen_id or student.gcode
+    student.citizen_id = new_id
+    try:
+        with transaction.atomic():
+            student.save(update_fields=["citizen_id", "updated_at"])
+    except IntegrityError as exc:  # taken by a concurrent change
+        raise ValidationError(
+            _(
+                "เลขประจำตัวประชาชนนี้เป็นของนักเรียนคนอื่นแล้ว / "
+                "This citizen ID already belongs to another learner."
+            ),
+            code="id_taken",
+        ) from exc
+    audit_record(
+        student=student,
+        school=school,
+        actor=actor,
+        action=AuditEntry.Action.ID_CHANGE,
+        changes={"citizen_id": [old, new_id]},
+        reason=reason,
+    )
+    return student
+
+
+@transaction.atomic
+def enrollment_move(
+    *,
+    student: Student,
+    from_school: School,
+    to_school: School,
+    actor: User,
+    on: date,
+    grade: str,
+    room: int,
+) -> Enrollment:
+    """Move a learner from the releasing school to the receiving one in one transaction: never two
+    active enrollments, never none in between (2.7.1 / 2.7.5)."""
+    check_roster_open(from_school)
+    check_roster_open(to_school)
+    current = (
+        Enrollment.objects.select_for_update()
+        .select_related("school")
+        .filter(student=student, status=EnrollmentStatus.ACTIVE)
+        .first()
+    )
+    if current is None or current.school_id != from_school.pk:
+        raise ValidationError(
+            _(
+                "นักเรียนไม่ได้กำลังศึกษาที่โรงเรียนต้นทางแล้ว / "
+                "The learner is no longer enrolled at the releasing school."
+            ),
+            code="moved",
+        )
+    current.status, current.ended_on = EnrollmentStatus.TRANSFERRED_OUT, on
+    current.exit_school = to_school
+    current.save(update_fields=["status", "ended_on", "exit_school", "updated_at"])
+    audit_record(
+        student=student,
+        school=from_school,
+        actor=actor,
+        action=AuditEntry.Action.TRANSFER_OUT,
+        changes={"status": [EnrollmentStatus.ACTIVE, EnrollmentStatus.TRANSFERRED_OUT],
+                 "destination": [None, to_school.code], "ended_on": [None, on.isoformat()]},
+    )  # fmt: skip
+    enrollment = Enrollment.objects.create(
+        student=student, school=to_school, grade=grade, room=room, started_on=on
+    )
+    audit_record(
+        student=student,
+        school=to_school,
+        actor=actor,
+        action=AuditEntry.Action.ENROLL,
+        changes={
+            "school": [from_school.code, to_school.code],
+            "grade": [None, grade],
+            "room": [None, room],
+        },
+    )
+    return enrollment

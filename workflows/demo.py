@@ -129,3 +129,108 @@ def certification_demo(*, today: date, acknowledge: int = 1) -> dict:
         round_open(round=demo, schools=School.objects.all())
     done["demo_round"] = demo
     return done
+
+
+DEMO_EVIDENCE = b"%PDF-1.4\n% OpenDMC demo evidence\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _evidence(name: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return [SimpleUploadedFile(name, DEMO_EVIDENCE, content_type="application/pdf")]
+
+
+def _decide_view_task(process, node, user, decide) -> None:
+    task = Task.objects.get(
+        process=process, flow_task=node, status__in=[STATUS.NEW, STATUS.ASSIGNED]
+    )
+    _drive(task, user, lambda activation: decide())
+
+
+@transaction.atomic
+def requests_demo(*, today: date) -> dict:
+    """Leave pending requests of every flow in the demo inboxes, and decided ones with their
+    signed records (idempotent: it does nothing once the demo has requests)."""
+    from schools.models import Enrollment, EnrollmentStatus, Grade
+
+    from . import requests
+    from .approvals import DropoutFlow, GCodeFlow
+    from .models import Decision, DropoutProcess
+
+    if DropoutProcess.objects.exists():
+        return {"created": False}
+    schools = {s.code: s for s in School.objects.all()}
+    maerim, padaet, doipui, doikham = (
+        schools.get(c) for c in ("1050130001", "1050130002", "1050130003", "1050510001")
+    )
+    if not all((maerim, padaet, doipui, doikham)):
+        return {"created": False}
+
+    def staff_of(school):
+        return users_with_role(role=Role.STAFF, school=school).first()
+
+    def officer_of(school):
+        return users_with_role(role=Role.AREA_OFFICER, area_office=school.area_office).first()
+
+    def learners(school, grade):
+        return list(
+            Enrollment.objects.filter(school=school, grade=grade, status=EnrollmentStatus.ACTIVE)
+            .select_related("student").order_by("pk")
+        )  # fmt: skip
+
+    start = today - timedelta(days=1) if today.day > 1 else today
+    # Pending: a dropout at Ban Mae Rim for the area office to approve.
+    p6 = learners(maerim, Grade.P6)
+    requests.dropout_request(
+        enrollment=p6[0], actor=staff_of(maerim), kind=DropoutProcess.Kind.DROPOUT,
+        reason=DropoutProcess.Reason.FAMILY_MOVED, reason_note="ครอบครัวย้ายไปทำงานต่างจังหวัด",
+        effective_on=start, evidence=_evidence("บันทึกการติดตามนักเรียน.pdf"),
+    )  # fmt: skip
+    # Decided: a removal at Doi Kham Wittaya, approved by its area office, with its record.
+    m6 = learners(doikham, Grade.M6)
+    decided = requests.dropout_request(
+        enrollment=m6[-1], actor=staff_of(doikham), kind=DropoutProcess.Kind.REMOVAL,
+        reason=DropoutProcess.Reason.WORK, reason_note="ออกไปทำงาน", effective_on=start,
+        evidence=_evidence("หนังสือแจ้งของผู้ปกครอง.pdf"),
+    )  # fmt: skip
+    officer = officer_of(doikham)
+    _decide_view_task(
+        decided, DropoutFlow.approve, officer,
+        lambda: requests.dropout_decide(process=decided, actor=officer, decision=Decision.APPROVED, comment=""),
+    )  # fmt: skip
+    # Pending: Wat Pa Daet asks Ban Mae Rim to release a learner (in staff.maerim's inbox).
+    requests.transfer_request(
+        school=padaet, actor=staff_of(padaet), student=learners(maerim, Grade.P4)[0].student,
+        grade=Grade.P4, room=1, evidence=_evidence("หนังสือขอย้าย.pdf"),
+    )  # fmt: skip
+    # G-codes at Ban Doi Pui: one waiting for the area office, one issued.
+    base = {
+        "title": "ด.ญ.", "last_name_th": "-", "first_name_en": "", "last_name_en": "", "sex": "F",
+        "nationality": "ไม่ปรากฏสัญชาติ", "guardian_name": "นางหล้า", "guardian_relation": "มารดา",
+        "guardian_phone": "", "address": "บ้านดอยปุย ต.สุเทพ อ.เมือง จ.เชียงใหม่", "room": 1,
+    }  # fmt: skip
+    requests.gcode_request(
+        school=doipui, actor=staff_of(doipui),
+        data={**base, "first_name_th": "นาหล้า", "birth_date": date(today.year - 8, 2, 1), "grade": Grade.P2},
+        evidence=_evidence("หนังสือรับรองผู้ปกครอง.pdf"),
+    )  # fmt: skip
+    issued = requests.gcode_request(
+        school=doipui, actor=staff_of(doipui),
+        data={**base, "first_name_th": "มะลิ", "birth_date": date(today.year - 10, 6, 5), "grade": Grade.P4},
+        evidence=_evidence("หนังสือรับรองผู้นำชุมชน.pdf"),
+    )  # fmt: skip
+    officer = officer_of(doipui)
+    _decide_view_task(
+        issued, GCodeFlow.verify, officer,
+        lambda: requests.gcode_decide(process=issued, actor=officer, decision=Decision.APPROVED, comment=""),
+    )  # fmt: skip
+    # Pending: a citizen-ID correction at Ban Mae Rim; the approval e-mail goes to var/mail/.
+    from schools.identifiers import citizen_id_check_digit
+
+    twelve = "110170020345"
+    requests.id_correction_request(
+        student=learners(maerim, Grade.P5)[0].student, school=maerim, actor=staff_of(maerim),
+        new_citizen_id=twelve + str(citizen_id_check_digit(twelve)),
+        evidence=_evidence("สำเนาสูติบัตร.pdf"),
+    )  # fmt: skip
+    return {"created": True}

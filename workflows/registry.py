@@ -11,6 +11,11 @@ from django.core.exceptions import ObjectDoesNotExist
 # process subclass → the relations its inbox row shows (its ``brief`` and its school).
 INBOX_PROCESSES: dict[str, tuple[str, ...]] = {
     "certificationprocess": ("school", "round__academic_year"),
+    "buildingsurveyprocess": ("school", "survey_year"),
+    "dropoutprocess": ("school", "student"),
+    "idcorrectionprocess": ("school", "student"),
+    "transferprocess": ("school", "student", "releasing_school"),
+    "gcodeprocess": ("school",),
 }
 
 

@@ -22,3 +22,11 @@ def open_due_rounds() -> int:
         with transaction.atomic():
             started += round_open(round=round)
     return started
+
+
+@shared_task
+def remind_waiting_transfers() -> int:
+    """E-mail releasing schools whose answer to a transfer is overdue; run daily by beat."""
+    from .requests import transfers_remind
+
+    return transfers_remind()

@@ -6,6 +6,7 @@ sees only the processes of the schools they may see.
 """
 
 from django.db.models import Q
+from django.http import Http404
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow import viewprop
@@ -16,12 +17,14 @@ from viewflow.workflow.flow.views import (
     DashboardTaskListView,
     DashboardView,
     DetailProcessView,
+    FlowChartView,
 )
 from viewflow.workflow.flow.views.dashboard import get_task_ref
 
 from accounts.permissions import schools_visible_to
 
-from . import views
+from . import request_views, views
+from .approvals import DropoutFlow, GCodeFlow, IdCorrectionFlow, TransferFlow
 from .certification import CertificationFlow
 
 
@@ -66,11 +69,26 @@ class ScopedTaskListView(DashboardTaskListView):
         return super().queryset.filter(**{school: schools_visible_to(self.request.user)})
 
 
+class ScopedChartView(FlowChartView):
+    """The flow's chart; a process's chart (its progress) only for those who may see the process."""
+
+    def dispatch(self, request, *args, **kwargs):
+        process_pk = kwargs.get("process_pk")
+        if process_pk is not None:
+            process = self.flow_class.process_class.objects.filter(pk=process_pk).first()
+            if process is None or not self.flow_class.instance.has_view_permission(
+                request.user, process
+            ):
+                raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+
 class ScopedFlowViewset(FlowAppViewset):
     dashboard_view_class = ScopedDashboardView
     process_list_view_class = ScopedProcessListView
     process_detail_view_class = ScopedProcessDetailView
     task_list_view_class = ScopedTaskListView
+    chart_view_class = ScopedChartView
 
 
 class WorkflowsApp(Application):
@@ -82,8 +100,47 @@ class WorkflowsApp(Application):
     menu_template_name = None
 
     index_path = path("", views.InboxView.as_view(), name="inbox")
+    request_path = path(
+        "requests/<str:kind>/<int:pk>/", request_views.RequestView.as_view(), name="request"
+    )
+    request_evidence_path = path(
+        "requests/<str:kind>/<int:pk>/evidence/<uuid:public_id>/",
+        request_views.RequestEvidenceView.as_view(),
+        name="request_evidence",
+    )
+    school_requests_path = path(
+        "schools/<str:code>/requests/",
+        request_views.RequestListView.as_view(),
+        name="school_requests",
+    )
+    transfer_in_path = path(
+        "schools/<str:code>/transfer-in/",
+        request_views.TransferInView.as_view(),
+        name="transfer_in",
+    )
+    gcode_request_path = path(
+        "schools/<str:code>/gcode/", request_views.GCodeRequestView.as_view(), name="gcode_request"
+    )
+    dropout_path = path(
+        "schools/<str:code>/learners/<uuid:public_id>/dropout/",
+        request_views.DropoutRequestView.as_view(),
+        name="dropout_request",
+    )
+    id_correction_path = path(
+        "schools/<str:code>/learners/<uuid:public_id>/id-correction/",
+        request_views.IdCorrectionRequestView.as_view(),
+        name="id_correction_request",
+    )
+    id_link_path = path("id-link/<str:token>/", request_views.IdLinkView.as_view(), name="id_link")
     take_path = path("tasks/<int:task_pk>/take/", views.TakeTaskView.as_view(), name="take")
     revoke_path = path("revoke/<int:pk>/", views.RevokeView.as_view(), name="revoke")
 
 
 certification_viewset = ScopedFlowViewset(CertificationFlow, icon="how_to_reg")
+FLOW_VIEWSETS = [
+    certification_viewset,
+    ScopedFlowViewset(DropoutFlow, icon="person_remove"),
+    ScopedFlowViewset(IdCorrectionFlow, icon="badge"),
+    ScopedFlowViewset(TransferFlow, icon="swap_horiz"),
+    ScopedFlowViewset(GCodeFlow, icon="fingerprint"),
+]

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "census",
     "workflows",
     "documents",
+    "buildings",
 ]
 
 MIDDLEWARE = [
@@ -162,6 +163,11 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     "fire-workflow-timers": {"task": "workflows.tasks.fire_workflow_timers", "schedule": 60},
     "open-due-rounds": {"task": "workflows.tasks.open_due_rounds", "schedule": 5 * 60},
+    "remind-waiting-transfers": {
+        "task": "workflows.tasks.remind_waiting_transfers",
+        "schedule": 24 * 60 * 60,
+    },
+    "open-due-survey-years": {"task": "buildings.tasks.open_due_survey_years", "schedule": 5 * 60},
     "sync-membership-permissions": {
         "task": "accounts.tasks.sync_membership_permissions",
         "schedule": 60
@@ -181,3 +187,15 @@ DEMO_SAMPLES_DIR = VAR_DIR / "samples"
 # Certification processes start this many days before a round's confirm window, so that staff
 # can check and prepare their data; confirming and certifying still wait for the windows.
 ROUND_OPENS_DAYS_BEFORE = env.int("ROUND_OPENS_DAYS_BEFORE", default=14)
+
+# Per-head subsidy (census.subsidy). Term 1 is paid an advance share on the previous November
+# count, then a balance on the June count. Whether that balance is a fixed share of the June
+# amount ("fixed_share") or the June amount less the advance ("true_up") is not confirmed.
+SUBSIDY_BALANCE_MODE = env("SUBSIDY_BALANCE_MODE", default="fixed_share")
+SUBSIDY_ADVANCE_SHARE = env("SUBSIDY_ADVANCE_SHARE", default="0.70")
+# Learners younger than this on the as-of date of the count that funds them are not funded.
+SUBSIDY_MIN_AGE = env.int("SUBSIDY_MIN_AGE", default=4)
+
+# Approval requests: how long an e-mailed ID-correction link lives; when a waiting transfer is chased.
+ID_CORRECTION_LINK_DAYS = env.int("ID_CORRECTION_LINK_DAYS", default=7)
+TRANSFER_REMIND_DAYS = env.int("TRANSFER_REMIND_DAYS", default=3)

@@ -55,4 +55,9 @@ def test_seed_demo_twice_gives_the_same_counts_and_shows_every_feature(client, d
     assert client.login(username="staff.maerim", password="opendmc-demo")
     response = client.get("/schools/1050130001/")
     assert response.status_code == 200 and "โรงเรียนบ้านแม่ริม" in response.content.decode()
-    assert len(client.get("/workflows/").context["rows"]) == 1
+    tasks = {row.task.flow_task.name for row in client.get("/workflows/").context["rows"]}
+    assert tasks == {"prepare", "release"}  # the count day, and a transfer to answer
+    client.logout()
+    assert client.login(username="area.cm1", password="opendmc-demo")
+    tasks = [row.task.flow_task.name for row in client.get("/workflows/").context["rows"]]
+    assert sorted(tasks) == ["acknowledge", "approve", "verify"]

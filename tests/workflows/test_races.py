@@ -74,3 +74,40 @@ def test_two_confirm_clicks_make_one_record(round2, school, clean_roster, staff,
     assert [code for code, _ in results] == [200, 200]
     assert SignedDocument.objects.filter(kind=Kind.CONFIRMATION).count() == 1
     assert reverse("workflows:inbox")
+
+
+def test_two_schools_claiming_one_learner_leave_one_active_enrollment(school, other_school, staff):
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone as tz
+
+    from schools.models import Enrollment, Grade
+    from schools.services import enrollment_move
+
+    from ..factories import EnrollmentFactory, SchoolFactory
+
+    releasing = SchoolFactory()
+    held = EnrollmentFactory(school=releasing)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def release_to(receiving):
+        try:
+            barrier.wait(timeout=10)
+            enrollment_move(
+                student=held.student, from_school=releasing, to_school=receiving, actor=staff,
+                on=tz.localdate(), grade=Grade.P4, room=1,
+            )  # fmt: skip
+            outcomes.append("ok")
+        except ValidationError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=release_to, args=(s,)) for s in (school, other_school)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # One move wins; the other finds the learner no longer at the releasing school.
+    assert sorted(outcomes) == ["moved", "ok"]
+    assert Enrollment.objects.filter(student=held.student, status="active").count() == 1

@@ -112,13 +112,33 @@ class Command(BaseCommand):
                                Role.DIRECTOR, school=school)
                 )  # fmt: skip
                 self._learners(spec, school, today)
+        from census.demo import subsidy_demo
         from workflows.demo import certification_demo
 
         done = certification_demo(today=today)
+        from workflows.demo import requests_demo
+
+        requests_demo(today=today)
+        from buildings.demo import buildings_demo
+
+        bobec = buildings_demo(today=today)
+        subsidy = subsidy_demo(today=today)
         self._print_logins(users)
+        self.stdout.write(
+            f"B-OBEC survey {bobec['survey_year']}: {bobec['certified']} schools certified, "
+            f"{bobec['missed']} missed (not listed for fiscal year {bobec['survey_year'].fiscal_year})."
+        )
         self.stdout.write(
             f"Past round: {done['certified']} schools certified, {done['missed']} missed. "
             f"Demo round {done['demo_round']} open all day today: confirm and certify now."
+        )
+        self.stdout.write(
+            f"Subsidy: rates loaded ({subsidy['loaded']['created']} new), term {subsidy['term']} "
+            f"funded by round {subsidy['round']}, {subsidy['carried']} demo rates carried forward."
+        )
+        self.stdout.write(
+            "Requests waiting: a dropout and a G-code (area.cm1), a transfer to release "
+            "(staff.maerim), a citizen-ID correction (approver: the link is in var/mail/)."
         )
         if getattr(self, "sample_path", None):
             self.stdout.write(f"Sample weight/height file to upload: {self.sample_path}")

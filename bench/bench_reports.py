@@ -1,0 +1,193 @@
+"""The national counts and allocation reports over one million certified learners in 10,000
+schools, against one hand-written SQL aggregate of the same figures, in the same run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/opendmc_bench .venv/bin/python bench/bench_reports.py
+"""
+
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import machine, report, setup_django, throwaway_database, timed  # noqa: E402
+
+AREAS, SCHOOLS, PER_SCHOOL = 245, 10_000, 100
+GRADES = ["01K1", "02K2", "03K3", "04P1", "05P2", "06P3", "07P4", "08P5", "09P6",
+          "10M1", "11M2", "12M3", "13M4", "14M5", "15M6"]  # fmt: skip
+
+LOAD_SQL = [
+    # learners: i = 0 … 999,999; school i / 100; K1 learners born in 2021 are under 4 in June 2024.
+    """INSERT INTO schools_student (public_id, citizen_id, title, first_name_th, last_name_th,
+        first_name_en, last_name_en, sex, birth_date, nationality, created_at, updated_at)
+    SELECT gen_random_uuid(), '1' || lpad(i::text, 12, '0'), 'ด.ช.', 'ธนกฤต', 'ศรีสุข', '', '',
+        CASE WHEN i %% 2 = 0 THEN 'M' ELSE 'F' END,
+        CASE WHEN i %% 15 = 0 AND i %% 7 = 0 THEN DATE '2021-01-01' ELSE DATE '2012-01-01' END,
+        'ไทย', now(), now()
+    FROM generate_series(0, %(n)s - 1) AS i""",
+    """INSERT INTO census_snapshotrow (snapshot_id, student_id, citizen_id, gcode, title,
+        first_name_th, last_name_th, sex, birth_date, grade, room)
+    SELECT snap.id, st.id, st.citizen_id, '', st.title, st.first_name_th, st.last_name_th, st.sex,
+        st.birth_date, (%(grades)s::text[])[1 + (substr(st.citizen_id, 2)::int %% 15)], 1
+    FROM schools_student st
+    JOIN census_rostersnapshot snap
+      ON snap.round_id = %(round)s AND snap.school_id = %(first_school)s + substr(st.citizen_id, 2)::int / %(per)s""",
+    # the snapshot's counts, as the freeze writes them
+    """UPDATE census_rostersnapshot s SET counts = c.counts, learner_count = c.n
+    FROM (SELECT snapshot_id, sum(m + f) AS n,
+                 jsonb_object_agg(grade, jsonb_build_object('M', m, 'F', f) ORDER BY grade) AS counts
+          FROM (SELECT snapshot_id, grade, count(*) FILTER (WHERE sex = 'M') AS m,
+                       count(*) FILTER (WHERE sex = 'F') AS f
+                FROM census_snapshotrow GROUP BY snapshot_id, grade) g
+          GROUP BY snapshot_id) c
+    WHERE c.snapshot_id = s.id""",
+    "ANALYZE",
+]
+
+# The same figures by hand: learners by area × grade × sex, and each school's funded amount.
+HAND_COUNTS = """
+SELECT sc.area_office_id, r.grade, r.sex, count(*)
+FROM census_snapshotrow r JOIN census_rostersnapshot s ON s.id = r.snapshot_id
+JOIN schools_school sc ON sc.id = s.school_id
+WHERE s.round_id = %s AND s.status = 'certified'
+GROUP BY 1, 2, 3
+"""
+HAND_ALLOCATION = """
+WITH rates(grade, per) AS (SELECT * FROM unnest(%s::text[], %s::numeric[])),
+counts AS (
+  SELECT s.school_id, r.grade, count(*) FILTER (WHERE r.birth_date <= %s) AS funded
+  FROM census_snapshotrow r JOIN census_rostersnapshot s ON s.id = r.snapshot_id
+  WHERE s.round_id = %s AND s.status = 'certified'
+  GROUP BY 1, 2)
+SELECT c.school_id, sum(round(c.funded * rates.per, 2)) FROM counts c JOIN rates USING (grade)
+GROUP BY 1
+"""
+
+
+def main() -> None:
+    setup_django()
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from accounts.models import Role, User
+    from accounts.services import membership_create
+    from census import reports, subsidy
+    from census.models import RosterSnapshot, SchoolRound
+    from census.services import academic_year_create
+    from schools.models import AreaOffice, School
+
+    with throwaway_database():
+        start = time.perf_counter()
+        areas = AreaOffice.objects.bulk_create(
+            AreaOffice(code=f"A{i:03d}", name_th=f"เขต {i}", kind="primary") for i in range(AREAS)
+        )
+        schools = School.objects.bulk_create(
+            School(code=f"{1000000000 + i}", name_th=f"โรงเรียน {i}", area_office=areas[i % AREAS],
+                   province="x")
+            for i in range(SCHOOLS)
+        )  # fmt: skip
+        certifier = User.objects.create(username="director")
+        admin = User.objects.create(username="admin")
+        membership_create(user=admin, role=Role.MINISTRY_ADMIN)
+        academic_year_create(year_be=2567, actor=None)
+        june = SchoolRound.objects.model.round.field.related_model.objects.get(
+            academic_year__year=2567, number=1
+        )
+        school_rounds = SchoolRound.objects.bulk_create(
+            SchoolRound(round=june, school=s, state="certified") for s in schools
+        )
+        now = timezone.now()
+        RosterSnapshot.objects.bulk_create(
+            RosterSnapshot(school_round=sr, school_id=sr.school_id, round=june, as_of=june.as_of,
+                           certified_at=now, certified_by=certifier)
+            for sr in school_rounds
+        )  # fmt: skip
+        with connection.cursor() as cursor:
+            params = {"n": SCHOOLS * PER_SCHOOL, "grades": GRADES, "round": june.pk,
+                      "first_school": schools[0].pk, "per": PER_SCHOOL}  # fmt: skip
+            for sql in LOAD_SQL:
+                cursor.execute(sql, params if "%(" in sql else None)
+        # FY 2568 pays term 2 of 2567: tuition, supplies and activities at every level.
+        for level, tuition in (("pre_primary", 1836), ("primary", 2052),
+                               ("lower_secondary", 3780), ("upper_secondary", 4104)):  # fmt: skip
+            for item, baht in (
+                ("tuition", tuition),
+                ("learning_supplies", 600),
+                ("activities", 480),
+            ):
+                subsidy.subsidy_rate_create(actor=None, fiscal_year=2568, item=item, level=level,
+                                            baht_per_year=Decimal(baht), status="confirmed")  # fmt: skip
+        load = time.perf_counter() - start
+        learners = sum(RosterSnapshot.objects.values_list("learner_count", flat=True))
+        assert learners == SCHOOLS * PER_SCHOOL, learners
+        sample = RosterSnapshot.objects.order_by("pk").first()
+        assert sum(v["M"] + v["F"] for v in sample.counts.values()) == sample.rows.count()
+
+        scope = reports.Scope(
+            areas=list(AreaOffice.objects.order_by("code")), area=None,
+            _areas_qs=AreaOffice.objects.all(), national=True,
+        )  # fmt: skip
+        results = {}
+
+        def ours(_i):
+            results["counts"] = reports.counts_report(scope=scope, round=june)
+            results["allocation"] = subsidy.allocation_summary(
+                schools=School.objects.all(), academic_year=2567, term=2
+            )
+
+        cutoff = subsidy.funded_born_after(june.as_of)
+        per_grade = []
+        for grade in GRADES:
+            per = Decimal(0)
+            for item in subsidy.items_of_term(2):
+                rate = subsidy.RateBook.load(2568).rate(item=item, grade=grade)
+                per += subsidy.per_payment_rate(item=item, baht_per_year=rate.baht_per_year)
+            per_grade.append(per)
+
+        def hand(_i):
+            with connection.cursor() as cursor:
+                cursor.execute(HAND_COUNTS, [june.pk])
+                results["hand_counts"] = cursor.fetchall()
+                cursor.execute(HAND_ALLOCATION, [GRADES, per_grade, cutoff, june.pk])
+                results["hand_allocation"] = cursor.fetchall()
+
+        ours(0)
+        hand(0)  # warm both, then check they agree
+        summary = results["allocation"]
+        hand_total = sum(amount for _s, amount in results["hand_allocation"])
+        assert summary.total == hand_total, (summary.total, hand_total)
+        assert results["counts"]["grades"].total[3] == sum(n for *_k, n in results["hand_counts"])
+        ours_med, ours_runs = timed(ours, repeat=5)
+        hand_med, hand_runs = timed(hand, repeat=5)
+
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(admin)
+        pages = {}
+        for name, url in (("counts", f"/census/reports/?round={june.pk}"),
+                          ("allocation", "/census/reports/allocation/?year=2567&term=2")):  # fmt: skip
+            client.get(url)
+            pages[name], _runs = timed(lambda _i, url=url: client.get(url), repeat=3)
+        on = machine()
+
+    report(
+        "reports",
+        [
+            f"data: {AREAS} area offices, {SCHOOLS:,} schools, {learners:,} certified learners "
+            f"(SnapshotRow by INSERT … SELECT generate_series; counts JSON matches); load {load:.0f} s",
+            f"national counts (area × grade × sex) + allocation of term 2/2567 per school, area, item "
+            f"(selectors, ORM + Python): median {ours_med * 1000:.0f} ms "
+            f"(runs {', '.join(f'{r * 1000:.0f}' for r in ours_runs)})",
+            f"the same figures by two hand-written SQL aggregates: median {hand_med * 1000:.0f} ms "
+            f"(runs {', '.join(f'{r * 1000:.0f}' for r in hand_runs)})",
+            f"ratio selectors / hand SQL: {ours_med / hand_med:.2f}× — target ≤ 2×",
+            f"national total {summary.total:,.2f} baht = hand SQL {hand_total:,.2f}",
+            f"full pages as the ministry admin: counts {pages['counts'] * 1000:.0f} ms, "
+            f"allocation {pages['allocation'] * 1000:.0f} ms (median of 3)",
+        ],
+        on=on,
+    )
+
+
+if __name__ == "__main__":
+    main()

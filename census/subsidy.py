@@ -1,0 +1,767 @@
+"""Per-head subsidy: the rates (kept as data, with their history) and the allocation they give.
+
+Rules (docs: /work/shared/data/README.md, the ministry's allocation letters):
+- fiscal year (BE) N runs 1 Oct (N − 544) … 30 Sep (N − 543); FY N pays term 2 of academic year
+  N − 1 and term 1 of academic year N;
+- term 1 of academic year Y: an advance share (SUBSIDY_ADVANCE_SHARE) on the 10 November count of
+  Y − 1 (round 2), then the balance on the 10 June count of Y (round 1), either a fixed share of
+  the June amount or the June amount less the advance (SUBSIDY_BALANCE_MODE);
+- term 2 of Y: on the 10 June count of Y (round 1);
+- textbooks and uniforms are yearly, paid with term 1; tuition, supplies and activities are paid
+  each term at half the yearly rate;
+- only certified snapshots count, and learners under SUBSIDY_MIN_AGE on the as-of date are not funded.
+"""
+
+import csv
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from schools.models import Grade, School
+
+from .models import (
+    RosterSnapshot,
+    Round,
+    SnapshotRow,
+    SubsidyItem,
+    SubsidyLevel,
+    SubsidyRate,
+    SubsidyRateChange,
+)
+
+DEFAULT_RATES_CSV = Path(__file__).resolve().parent / "data" / "subsidy_rates.csv"
+YEARLY_ITEMS = (SubsidyItem.TEXTBOOKS, SubsidyItem.UNIFORMS)
+PER_TERM_ITEMS = (SubsidyItem.TUITION, SubsidyItem.LEARNING_SUPPLIES, SubsidyItem.ACTIVITIES)
+BALANCE_MODES = ("fixed_share", "true_up")
+CENT = Decimal("0.01")
+GRADE_CODES = {g.value[2:]: g.value for g in Grade}  # "P1" → "04P1"
+
+
+def level_of(grade: str) -> str:
+    """Return the subsidy level of a grade value ("04P1" → primary)."""
+    stage, number = grade[2], int(grade[3])
+    if stage == "K":
+        return SubsidyLevel.PRE_PRIMARY
+    if stage == "P":
+        return SubsidyLevel.PRIMARY
+    return SubsidyLevel.LOWER_SECONDARY if number <= 3 else SubsidyLevel.UPPER_SECONDARY
+
+
+def fiscal_year_of_term(*, academic_year: int, term: int) -> int:
+    """Return the fiscal year (BE) that pays a term: term 1 of Y in FY Y, term 2 of Y in FY Y + 1."""
+    return academic_year if term == 1 else academic_year + 1
+
+
+def fiscal_year_of(day: date) -> int:
+    """Return the fiscal year (BE) a day falls in (it begins on 1 October)."""
+    return day.year + 543 + (1 if day.month >= 10 else 0)
+
+
+def items_of_term(term: int) -> tuple[str, ...]:
+    """Return the items paid in a term (yearly items ride on term 1)."""
+    return (*PER_TERM_ITEMS, *YEARLY_ITEMS) if term == 1 else PER_TERM_ITEMS
+
+
+def per_payment_rate(*, item: str, baht_per_year: Decimal) -> Decimal:
+    """Return the baht per learner one term pays for an item (half the yearly rate if per term)."""
+    return baht_per_year if item in YEARLY_ITEMS else baht_per_year / 2
+
+
+def funded_born_after(as_of: date) -> date:
+    """Return the birth date after which a learner is under the minimum age on the as-of date."""
+    years = settings.SUBSIDY_MIN_AGE
+    try:
+        return as_of.replace(year=as_of.year - years)
+    except ValueError:  # 29 February
+        return as_of.replace(year=as_of.year - years, day=28)
+
+
+def advance_share() -> Decimal:
+    return Decimal(str(settings.SUBSIDY_ADVANCE_SHARE))
+
+
+def balance_mode() -> str:
+    mode = settings.SUBSIDY_BALANCE_MODE
+    if mode not in BALANCE_MODES:
+        raise ValueError(f"SUBSIDY_BALANCE_MODE must be one of {BALANCE_MODES}, not {mode!r}")
+    return mode
+
+
+# --- rates: writes with history ------------------------------------------------------------------
+
+RATE_FIELDS = ("fiscal_year", "item", "level", "grade", "baht_per_year", "status", "note", "source")
+
+
+def _rate_values(rate: SubsidyRate) -> dict:
+    values = {name: getattr(rate, name) for name in RATE_FIELDS}
+    values["baht_per_year"] = str(Decimal(values["baht_per_year"]).quantize(CENT))
+    return values
+
+
+def check_subsidy_rate(*, fields: dict) -> None:
+    """Refuse a grade outside its level and a negative rate; raise ValidationError naming the field."""
+    grade = fields.get("grade") or ""
+    if grade and (grade not in Grade.values or level_of(grade) != fields["level"]):
+        raise ValidationError(
+            {"grade": _("ชั้นไม่ตรงกับระดับ / The grade is not in that level.")}, code="grade"
+        )
+    if Decimal(fields["baht_per_year"]) < 0:
+        raise ValidationError(
+            {"baht_per_year": _("อัตราต้องไม่ติดลบ / A rate cannot be negative.")}, code="negative"
+        )
+
+
+@transaction.atomic
+def subsidy_rate_create(*, actor: User | None, **fields) -> SubsidyRate:
+    """Add a rate and write its first history row."""
+    fields.setdefault("grade", "")
+    check_subsidy_rate(fields=fields)
+    if SubsidyRate.objects.filter(
+        fiscal_year=fields["fiscal_year"],
+        item=fields["item"],
+        level=fields["level"],
+        grade=fields["grade"],
+    ).exists():
+        raise ValidationError(
+            _("มีอัตรานี้แล้ว แก้ไขอัตราเดิม / This rate exists already: change it instead."),
+            code="exists",
+        )
+    rate = SubsidyRate.objects.create(**fields)
+    SubsidyRateChange.objects.create(rate=rate, changed_by=actor, old=None, new=_rate_values(rate))
+    return rate
+
+
+@transaction.atomic
+def subsidy_rate_update(*, rate: SubsidyRate, actor: User | None, **fields) -> SubsidyRate:
+    """Change a rate's figure, status, note or source and write old → new to its history.
+
+    Signed allocation statements keep the figures they were signed with.
+    """
+    rate = SubsidyRate.objects.select_for_update().get(pk=rate.pk)
+    before = _rate_values(rate)
+    merged = {name: fields.get(name, getattr(rate, name)) for name in RATE_FIELDS}
+    check_subsidy_rate(fields=merged)
+    if (merged["fiscal_year"], merged["item"], merged["level"], merged["grade"]) != (
+        rate.fiscal_year,
+        rate.item,
+        rate.level,
+        rate.grade,
+    ) and SubsidyRate.objects.filter(
+        fiscal_year=merged["fiscal_year"],
+        item=merged["item"],
+        level=merged["level"],
+        grade=merged["grade"],
+    ).exists():
+        raise ValidationError(_("มีอัตรานี้แล้ว / This rate exists already."), code="exists")
+    for name, value in merged.items():
+        setattr(rate, name, value)
+    after = _rate_values(rate)
+    if after == before:
+        return rate
+    rate.save(update_fields=[*RATE_FIELDS, "updated_at"])
+    SubsidyRateChange.objects.create(rate=rate, changed_by=actor, old=before, new=after)
+    return rate
+
+
+def _csv_rate(row: dict) -> dict:
+    status_text = row["status"].strip()
+    grade = row["grade"].strip()
+    if grade and grade not in GRADE_CODES:
+        raise ValidationError(
+            _("ชั้น %(g)s ไม่รู้จัก / Unknown grade %(g)s.") % {"g": grade}, code="grade"
+        )
+    return {
+        "fiscal_year": int(row["fiscal_year_be"]),
+        "item": row["item"].strip(),
+        "level": row["level"].strip(),
+        "grade": GRADE_CODES.get(grade, ""),
+        "baht_per_year": Decimal(row["baht_per_year"].strip()).quantize(CENT),
+        "status": SubsidyRate.Status.CONFIRMED
+        if status_text == "confirmed"
+        else SubsidyRate.Status.PROVISIONAL,
+        # Anything but a plain "confirmed" keeps the source's own words.
+        "note": "" if status_text == "confirmed" else status_text[:300],
+        "source": row["source"].strip()[:500],
+    }
+
+
+@transaction.atomic
+def subsidy_rates_load(*, path: Path, actor: User | None = None) -> dict[str, int]:
+    """Create or update the rates listed in a CSV file; return how many were created, changed
+    and left as they were. Loading the same file twice changes nothing."""
+    done = {"created": 0, "updated": 0, "unchanged": 0}
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            fields = _csv_rate(row)
+            key = {k: fields[k] for k in ("fiscal_year", "item", "level", "grade")}
+            rate = SubsidyRate.objects.filter(**key).first()
+            if rate is None:
+                subsidy_rate_create(actor=actor, **fields)
+                done["created"] += 1
+            elif _rate_values(rate) == _rate_values(SubsidyRate(**fields)):
+                done["unchanged"] += 1
+            else:
+                subsidy_rate_update(rate=rate, actor=actor, **fields)
+                done["updated"] += 1
+    return done
+
+
+# --- rates: reads ---------------------------------------------------------------------------------
+
+
+class RateBook:
+    """The rates of one fiscal year, looked up by item and grade (a grade's own rate first)."""
+
+    def __init__(self, fiscal_year: int, rates: Iterable[SubsidyRate]):
+        self.fiscal_year = fiscal_year
+        self._by_key = {(r.item, r.level, r.grade): r for r in rates}
+
+    @classmethod
+    def load(cls, fiscal_year: int) -> "RateBook":
+        return cls(fiscal_year, SubsidyRate.objects.filter(fiscal_year=fiscal_year))
+
+    def rate(self, *, item: str, grade: str) -> SubsidyRate | None:
+        level = level_of(grade)
+        return self._by_key.get((item, level, grade)) or self._by_key.get((item, level, ""))
+
+
+# --- allocation -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentRule:
+    """One payment of a term: which count funds it and what share of that count's amount it pays."""
+
+    key: str  # "advance", "balance" or "term"
+    label: str
+    academic_year: int
+    round_number: int
+    share: Decimal
+
+
+def payment_rules(*, academic_year: int, term: int) -> list[PaymentRule]:
+    """Return the payments of a term, each with the count round that funds it."""
+    if term == 2:
+        return [PaymentRule("term", _("Term 2 on the 10 June count"), academic_year, 1, Decimal(1))]
+    share = advance_share()
+    balance = Decimal(1) - share if balance_mode() == "fixed_share" else Decimal(1)
+    return [
+        PaymentRule(
+            "advance", _("Advance on the previous 10 November count"), academic_year - 1, 2, share
+        ),
+        PaymentRule("balance", _("Balance on the 10 June count"), academic_year, 1, balance),
+    ]
+
+
+@dataclass
+class Line:
+    """count × rate = amount for one grade and item of one payment."""
+
+    grade: str
+    item: str
+    count: int
+    under_age: int
+    rate: SubsidyRate | None
+    per_learner: Decimal | None  # for this payment, before its share
+    amount: Decimal  # count × per_learner × share, rounded to the satang
+
+    @property
+    def grade_label(self) -> str:
+        return Grade(self.grade).label
+
+    @property
+    def item_label(self) -> str:
+        return SubsidyItem(self.item).label
+
+
+@dataclass
+class Payment:
+    rule: PaymentRule
+    round: Round | None
+    snapshot_id: int | None = None
+    snapshot_public_id: str | None = None
+    lines: list[Line] = field(default_factory=list)
+    deduction: Decimal = Decimal(0)  # true-up: the advance already paid
+    gross: Decimal = Decimal(0)
+
+    @property
+    def amount(self) -> Decimal:
+        return self.gross - self.deduction
+
+    @property
+    def funded(self) -> bool:
+        return self.snapshot_id is not None
+
+
+@dataclass
+class SchoolAllocation:
+    """What one school is paid for one term, with every figure's origin."""
+
+    school: School
+    academic_year: int
+    term: int
+    fiscal_year: int
+    mode: str
+    payments: list[Payment]
+    missing_rates: set[tuple[str, str]] = field(default_factory=set)  # (item, grade)
+    provisional_rates: set[int] = field(default_factory=set)  # rate ids
+
+    @property
+    def total(self) -> Decimal:
+        return sum((p.amount for p in self.payments), Decimal(0))
+
+    @property
+    def missing_counts(self) -> list[Payment]:
+        return [p for p in self.payments if not p.funded]
+
+    @property
+    def status(self) -> str:
+        """Return none (no certified count), incomplete, provisional or final."""
+        if not any(p.funded for p in self.payments):
+            return "none"
+        if self.missing_counts or self.missing_rates:
+            return "incomplete"
+        return "provisional" if self.provisional_rates else "final"
+
+    @property
+    def step_key(self) -> str:
+        """Identify the figures: school, term, balance mode and the snapshots that fund them."""
+        ids = ",".join(p.snapshot_public_id or "-" for p in self.payments)
+        return f"allocation:{self.school.code}:{self.academic_year}-{self.term}:{self.mode}:{ids}"
+
+
+def _rounds(rules: list[PaymentRule]) -> dict[tuple[int, int], Round]:
+    wanted = Q()
+    for rule in rules:
+        wanted |= Q(academic_year__year=rule.academic_year, number=rule.round_number)
+    return {
+        (r.academic_year.year, r.number): r
+        for r in Round.objects.filter(wanted, is_demo=False).select_related("academic_year")
+    }
+
+
+def _counts(*, round: Round, schools: QuerySet | None = None, school_id: int | None = None):
+    """Return (school id, grade, learners, under age) of the round's certified snapshots,
+    aggregated in the database."""
+    rows = SnapshotRow.objects.filter(
+        snapshot__round=round, snapshot__status=RosterSnapshot.Status.CERTIFIED
+    )
+    if school_id is not None:
+        rows = rows.filter(snapshot__school_id=school_id)
+    elif schools is not None and schools.query.has_filters():  # the whole nation needs no join
+        rows = rows.filter(snapshot__school__in=schools)
+    # One certified snapshot per school and round: grouping by school groups by snapshot.
+    return rows.values_list("snapshot__school_id", "grade").annotate(
+        learners=Count("id"),
+        under_age=Count("id", filter=Q(birth_date__gt=funded_born_after(round.as_of))),
+    )
+
+
+def _snapshots(*, round: Round, schools: QuerySet | None = None, school_id: int | None = None):
+    snaps = RosterSnapshot.objects.filter(round=round, status=RosterSnapshot.Status.CERTIFIED)
+    if school_id is not None:
+        snaps = snaps.filter(school_id=school_id)
+    elif schools is not None and schools.query.has_filters():
+        snaps = snaps.filter(school__in=schools)
+    return {s: (pk, str(pid)) for s, pk, pid in snaps.values_list("school_id", "pk", "public_id")}
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _fill(
+    payment: Payment,
+    allocation: SchoolAllocation,
+    grade_counts: list[tuple[str, int, int]],
+    rates: RateBook,
+) -> None:
+    items = items_of_term(allocation.term)
+    for grade, learners, under_age in sorted(grade_counts):
+        funded = learners - under_age
+        for item in items:
+            rate = rates.rate(item=item, grade=grade)
+            if rate is None:
+                if funded:
+                    allocation.missing_rates.add((item, grade))
+                payment.lines.append(Line(grade, item, funded, under_age, None, None, Decimal(0)))
+                continue
+            if rate.status != SubsidyRate.Status.CONFIRMED:
+                allocation.provisional_rates.add(rate.pk)
+            per = per_payment_rate(item=item, baht_per_year=rate.baht_per_year)
+            amount = _money(funded * per * payment.rule.share)
+            payment.lines.append(Line(grade, item, funded, under_age, rate, per, amount))
+            payment.gross += amount
+
+
+def _true_up(allocation: SchoolAllocation) -> None:
+    if allocation.mode == "true_up" and allocation.term == 1:
+        advance, balance = allocation.payments
+        if balance.funded:
+            balance.deduction = advance.amount
+
+
+def school_allocation(*, school: School, academic_year: int, term: int) -> SchoolAllocation:
+    """Return one school's allocation for a term with its lines (count × rate = amount)."""
+    rules = payment_rules(academic_year=academic_year, term=term)
+    fiscal_year = fiscal_year_of_term(academic_year=academic_year, term=term)
+    rates = RateBook.load(fiscal_year)
+    rounds = _rounds(rules)
+    allocation = SchoolAllocation(school, academic_year, term, fiscal_year, balance_mode(), [])
+    for rule in rules:
+        round = rounds.get((rule.academic_year, rule.round_number))
+        payment = Payment(rule, round)
+        allocation.payments.append(payment)
+        if round is None:
+            continue
+        snapshot = _snapshots(round=round, school_id=school.pk).get(school.pk)
+        if snapshot is None:
+            continue
+        payment.snapshot_id, payment.snapshot_public_id = snapshot
+        counts = [(g, n, u) for _s, g, n, u in _counts(round=round, school_id=school.pk)]
+        _fill(payment, allocation, counts, rates)
+    _true_up(allocation)
+    return allocation
+
+
+@dataclass
+class AllocationSummary:
+    """Allocations of many schools for one term: per school, per area office, per item, national."""
+
+    academic_year: int
+    term: int
+    fiscal_year: int
+    mode: str
+    rules: list[PaymentRule]
+    rounds: dict[str, Round | None]
+    schools: list[dict]  # one per school: code, name, area, totals per payment, total, status
+    areas: list[dict]
+    items: dict[str, Decimal]
+    grade_items: dict[tuple[str, str], dict]  # (grade, item) → count, rate, amount
+    missing_rates: set[tuple[str, str]]
+    provisional: bool
+    deduction: Decimal  # true-up: advances taken back from the balance
+    total: Decimal
+    step_hash: str
+
+
+def allocation_summary(*, schools: QuerySet, academic_year: int, term: int) -> AllocationSummary:
+    """Return the term's allocation of every school in a queryset, in a fixed number of queries:
+    per payment one aggregate over the certified snapshot rows and one over the snapshots."""
+    rules = payment_rules(academic_year=academic_year, term=term)
+    fiscal_year = fiscal_year_of_term(academic_year=academic_year, term=term)
+    rates = RateBook.load(fiscal_year)
+    rounds = _rounds(rules)
+    mode = balance_mode()
+    items = items_of_term(term)
+    # baht per learner of one grade for one payment, all items together (None: some rate missing)
+    per_grade: dict[tuple[str, str], Decimal] = {}
+    provisional_keys: set[tuple[str, str]] = set()
+    for grade in Grade.values:
+        for item in items:
+            rate = rates.rate(item=item, grade=grade)
+            if rate is None:
+                continue
+            if rate.status != SubsidyRate.Status.CONFIRMED:
+                provisional_keys.add((grade, item))
+            per_grade[(grade, item)] = per_payment_rate(item=item, baht_per_year=rate.baht_per_year)
+
+    school_rows = {
+        pk: {"id": pk, "code": code, "name": name, "area_id": area_id, "area_code": area_code,
+             "area_name": area_name, "payments": {}, "snapshots": {}, "total": Decimal(0),
+             "missing_rates": False, "provisional": False}
+        for pk, code, name, area_id, area_code, area_name in schools.order_by("code").values_list(
+            "pk", "code", "name_th", "area_office_id", "area_office__code", "area_office__name_th"
+        )
+    }  # fmt: skip
+    grade_items: dict[tuple[str, str, str], dict] = {}
+    missing_grades = {g for g in Grade.values if any((g, i) not in per_grade for i in items)}
+    provisional_grades = {g for g, _i in provisional_keys}
+    snapshot_ids: list[str] = []
+    used_missing: set[tuple[str, str]] = set()
+    for rule in rules:
+        round = rounds.get((rule.academic_year, rule.round_number))
+        if round is None:
+            continue
+        for school_id, (_pk, public_id) in _snapshots(round=round, schools=schools).items():
+            if school_id in school_rows:
+                school_rows[school_id]["snapshots"][rule.key] = public_id
+                snapshot_ids.append(public_id)
+        gross: dict[int, Decimal] = defaultdict(Decimal)
+        # Per grade: learners funded and, per item, the rounded amounts of each school line. Many
+        # schools share a (grade, learners) pair, so each line's amount is computed once.
+        funded_by_grade: dict[str, int] = defaultdict(int)
+        lines: dict[tuple[str, int], tuple[Decimal, tuple[Decimal, ...]]] = {}
+        line_sums: dict[tuple[str, int], int] = defaultdict(int)
+        for school_id, grade, learners, under_age in _counts(round=round, schools=schools):
+            funded = learners - under_age
+            row = school_rows.get(school_id)
+            if row is None or not funded:
+                continue
+            funded_by_grade[grade] += funded
+            key = (grade, funded)
+            line = lines.get(key)
+            if line is None:
+                # Rounded per school line, exactly as the school's own statement rounds it.
+                amounts = tuple(
+                    _money(funded * per_grade[(grade, item)] * rule.share)
+                    if (grade, item) in per_grade
+                    else Decimal(0)
+                    for item in items
+                )
+                line = lines[key] = (sum(amounts, Decimal(0)), amounts)
+            line_sums[key] += 1
+            gross[school_id] += line[0]
+            if grade in missing_grades:
+                row["missing_rates"] = True
+            if grade in provisional_grades:
+                row["provisional"] = True
+        for grade, funded in funded_by_grade.items():
+            for item in items:
+                per = per_grade.get((grade, item))
+                grade_items[(rule.key, grade, item)] = {
+                    "count": funded,
+                    "per": per,
+                    "amount": Decimal(0),
+                }
+                if per is None:
+                    used_missing.add((item, grade))
+        for (grade, _funded), times in line_sums.items():
+            for item, amount in zip(items, lines[(grade, _funded)][1], strict=True):
+                grade_items[(rule.key, grade, item)]["amount"] += amount * times
+        for school_id, amount in gross.items():
+            school_rows[school_id]["payments"][rule.key] = amount
+    areas: dict[int, dict] = {}
+    total = Decimal(0)
+    for row in school_rows.values():
+        paid = dict(row["payments"])
+        if mode == "true_up" and term == 1 and "balance" in row["snapshots"]:
+            paid["balance"] = paid.get("balance", Decimal(0)) - paid.get("advance", Decimal(0))
+        row["payments"] = paid
+        row["total"] = sum(paid.values(), Decimal(0))
+        funded = [r.key for r in rules if r.key in row["snapshots"]]
+        row["status"] = (
+            "none"
+            if not funded
+            else "incomplete"
+            if len(funded) < len(rules) or row["missing_rates"]
+            else "provisional"
+            if row["provisional"]
+            else "final"
+        )
+        area = areas.setdefault(
+            row["area_id"],
+            {"id": row["area_id"], "code": row["area_code"], "name": row["area_name"],
+             "schools": 0, "funded": 0, "unfunded": 0, "total": Decimal(0)},
+        )  # fmt: skip
+        area["schools"] += 1
+        area["funded" if funded else "unfunded"] += 1
+        area["total"] += row["total"]
+        total += row["total"]
+    item_totals: dict[str, Decimal] = {item: Decimal(0) for item in items}
+    for (_key, _grade, item), cell in grade_items.items():
+        item_totals[item] += cell["amount"]
+    deduction = Decimal(0)
+    if mode == "true_up" and term == 1:
+        deduction = sum(
+            (r["payments"].get("advance", Decimal(0)) for r in school_rows.values()
+             if "balance" in r["snapshots"]),
+            Decimal(0),
+        )  # fmt: skip
+    return AllocationSummary(
+        academic_year=academic_year,
+        term=term,
+        fiscal_year=fiscal_year,
+        mode=mode,
+        rules=rules,
+        rounds={r.key: rounds.get((r.academic_year, r.round_number)) for r in rules},
+        schools=list(school_rows.values()),
+        areas=sorted(areas.values(), key=lambda a: a["code"]),
+        items=item_totals,
+        grade_items=grade_items,
+        missing_rates=used_missing,
+        provisional=any(r["provisional"] for r in school_rows.values()),
+        deduction=deduction,
+        total=total,
+        step_hash=hashlib.sha256(",".join(sorted(snapshot_ids)).encode()).hexdigest()[:24],
+    )
+
+
+# --- signed allocation statements -----------------------------------------------------------------
+
+ROLE_AREA_OFFICER = "เจ้าหน้าที่สำนักงานเขตพื้นที่การศึกษา"
+ROLE_MINISTRY = "ผู้ดูแลระบบ สพฐ."
+STATUS_NOTES = {
+    "final": "อัตราทุกรายการยืนยันแล้ว / Every rate is confirmed.",
+    "provisional": "คำนวณจากอัตราที่ยังไม่ยืนยันบางรายการ / Computed in part from provisional rates.",
+    "incomplete": "ยังไม่ครบ: ขาดข้อมูลนับหรืออัตราบางรายการ / Incomplete: a count or a rate is missing.",
+}
+
+
+def _no_count_error() -> ValidationError:
+    return ValidationError(
+        _("ไม่มีข้อมูลที่รับรองแล้วสำหรับภาคเรียนนี้ / No certified count funds this term."),
+        code="none",
+    )
+
+
+def _baht(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def statement_context(allocation: SchoolAllocation) -> dict:
+    """Return the record context of a school's allocation statement: every line, count × rate."""
+    facts = [
+        ("ปีการศึกษา / Academic year", allocation.academic_year),
+        ("ภาคเรียน / Term", allocation.term),
+        ("ปีงบประมาณ / Fiscal year", allocation.fiscal_year),
+        ("การจ่ายส่วนที่เหลือ / Balance", allocation.mode),
+    ]
+    rows = []
+    for payment in allocation.payments:
+        round_label = str(payment.round) if payment.round else "-"
+        facts.append(
+            (
+                str(payment.rule.label),
+                f"รอบ {round_label} · snapshot {payment.snapshot_public_id}"
+                if payment.funded
+                else f"รอบ {round_label} · ไม่มีข้อมูลที่รับรอง / no certified count",
+            )
+        )
+        for line in payment.lines:
+            if not line.count and line.rate is not None:
+                continue
+            rows.append(
+                [
+                    f"{payment.rule.key} ({payment.rule.share}) · {line.grade_label} · {line.item_label}",
+                    line.count,
+                    _baht(line.per_learner)
+                    if line.per_learner is not None
+                    else "ไม่มีอัตรา / missing",
+                    _baht(line.amount),
+                ]
+            )
+        if payment.deduction:
+            rows.append(
+                [
+                    f"{payment.rule.key} · หักเงินงวดแรก / less advance",
+                    "",
+                    "",
+                    _baht(-payment.deduction),
+                ]
+            )
+    missing = ", ".join(
+        f"{SubsidyItem(i).label} {Grade(g).label}" for i, g in sorted(allocation.missing_rates)
+    )
+    note = STATUS_NOTES.get(allocation.status, "")
+    if missing:
+        note += f" ไม่มีอัตรา / Missing rates: {missing}."
+    return {
+        "intro": "รายการจัดสรรเงินอุดหนุนรายหัวตามจำนวนนักเรียนที่รับรองแล้ว "
+        "/ Per-head subsidy allocated on the certified counts.",
+        "facts": facts,
+        "counts": {
+            "headers": [
+                "รายการ / Line",
+                "นักเรียน / Learners",
+                "บาทต่อคน / Baht each",
+                "จำนวนเงิน / Amount",
+            ],
+            "rows": rows,
+            "total": ["รวม / Total", "", "", _baht(allocation.total)],
+        },
+        "note": note,
+    }
+
+
+def allocation_statement_issue(*, allocation: SchoolAllocation, actor: User, actor_role: str):
+    """Sign a school's allocation statement for a term once; the same figures give the same record."""
+    from documents.models import Kind
+    from documents.services import document_issue
+
+    if allocation.status == "none":
+        raise _no_count_error()
+    return document_issue(
+        step_key=allocation.step_key,
+        kind=Kind.ALLOCATION_STATEMENT,
+        template="documents/summary_record.html",
+        context=statement_context(allocation),
+        school=allocation.school,
+        actor=actor,
+        actor_role=actor_role,
+        title=f"รายการจัดสรรเงินอุดหนุนรายหัว ปีการศึกษา {allocation.academic_year} "
+        f"ภาคเรียนที่ {allocation.term}",
+    )
+
+
+def area_statement_issue(*, area, academic_year: int, term: int, actor: User, actor_role: str):
+    """Sign an area office's allocation statement for a term: one line per school."""
+    from documents.models import Kind
+    from documents.services import document_issue
+
+    summary = allocation_summary(
+        schools=School.objects.filter(area_office=area), academic_year=academic_year, term=term
+    )
+    if not any(s["snapshots"] for s in summary.schools):
+        raise _no_count_error()
+    rows = [
+        [
+            f"{s['code']} {s['name']} ({s['status']})",
+            *(_baht(s["payments"].get(r.key, Decimal(0))) for r in summary.rules),
+            _baht(s["total"]),
+        ]
+        for s in summary.schools
+    ]
+    return document_issue(
+        step_key=f"allocation-area:{area.code}:{academic_year}-{term}:{summary.mode}:{summary.step_hash}",
+        kind=Kind.ALLOCATION_STATEMENT,
+        template="documents/summary_record.html",
+        context={
+            "intro": "รายการจัดสรรเงินอุดหนุนรายหัวของโรงเรียนในสังกัด "
+            "/ Per-head subsidy of the area office's schools.",
+            "facts": [
+                ("ปีการศึกษา / Academic year", academic_year),
+                ("ภาคเรียน / Term", term),
+                ("ปีงบประมาณ / Fiscal year", summary.fiscal_year),
+                ("การจ่ายส่วนที่เหลือ / Balance", summary.mode),
+            ],
+            "counts": {
+                "headers": [
+                    "โรงเรียน / School",
+                    *(str(r.label) for r in summary.rules),
+                    "รวม / Total",
+                ],
+                "rows": rows,
+                "total": [
+                    "รวม / Total",
+                    *(
+                        _baht(
+                            sum(
+                                (s["payments"].get(r.key, Decimal(0)) for s in summary.schools),
+                                Decimal(0),
+                            )
+                        )
+                        for r in summary.rules
+                    ),
+                    _baht(summary.total),
+                ],
+            },
+            "note": STATUS_NOTES["provisional"] if summary.provisional else "",
+        },
+        school=None,
+        area_office=area,
+        actor=actor,
+        actor_role=actor_role,
+        title=f"รายการจัดสรรเงินอุดหนุนรายหัว ปีการศึกษา {academic_year} ภาคเรียนที่ {term}",
+    )

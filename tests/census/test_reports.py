@@ -1,0 +1,184 @@
+"""Reports: scoped to the user's area offices, certified snapshots only, a fixed number of
+queries, and .csv/.xlsx exports of every table."""
+
+import io
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from census.models import RosterSnapshot, SchoolRound
+from schools.models import Enrollment, EnrollmentStatus
+from tests.factories import EnrollmentFactory, SchoolFactory, StudentFactory
+
+from .subsidy_data import BORN_P, P1, P2, F, M, certify, rates_2567, years
+
+REPORTS = [
+    "census:reports",
+    "census:report_changes",
+    "census:report_allocation",
+    "census:report_missing",
+]
+
+
+@pytest.fixture
+def rounds(db):
+    return years(2566, 2567)
+
+
+@pytest.fixture
+def data(rounds, school, other_school):
+    """school: 3 learners in Nov 2566; in June 2567 one left, one came, one dropped out in between.
+    other_school (another area): 5 learners in June 2567."""
+    stay, leave, drop = (StudentFactory() for _ in range(3))
+    nov, june = rounds[(2566, 2)], rounds[(2567, 1)]
+    certify(school, nov, [(P1, M, BORN_P)] * 3, students=[stay, leave, drop])
+    newcomer = StudentFactory()
+    certify(school, june, [(P2, M, BORN_P), (P2, F, BORN_P)], students=[stay, newcomer])
+    EnrollmentFactory(
+        student=drop, school=school, grade=P1, status=EnrollmentStatus.DROPPED_OUT,
+        started_on=date(2023, 5, 16), ended_on=date(2024, 1, 15),
+    )  # fmt: skip
+    certify(other_school, june, [(P1, F, BORN_P)] * 5)
+    rates_2567()
+    return nov, june
+
+
+def _get(client, name, **params):
+    return client.get(reverse(name), params)
+
+
+def test_counts_are_scoped_to_the_area(client_as, data, area_officer, school, other_school):
+    nov, june = data
+    body = _get(client_as(area_officer), "census:reports", round=june.pk).content.decode()
+    assert school.code in body and other_school.code not in body
+    assert "<svg" in body  # the chart, drawn on the server
+
+
+def test_another_areas_officer_gets_nothing_of_it(client_as, data, other_area_officer, school):
+    nov, june = data
+    client = client_as(other_area_officer)
+    for name in REPORTS:
+        body = _get(client, name, round=june.pk, after=june.pk, before=nov.pk).content.decode()
+        assert school.code not in body and school.name_th not in body
+        assert _get(client, name, area=school.area_office.code).status_code == 404
+    export = _get(client, "census:reports", round=june.pk, export="units", format="csv")
+    assert school.code not in export.content.decode("utf-8-sig")
+
+
+@pytest.mark.parametrize("persona", ["staff", "director", "id_approver"])
+def test_school_users_and_approvers_get_no_report(client_as, request, data, persona):
+    client = client_as(request.getfixturevalue(persona))
+    for name in REPORTS:
+        assert client.get(reverse(name)).status_code == 403
+
+
+def test_the_ministry_sees_every_area(client_as, data, ministry_admin, school, other_school):
+    nov, june = data
+    client = client_as(ministry_admin)
+    body = _get(client, "census:reports", round=june.pk).content.decode()
+    assert school.area_office.code in body and other_school.area_office.code in body
+    table = _get(client, "census:reports", round=june.pk, export="grades", format="csv")
+    text = table.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    lines = text.lstrip("\ufeff").splitlines()
+    assert lines[-1].split(",")[1:] == ["1", "6", "7"]  # total: 1 male, 6 female
+
+
+def test_counts_export_xlsx_and_formula_safety(client_as, rounds, area, area_officer):
+    sneaky = SchoolFactory(code="1050130777", name_th='=HYPERLINK("x")', area_office=area)
+    certify(sneaky, rounds[(2567, 1)], [(P1, M, BORN_P)])
+    client = client_as(area_officer)
+    csv_text = _get(client, "census:reports", round=rounds[(2567, 1)].pk, export="units",
+                    format="csv").content.decode("utf-8-sig")  # fmt: skip
+    assert "'=HYPERLINK" in csv_text
+    response = _get(client, "census:reports", round=rounds[(2567, 1)].pk, export="units",
+                    format="xlsx")  # fmt: skip
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert '\'=HYPERLINK("x")' in names
+
+
+def test_changes_between_rounds(client_as, data, area_officer):
+    nov, june = data
+    client = client_as(area_officer)
+    response = _get(client, "census:report_changes", before=nov.pk, after=june.pk, export="grades",
+                    format="csv")  # fmt: skip
+    rows = {
+        r.split(",")[0]: r.split(",")[1:]
+        for r in response.content.decode("utf-8-sig").splitlines()[1:]
+    }
+    total = rows[next(k for k in rows if k not in ("ป.1", "ป.2", "P1", "P2"))]
+    # before, after, in, out, dropped out
+    assert total == ["3", "2", "1", "2", "1"]
+    assert _get(client, "census:report_changes", before=nov.pk, after=june.pk).status_code == 200
+
+
+def test_missing_and_revoked_schools(client_as, data, rounds, area, area_officer, school):
+    nov, june = data
+    missed = SchoolFactory(code="1050130555", area_office=area)
+    SchoolRound.objects.create(round=june, school=missed, state=SchoolRound.State.MISSED)
+    revoked = SchoolFactory(code="1050130556", area_office=area)
+    snap = certify(revoked, june, [(P1, M, BORN_P)])
+    RosterSnapshot.objects.filter(pk=snap.pk).update(status=RosterSnapshot.Status.REVOKED)
+    SchoolRound.objects.filter(pk=snap.school_round_id).update(
+        state=SchoolRound.State.REVOKED, revoked_reason="wrong counts"
+    )
+    never = SchoolFactory(code="1050130557", area_office=area)
+    response = _get(client_as(area_officer), "census:report_missing", round=june.pk,
+                    export="missing", format="csv")  # fmt: skip
+    text = response.content.decode("utf-8-sig")
+    assert missed.code in text and revoked.code in text and never.code in text
+    assert "wrong counts" in text and school.code not in text
+    # A revoked snapshot is not counted anywhere.
+    counts = _get(client_as(area_officer), "census:reports", round=june.pk, export="units",
+                  format="csv").content.decode("utf-8-sig")  # fmt: skip
+    assert [r for r in counts.splitlines() if r.startswith(revoked.code)][0].endswith(",0,0,0,0")
+
+
+def test_allocation_report_matches_the_school_page(client_as, data, area_officer, school):
+    client = client_as(area_officer)
+    response = _get(client, "census:report_allocation", year=2567, term=1)
+    assert response.context["summary"].provisional  # the uniforms of primary are provisional
+    assert response.context["report"]["statuses"]  # school: provisional; other area: not listed
+    csv_text = _get(client, "census:report_allocation", year=2567, term=1, export="schools",
+                    format="csv").content.decode("utf-8-sig")  # fmt: skip
+    row = [r for r in csv_text.splitlines() if school.code in r][0].split(",")
+    # Advance: 3 P1 on 10 Nov × 2792 × 0.7 = 5863.20; balance: 2 P2 × 2736 × 0.3 = 1641.60.
+    assert row[3:6] == ["5863.20", "1641.60", "7504.80"]
+    for export in ("areas", "items"):
+        assert _get(client, "census:report_allocation", year=2567, term=1, export=export,
+                    format="xlsx").status_code == 200  # fmt: skip
+
+
+def _schools(area, rounds, n):
+    nov, june = rounds[(2566, 2)], rounds[(2567, 1)]
+    for i in range(n):
+        s = SchoolFactory(area_office=area)
+        certify(s, nov, [(P1, M, BORN_P), (P2, F, BORN_P)])
+        certify(s, june, [(P1, F, BORN_P)])
+        if i % 3 == 0:
+            Enrollment.objects.create(
+                student=StudentFactory(), school=s, grade=P1, status=EnrollmentStatus.DROPPED_OUT,
+                started_on=date(2023, 5, 16), ended_on=date(2024, 2, 1),
+            )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", REPORTS)
+@pytest.mark.parametrize("who", ["area_officer", "ministry_admin"])
+def test_report_pages_run_a_fixed_number_of_queries(
+    client_as, request, rounds, area, django_assert_max_num_queries, name, who
+):
+    rates_2567()
+    client = client_as(request.getfixturevalue(who))
+    params = {"year": 2567, "term": 1, "round": rounds[(2567, 1)].pk,
+              "before": rounds[(2566, 2)].pk, "after": rounds[(2567, 1)].pk}  # fmt: skip
+    _schools(area, rounds, 1)
+    client.get(reverse(name), params)  # warm the session and content types
+    with django_assert_max_num_queries(13) as one:
+        assert client.get(reverse(name), params).status_code == 200
+    _schools(area, rounds, 19)
+    with django_assert_max_num_queries(13) as twenty:
+        assert client.get(reverse(name), params).status_code == 200
+    assert len(twenty.captured_queries) == len(one.captured_queries)

@@ -1,0 +1,510 @@
+"""Approval requests: start each flow, apply each decision, sign each record.
+
+Every decision leaves exactly one signed record (its step key is the process); the learner's data
+changes only through schools.services, inside the same transaction as the decision.
+"""
+
+import secrets
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from accounts.selectors import users_with_role
+from census.models import Round
+from documents.models import Kind, SignedDocument
+from documents.services import document_issue
+from schools import services as roster
+from schools.identifiers import format_citizen_id, mask_citizen_id, parse_citizen_id, parse_gcode
+from schools.models import Enrollment, EnrollmentStatus, Grade, School, Student, StudentDocument
+
+from .models import (
+    Decision,
+    DropoutProcess,
+    GCodeCounter,
+    GCodeProcess,
+    IdCorrectionLink,
+    IdCorrectionProcess,
+    TransferProcess,
+)
+
+LINK_SALT = "opendmc.id-correction"
+
+
+def _flows():
+    from . import approvals  # the flows import this module
+
+    return approvals
+
+
+def _decided(process, *, actor: User, decision: str, comment: str) -> None:
+    if process.decision:
+        raise ValidationError(
+            _("คำขอนี้พิจารณาแล้ว / This request has already been decided."), code="decided"
+        )
+    comment = (comment or "").strip()
+    if decision == Decision.REJECTED and len(comment) < 5:
+        raise ValidationError(
+            {"comment": _("ระบุเหตุผลอย่างน้อย 5 ตัวอักษร / Give a reason of at least 5 characters.")}
+        )
+    process.decision, process.decision_comment = decision, comment[:500]
+    process.decided_by, process.decided_at = actor, timezone.now()
+
+
+def _attach_evidence(*, process, school: School, actor: User, files, kind: str) -> None:
+    for f in files or []:
+        roster.student_document_upload(
+            school=school, actor=actor, uploaded_file=f, kind=kind,
+            student=getattr(process, "student", None), request_key=process.request_key,
+        )  # fmt: skip
+
+
+def _record(
+    process, *, kind: str, title: str, facts: list, actor: User | None, role: str
+) -> SignedDocument:
+    outcome = {
+        Decision.APPROVED: "อนุมัติ / Approved",
+        Decision.REJECTED: "ไม่อนุมัติ / Rejected",
+    }.get(process.decision, process.decision)
+    return document_issue(
+        step_key=f"{process.request_key}:decision",
+        kind=kind,
+        template="documents/summary_record.html",
+        context={
+            "intro": title,
+            "facts": facts
+            + [("ผลการพิจารณา", outcome), ("ความเห็น", process.decision_comment or "—")],
+        },
+        school=process.school,
+        actor=actor,
+        actor_role=role,
+        title=title,
+        subject=process,
+    )
+
+
+# --- dropout / removal (2.7.6) ---------------------------------------------------------------
+
+
+@transaction.atomic
+def dropout_request(
+    *, enrollment: Enrollment, actor: User, kind: str, reason: str, reason_note: str,
+    effective_on: date, evidence=(),
+) -> DropoutProcess:  # fmt: skip
+    """Ask the area office to approve a dropout or a removal of an active learner."""
+    if enrollment.status != EnrollmentStatus.ACTIVE:
+        raise ValidationError(_("นักเรียนคนนี้ไม่ได้กำลังศึกษาอยู่ / This learner is not enrolled."))
+    if DropoutProcess.objects.filter(enrollment=enrollment, decision="").exists():
+        raise ValidationError(
+            _("มีคำขอของนักเรียนคนนี้รอพิจารณาอยู่แล้ว / A request for this learner is already waiting."),
+            code="pending",
+        )
+    if effective_on < enrollment.started_on or effective_on > timezone.localdate():
+        raise ValidationError(
+            {"effective_on": _("วันที่มีผลต้องอยู่ระหว่างวันที่เข้าเรียนและวันนี้ / "
+                               "The effective date must fall between the enrollment's start and today.")}
+        )  # fmt: skip
+    if reason == DropoutProcess.Reason.OTHER and not reason_note.strip():
+        raise ValidationError({"reason_note": _("ระบุรายละเอียด / Describe the reason.")})
+    process = _flows().DropoutFlow.start.run(
+        enrollment=enrollment, actor=actor, kind=kind, reason=reason,
+        reason_note=reason_note.strip(), effective_on=effective_on,
+    )  # fmt: skip
+    _attach_evidence(
+        process=process, school=enrollment.school, actor=actor, files=evidence, kind="other"
+    )
+    return process
+
+
+def dropout_decide(*, process: DropoutProcess, actor: User, decision: str, comment: str) -> None:
+    """Apply the area office's decision: approve ends the enrollment; reject changes nothing."""
+    _decided(process, actor=actor, decision=decision, comment=comment)
+    if decision == Decision.APPROVED:
+        roster.enrollment_end(
+            enrollment=process.enrollment, actor=actor, status=process.kind,
+            on=process.effective_on, reason=f"{process.get_reason_display()} {process.reason_note}".strip(),
+        )  # fmt: skip
+    process.save(update_fields=["decision", "decision_comment", "decided_by", "decided_at"])
+
+
+def dropout_record(*, process: DropoutProcess) -> SignedDocument:
+    student = process.student
+    return _record(
+        process,
+        kind=Kind.DROPOUT_DECISION,
+        title=f"ผลการพิจารณา{process.get_kind_display()}",
+        facts=[
+            ("นักเรียน", f"{student.full_name_th} ({student.identifier_masked})"),
+            ("โรงเรียน", f"{process.school.name_th} ({process.school.code})"),
+            ("เหตุผล", f"{process.get_reason_display()} {process.reason_note}".strip()),
+            ("วันที่มีผล", process.effective_on.isoformat()),
+            ("ผู้ยื่นคำขอ", process.requested_by.display_name),
+        ],
+        actor=process.decided_by,
+        role="เจ้าหน้าที่สำนักงานเขตพื้นที่การศึกษา",
+    )
+
+
+# --- citizen-ID correction by e-mail ---------------------------------------------------------
+
+
+def id_corrections_closed_now(*, at=None) -> Round | None:
+    """Return the round whose count day it is after its ID-correction cut-off (requests wait)."""
+    at = at or timezone.now()
+    return Round.objects.filter(as_of=timezone.localdate(at), id_correction_cutoff__lte=at).first()
+
+
+def id_approvers_for(school: School) -> list[User]:
+    """Return the approvers of the school's area office, or the national ones if it has none."""
+    area = list(users_with_role(role=Role.ID_APPROVER, area_office=school.area_office))
+    return area or list(users_with_role(role=Role.ID_APPROVER))
+
+
+@transaction.atomic
+def id_correction_request(
+    *, student: Student, school: School, actor: User, new_citizen_id: str, evidence=()
+) -> IdCorrectionProcess:
+    """Ask for a citizen-ID correction; the approvers get a signed single-use link by e-mail."""
+    if not Enrollment.objects.filter(
+        student=student, school=school, status=EnrollmentStatus.ACTIVE
+    ).exists():
+        raise ValidationError(
+            _("นักเรียนคนนี้ไม่ได้กำลังศึกษาที่โรงเรียนนี้ / This learner is not enrolled here.")
+        )
+    closed = id_corrections_closed_now()
+    if closed is not None:
+        raise ValidationError(
+            _("ปิดรับคำขอแก้ไขเลขประจำตัวของวันนับนี้แล้ว (16:30 น.) ส่งได้อีกครั้งในวันถัดไป / "
+              "ID corrections for this count day closed at the cut-off; send the request tomorrow."),
+            code="cutoff",
+        )  # fmt: skip
+    new_id = parse_citizen_id(new_citizen_id)
+    if new_id == student.citizen_id:
+        raise ValidationError(
+            {"new_citizen_id": _("เลขใหม่ซ้ำกับเลขเดิม / The new ID is the current one.")}
+        )
+    if Student.objects.filter(citizen_id=new_id).exclude(pk=student.pk).exists():
+        raise ValidationError(
+            {"new_citizen_id": _("เลขนี้เป็นของนักเรียนคนอื่นแล้ว / This ID belongs to another learner.")}
+        )
+    if IdCorrectionProcess.objects.filter(student=student, decision="").exists():
+        raise ValidationError(
+            _("มีคำขอรอพิจารณาอยู่แล้ว / A request is already waiting."), code="pending"
+        )
+    approvers = id_approvers_for(school)
+    if not approvers:
+        raise ValidationError(_("ยังไม่มีผู้อนุมัติ / No approver is set up yet."), code="no_approver")
+    if not evidence:
+        raise ValidationError({"evidence": _("แนบหลักฐาน / Attach the evidence.")})
+    process = _flows().IdCorrectionFlow.start.run(
+        student=student, school=school, actor=actor, new_citizen_id=new_id,
+        deadline=timezone.now() + timedelta(days=settings.ID_CORRECTION_LINK_DAYS),
+    )  # fmt: skip
+    _attach_evidence(process=process, school=school, actor=actor, files=evidence, kind="id_card")
+    return process
+
+
+def id_correction_send_links(*, process: IdCorrectionProcess) -> int:
+    """E-mail each approver a link bound to them and to this request (after commit)."""
+    messages = []
+    for approver in id_approvers_for(process.school):
+        link, _created = IdCorrectionLink.objects.get_or_create(
+            process=process, approver=approver,
+            defaults={"nonce": secrets.token_hex(16), "expires_at": process.deadline},
+        )  # fmt: skip
+        token = signing.dumps({"l": link.pk, "n": link.nonce}, salt=LINK_SALT)
+        url = settings.VERIFY_BASE_URL.rstrip("/") + reverse("workflows:id_link", args=[token])
+        subject = _("ขออนุมัติแก้ไขเลขประจำตัวประชาชน %(school)s / Citizen-ID correction to approve") % {
+            "school": process.school.name_th
+        }
+        body = _(
+            "%(school)s ขอแก้ไขเลขประจำตัวประชาชนของ %(name)s\n"
+            "เปิดลิงก์เพื่อพิจารณา (ใช้ได้ครั้งเดียว ถึง %(expires)s):\n%(url)s\n\n"
+            "%(school)s asks to correct the citizen ID of %(name)s. Open the link to decide "
+            "(single use, until %(expires)s)."
+        ) % {
+            "school": process.school.name_th,
+            "name": process.student.full_name_th,
+            "expires": timezone.localtime(link.expires_at).strftime("%Y-%m-%d %H:%M"),
+            "url": url,
+        }
+        if approver.email:
+            messages.append((subject, body, approver.email))
+    transaction.on_commit(lambda: [send_mail(s, b, None, [to]) for s, b, to in messages])
+    return len(messages)
+
+
+class LinkRefused(Exception):
+    """The e-mailed link cannot decide: forged, altered, expired, used, or someone else's."""
+
+
+def id_link_open(*, token: str, user: User) -> IdCorrectionLink:
+    """Return the link a token names if it may still decide for this user; raise LinkRefused why."""
+    try:
+        data = signing.loads(token, salt=LINK_SALT)
+    except signing.BadSignature as exc:
+        raise LinkRefused(_("ลิงก์ไม่ถูกต้องหรือถูกแก้ไข / The link is not valid or was altered.")) from exc
+    link = (
+        IdCorrectionLink.objects.select_related("process__student", "process__school", "approver")
+        .filter(pk=data.get("l"), nonce=data.get("n"))
+        .first()
+    )
+    if link is None:
+        raise LinkRefused(_("ลิงก์ไม่ถูกต้องหรือถูกแก้ไข / The link is not valid or was altered."))
+    if link.approver_id != user.pk:
+        raise LinkRefused(_("ลิงก์นี้ส่งถึงผู้อนุมัติคนอื่น / This link was sent to another approver."))
+    if link.used_at is not None or link.process.decision:
+        raise LinkRefused(
+            _(
+                "คำขอนี้พิจารณาแล้ว ลิงก์ใช้ไม่ได้อีก / The request was decided; the link cannot be used again."
+            )
+        )
+    if timezone.now() >= link.expires_at:
+        raise LinkRefused(_("ลิงก์หมดอายุแล้ว / The link has expired."))
+    return link
+
+
+def id_correction_decide(
+    *, process: IdCorrectionProcess, actor: User, decision: str, comment: str
+) -> None:
+    """Apply the approver's decision; on approval the new ID is checked again, then changed."""
+    _decided(process, actor=actor, decision=decision, comment=comment)
+    if decision == Decision.APPROVED:
+        roster.student_citizen_id_change(
+            student=process.student, school=process.school, actor=actor,
+            new_citizen_id=process.new_citizen_id, reason=_("แก้ไขตามคำขอ / Corrected on request"),
+        )  # fmt: skip
+    process.save(update_fields=["decision", "decision_comment", "decided_by", "decided_at"])
+    IdCorrectionLink.objects.filter(process=process, used_at__isnull=True).update(
+        used_at=timezone.now()
+    )
+
+
+def id_correction_expire(*, process: IdCorrectionProcess) -> None:
+    process.decision = Decision.EXPIRED
+    process.save(update_fields=["decision"])
+
+
+def id_correction_record(*, process: IdCorrectionProcess) -> SignedDocument:
+    old = format_citizen_id(process.old_citizen_id) if process.old_citizen_id else process.old_gcode
+    return _record(
+        process,
+        kind=Kind.ID_CORRECTION_DECISION,
+        title="ผลการพิจารณาแก้ไขเลขประจำตัวประชาชน",
+        facts=[
+            ("โรงเรียน", f"{process.school.name_th} ({process.school.code})"),
+            ("เลขเดิม", mask_citizen_id(process.old_citizen_id) if process.old_citizen_id else old),
+            ("เลขที่ขอแก้ไข", mask_citizen_id(process.new_citizen_id)),
+            ("ผู้ยื่นคำขอ", process.requested_by.display_name),
+        ],
+        actor=process.decided_by,
+        role="ผู้อนุมัติแก้ไขเลขประจำตัว",
+    )
+
+
+# --- transfer in (2.7.1) -----------------------------------------------------------------------
+
+
+def find_learner(identifier: str) -> Student | None:
+    """Return the learner with this citizen ID or G-code, anywhere in the country."""
+    value = identifier.strip()
+    key = (
+        {"gcode": parse_gcode(value)}
+        if value[:1].upper() == "G"
+        else {"citizen_id": parse_citizen_id(value)}
+    )
+    return Student.objects.filter(**key).first()
+
+
+@transaction.atomic
+def transfer_request(
+    *, school: School, actor: User, student: Student, grade: str, room: int, evidence=()
+) -> TransferProcess | Enrollment:
+    """Ask the school that holds the learner to release them; enroll at once if nobody holds them."""
+    current = (
+        Enrollment.objects.select_related("school")
+        .filter(student=student, status=EnrollmentStatus.ACTIVE)
+        .first()
+    )
+    if current is not None and current.school_id == school.pk:
+        raise ValidationError(_("นักเรียนคนนี้อยู่ที่โรงเรียนนี้แล้ว / This learner is already enrolled here."))
+    if current is None:
+        enrollment = roster.enrollment_start(
+            student=student,
+            school=school,
+            grade=grade,
+            room=room,
+            started_on=timezone.localdate(),
+            actor=actor,
+        )
+        for f in evidence or []:
+            roster.student_document_upload(
+                school=school, actor=actor, uploaded_file=f, kind="transfer_letter", student=student
+            )
+        return enrollment
+    if TransferProcess.objects.filter(student=student, school=school, decision="").exists():
+        raise ValidationError(
+            _(
+                "มีคำขอรับย้ายนักเรียนคนนี้รออยู่แล้ว / A transfer request for this learner is already waiting."
+            )
+        )
+    process = _flows().TransferFlow.start.run(
+        school=school,
+        actor=actor,
+        student=student,
+        releasing_school=current.school,
+        grade=grade,
+        room=room,
+    )
+    _attach_evidence(
+        process=process, school=school, actor=actor, files=evidence, kind="transfer_letter"
+    )
+    return process
+
+
+def transfer_decide(
+    *, process: TransferProcess, actor: User, decision: str, comment: str, on: date | None
+) -> None:
+    """Release the learner (move the enrollment in one transaction) or refuse with a reason."""
+    _decided(process, actor=actor, decision=decision, comment=comment)
+    if decision == Decision.APPROVED:
+        on = on or timezone.localdate()
+        if on > timezone.localdate():
+            raise ValidationError(
+                {"on": _("วันที่ย้ายต้องไม่เป็นวันในอนาคต / The date cannot be in the future.")}
+            )
+        roster.enrollment_move(
+            student=process.student, from_school=process.releasing_school, to_school=process.school,
+            actor=actor, on=on, grade=process.grade, room=process.room,
+        )  # fmt: skip
+        process.released_on = on
+    process.save(
+        update_fields=["decision", "decision_comment", "decided_by", "decided_at", "released_on"]
+    )
+
+
+def transfer_record(*, process: TransferProcess) -> SignedDocument:
+    return _record(
+        process,
+        kind=Kind.TRANSFER_RECORD,
+        title="บันทึกการย้ายนักเรียน",
+        facts=[
+            ("นักเรียน", f"{process.student.full_name_th} ({process.student.identifier_masked})"),
+            (
+                "โรงเรียนต้นทาง",
+                f"{process.releasing_school.name_th} ({process.releasing_school.code})",
+            ),
+            ("โรงเรียนปลายทาง", f"{process.school.name_th} ({process.school.code})"),
+            ("ชั้น/ห้อง", f"{Grade(process.grade).label}/{process.room}"),
+            ("วันที่ย้าย", process.released_on.isoformat() if process.released_on else "—"),
+        ],
+        actor=process.decided_by,
+        role="เจ้าหน้าที่โรงเรียนต้นทาง",
+    )
+
+
+def transfers_remind(*, now=None) -> int:
+    """E-mail the releasing schools of transfers waiting longer than TRANSFER_REMIND_DAYS (once a day)."""
+    now = now or timezone.now()
+    waiting = (
+        TransferProcess.objects.filter(
+            decision="",
+            status="NEW",
+            created__lte=now - timedelta(days=settings.TRANSFER_REMIND_DAYS),
+        )
+        .exclude(reminded_at__gt=now - timedelta(days=1))
+        .select_related("releasing_school", "school", "student")
+    )
+    sent = 0
+    for process in waiting:
+        to = [
+            u.email
+            for u in users_with_role(role=Role.STAFF, school=process.releasing_school)
+            if u.email
+        ]
+        if to:
+            send_mail(
+                _("เตือน: คำขอรับย้ายนักเรียนรอการตอบ / Reminder: a transfer waits for your answer"),
+                _("%(to)s ขอรับย้าย %(name)s จากโรงเรียนของท่าน / %(to)s asks you to release %(name)s.")
+                % {"to": process.school.name_th, "name": process.student.full_name_th},
+                None,
+                to,
+            )
+            sent += 1
+        TransferProcess.objects.filter(pk=process.pk).update(reminded_at=now)
+    return sent
+
+
+# --- G-code issuance (2.7.4) -------------------------------------------------------------------
+
+
+@transaction.atomic
+def gcode_request(*, school: School, actor: User, data: dict, evidence=()) -> GCodeProcess:
+    """Ask the area office to verify a learner without civil registration and issue a G-code."""
+    if data["birth_date"] > timezone.localdate():
+        raise ValidationError({"birth_date": _("วันเกิดไม่ถูกต้อง / The birth date is not valid.")})
+    process = _flows().GCodeFlow.start.run(school=school, actor=actor, data=data)
+    _attach_evidence(process=process, school=school, actor=actor, files=evidence, kind="other")
+    return process
+
+
+def gcode_next(*, year_be: int) -> str:
+    """Issue the next unique G-code: G, the Buddhist year's last two digits, then 10 digits."""
+    counter, _created = GCodeCounter.objects.select_for_update().get_or_create(year_be=year_be)
+    while True:
+        counter.last += 1
+        code = f"G{year_be % 100:02d}{counter.last:010d}"
+        if not Student.objects.filter(gcode=code).exists():
+            counter.save(update_fields=["last"])
+            return code
+
+
+def gcode_decide(*, process: GCodeProcess, actor: User, decision: str, comment: str) -> None:
+    """Approve: issue a unique G-code and add the learner to the school; reject: nothing changes."""
+    _decided(process, actor=actor, decision=decision, comment=comment)
+    if decision == Decision.APPROVED:
+        code = gcode_next(year_be=timezone.localdate().year + 543)
+        enrollment = roster.student_add(
+            school=process.school, actor=actor, gcode=code, title=process.title,
+            first_name_th=process.first_name_th, last_name_th=process.last_name_th,
+            first_name_en=process.first_name_en, last_name_en=process.last_name_en,
+            sex=process.sex, birth_date=process.birth_date, nationality=process.nationality,
+            grade=process.grade, room=process.room, started_on=timezone.localdate(),
+        )  # fmt: skip
+        process.issued_gcode, process.student = code, enrollment.student
+        StudentDocument.objects.filter(request_key=process.request_key).update(
+            student=enrollment.student
+        )
+    process.save(
+        update_fields=[
+            "decision",
+            "decision_comment",
+            "decided_by",
+            "decided_at",
+            "issued_gcode",
+            "student",
+        ]
+    )
+
+
+def gcode_record(*, process: GCodeProcess) -> SignedDocument:
+    return _record(
+        process,
+        kind=Kind.GCODE_RECORD,
+        title="ผลการพิจารณาออกรหัสประจำตัวผู้เรียน (G-code)",
+        facts=[
+            ("โรงเรียน", f"{process.school.name_th} ({process.school.code})"),
+            ("ผู้เรียน", f"{process.title}{process.first_name_th} {process.last_name_th}"),
+            ("รหัสที่ออก", process.issued_gcode or "—"),
+            ("ผู้ยื่นคำขอ", process.requested_by.display_name),
+        ],
+        actor=process.decided_by,
+        role="เจ้าหน้าที่สำนักงานเขตพื้นที่การศึกษา",
+    )
