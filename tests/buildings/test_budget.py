@@ -81,7 +81,7 @@ def test_no_certified_round1_count_means_shortage_unknown(
     response = client.get(reverse("buildings:area_budget", args=[school.area_office.code]))
     [row] = response.context["listing"].eligible
     assert row.learners is None and row.shortage is None
-    assert "no certified count" in response.content.decode()
+    assert "ไม่มีข้อมูลรับรอง" in response.content.decode()  # "no certified count"
 
 
 def test_missed_and_not_certified_schools_are_excluded_with_the_reason(

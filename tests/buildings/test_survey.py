@@ -168,7 +168,7 @@ def test_missed_school_is_told_and_excluded(
     excluded = response.context["listing"].excluded
     assert [(r.school, r.exclusion) for r in excluded] == [(school, "missed")]
     assert not response.context["listing"].eligible
-    assert "Missed the survey" in response.content.decode()
+    assert "ไม่ทันกำหนด" in response.content.decode()
     # nothing can be certified now
     assert not Task.objects.filter(
         process__buildingsurveyprocess__school=school, status__in=["NEW", "ASSIGNED"]
