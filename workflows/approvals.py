@@ -9,30 +9,17 @@ gcode        start → verify [area officer] → record → end
 
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
-from viewflow.workflow import flow, lock
+from viewflow.workflow import flow
 
-from accounts.permissions import can_administer, can_view_school
+from accounts.permissions import can_view_school
 
 from . import request_views as views
 from . import requests
+from .flowbase import SchoolScopedFlowMixin
 from .models import Decision, DropoutProcess, GCodeProcess, IdCorrectionProcess, TransferProcess
 
 
-class SchoolRequestFlowMixin:
-    """Pages of a request are for its school and area office; cancel/undo for the ministry."""
-
-    lock_impl = lock.select_for_update_lock
-
-    def has_view_permission(self, user, obj=None):
-        if obj is None:
-            return user.is_authenticated
-        return can_view_school(user, obj.coerced.school)
-
-    def has_manage_permission(self, user, obj=None):
-        return can_administer(user)
-
-
-class DropoutFlow(SchoolRequestFlowMixin, flow.Flow):
+class DropoutFlow(SchoolScopedFlowMixin, flow.Flow):
     process_class = DropoutProcess
     process_title = _("Dropout or removal (2.7.6)")
 
@@ -66,7 +53,7 @@ class DropoutFlow(SchoolRequestFlowMixin, flow.Flow):
         requests.dropout_record(process=activation.process)
 
 
-class IdCorrectionFlow(SchoolRequestFlowMixin, flow.Flow):
+class IdCorrectionFlow(SchoolScopedFlowMixin, flow.Flow):
     process_class = IdCorrectionProcess
     process_title = _("Citizen-ID correction (by e-mail)")
 
@@ -110,7 +97,7 @@ class IdCorrectionFlow(SchoolRequestFlowMixin, flow.Flow):
         return super().has_view_permission(user, obj)
 
 
-class TransferFlow(SchoolRequestFlowMixin, flow.Flow):
+class TransferFlow(SchoolScopedFlowMixin, flow.Flow):
     process_class = TransferProcess
     process_title = _("Transfer in (2.7.1)")
 
@@ -139,7 +126,7 @@ class TransferFlow(SchoolRequestFlowMixin, flow.Flow):
         return super().has_view_permission(user, obj)
 
 
-class GCodeFlow(SchoolRequestFlowMixin, flow.Flow):
+class GCodeFlow(SchoolScopedFlowMixin, flow.Flow):
     process_class = GCodeProcess
     process_title = _("G-code for a learner without civil registration")
 

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
-from viewflow.workflow import act, flow, lock
+from viewflow.workflow import act, flow
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -19,16 +19,12 @@ from buildings import services, views
 from buildings.models import SchoolSurvey, SurveyYear
 from schools.models import School
 
+from .flowbase import SchoolScopedFlowMixin, process_deadline
 from .models import BuildingSurveyProcess
 
 
-def _deadline(activation):
-    return activation.process.deadline
-
-
-class BuildingSurveyFlow(flow.Flow):
+class BuildingSurveyFlow(SchoolScopedFlowMixin, flow.Flow):
     process_class = BuildingSurveyProcess
-    lock_impl = lock.select_for_update_lock
     process_title = _("B-OBEC: building survey")
     process_description = _(
         "Staff enter the school's buildings and the director certifies them in October."
@@ -39,14 +35,14 @@ class BuildingSurveyFlow(flow.Flow):
         flow.View(views.SurveyEnterView.as_view())
         .Annotation(title=_("Enter the buildings (staff)"))
         .Permission("schools.keep_roster", obj=lambda p: p.coerced.school)
-        .OnTimeout(_deadline, this.missed)
+        .OnTimeout(process_deadline, this.missed)
         .Next(this.certify)
     )
     certify = (
         flow.View(views.SurveyCertifyView.as_view())
         .Annotation(title=_("Certify the buildings (director)"))
         .Permission("schools.certify_round", obj=lambda p: p.coerced.school)
-        .OnTimeout(_deadline, this.missed)
+        .OnTimeout(process_deadline, this.missed)
         .Next(this.decided)
     )
     decided = flow.If(act.process.certified).Then(this.record).Else(this.enter)
@@ -68,20 +64,6 @@ class BuildingSurveyFlow(flow.Flow):
 
     def mark_missed(self, activation):
         services.school_survey_miss(school_survey=activation.process.school_survey)
-
-    def has_view_permission(self, user, obj=None):
-        """Let any signed-in user reach the flow's pages; every list and detail is scoped by school."""
-        if obj is None:
-            return user.is_authenticated
-        from accounts.permissions import can_view_school
-
-        return can_view_school(user, obj.coerced.school)
-
-    def has_manage_permission(self, user, obj=None):
-        """Only the ministry admin cancels, undoes or revives steps."""
-        from accounts.permissions import can_administer
-
-        return can_administer(user)
 
 
 def survey_start(*, school_survey: SchoolSurvey) -> tuple[BuildingSurveyProcess, bool]:

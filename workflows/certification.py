@@ -9,21 +9,17 @@ Every waiting step times out at the close of the certify window → missed → e
 
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
-from viewflow.workflow import act, flow, lock
+from viewflow.workflow import act, flow
 
 from census.models import SchoolRound
 
 from . import services, views
+from .flowbase import SchoolScopedFlowMixin, process_deadline
 from .models import CertificationProcess
 
 
-def _deadline(activation):
-    return activation.process.deadline
-
-
-class CertificationFlow(flow.Flow):
+class CertificationFlow(SchoolScopedFlowMixin, flow.Flow):
     process_class = CertificationProcess
-    lock_impl = lock.select_for_update_lock
     process_title = _("DMC count: confirm and certify")
     process_description = _(
         "Staff confirm and the director certifies the school's learners on the count day."
@@ -41,14 +37,14 @@ class CertificationFlow(flow.Flow):
         flow.View(views.PrepareView.as_view())
         .Annotation(title=_("Check and prepare the data"))
         .Permission("schools.keep_roster", obj=lambda p: p.coerced.school)
-        .OnTimeout(_deadline, this.missed)
+        .OnTimeout(process_deadline, this.missed)
         .Next(this.confirm)
     )
     confirm = (
         flow.View(views.ConfirmView.as_view())
         .Annotation(title=_("Confirm the data (staff)"))
         .Permission("schools.confirm_round", obj=lambda p: p.coerced.school)
-        .OnTimeout(_deadline, this.missed)
+        .OnTimeout(process_deadline, this.missed)
         .Next(this.record_confirmation)
     )
     record_confirmation = flow.Function(this.sign_confirmation).Next(this.certify)
@@ -56,7 +52,7 @@ class CertificationFlow(flow.Flow):
         flow.View(views.CertifyView.as_view())
         .Annotation(title=_("Certify the data (director)"))
         .Permission("schools.certify_round", obj=lambda p: p.coerced.school)
-        .OnTimeout(_deadline, this.missed)
+        .OnTimeout(process_deadline, this.missed)
         .Next(this.decided)
     )
     decided = flow.If(act.process.certified).Then(this.record_certification).Else(this.confirm)
@@ -89,17 +85,3 @@ class CertificationFlow(flow.Flow):
 
     def mark_missed(self, activation):
         services.certification_missed(process=activation.process)
-
-    def has_view_permission(self, user, obj=None):
-        """Let any signed-in user reach the flow's pages; every list and detail is scoped by school."""
-        if obj is None:
-            return user.is_authenticated
-        from accounts.permissions import can_view_school
-
-        return can_view_school(user, obj.coerced.school)
-
-    def has_manage_permission(self, user, obj=None):
-        """Only the ministry admin cancels, undoes or revives steps."""
-        from accounts.permissions import can_administer
-
-        return can_administer(user)
