@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "viewflow.workflow",
     "django_htmx",
     "django_celery_beat",
+    "axes",
     "accounts",
     "schools",
     "census",
@@ -49,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "workflows.middleware.WorkflowConflictMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -80,6 +82,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username/IP pair before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -199,3 +203,12 @@ SUBSIDY_MIN_AGE = env.int("SUBSIDY_MIN_AGE", default=4)
 # Approval requests: how long an e-mailed ID-correction link lives; when a waiting transfer is chased.
 ID_CORRECTION_LINK_DAYS = env.int("ID_CORRECTION_LINK_DAYS", default=7)
 TRANSFER_REMIND_DAYS = env.int("TRANSFER_REMIND_DAYS", default=3)
+
+# Login rate limit (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from
+# one address, that pair is locked out for AXES_COOLOFF_TIME hours.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_TIME", default=0.5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False

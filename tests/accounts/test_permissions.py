@@ -130,3 +130,23 @@ def test_the_beat_task_revokes_a_membership_that_ended(db, school, time_machine)
     time_machine.move_to(timezone.now() + timedelta(days=1), tick=False)
     sync_membership_permissions.delay()
     assert not type(user).objects.get(pk=user.pk).has_perm("schools.keep_roster", school)
+
+
+def test_login_is_rate_limited(client, staff, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    for _ in range(2):
+        response = client.post(reverse("login"), {"username": "staff", "password": "wrong"})
+        assert response.status_code == 200
+    third = client.post(reverse("login"), {"username": "staff", "password": "wrong"})
+    assert third.status_code == 429  # the limit is reached: locked out
+    locked = client.post(reverse("login"), {"username": "staff", "password": "pw"})
+    assert locked.status_code == 429
+    assert "ระงับ" in locked.content.decode() and "locked" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_good_login_resets_the_count(client, staff, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    for _ in range(2):
+        client.post(reverse("login"), {"username": "staff", "password": "wrong"})
+    assert client.post(reverse("login"), {"username": "staff", "password": "pw"}).status_code == 302
