@@ -54,6 +54,7 @@ def _wanted_perms(user: User) -> tuple[set[tuple[str, int]], set[tuple[str, int]
 @transaction.atomic
 def sync_user_permissions(user: User) -> None:
     """Grant the object permissions of the user's memberships in force today, and revoke the rest."""
+    user.__dict__.pop("_opendmc_national_roles", None)
     want_school, want_area = _wanted_perms(user)
     for model, target, perm_model in (
         (School, want_school, SchoolUserObjectPermission),
@@ -90,14 +91,25 @@ def sync_all_permissions() -> int:
 
 
 def has_national_role(user: User, role: str) -> bool:
-    """Return whether the user holds a national membership of that role today."""
+    """Return whether the user holds a national membership of that role today.
+
+    The answer is kept on the user object, which lives for one request."""
     if not user.is_authenticated:
         return False
-    return (
-        Membership.objects.active()
-        .filter(user=user, role=role, school__isnull=True, area_office__isnull=True)
-        .exists()
-    )
+    roles = getattr(user, "_opendmc_national_roles", None)
+    if roles is None:
+        roles = set(
+            Membership.objects.active()
+            .filter(user=user, school__isnull=True, area_office__isnull=True)
+            .values_list("role", flat=True)
+        )
+        user._opendmc_national_roles = roles
+    return role in roles
+
+
+def can_see_reports(user: User) -> bool:
+    """Return whether the user reads the count and subsidy reports (area offices, the ministry)."""
+    return can_administer(user) or areas_overseen_by(user).exists()
 
 
 def can_administer(user: User) -> bool:

@@ -217,21 +217,21 @@ def school_round_confirm(
         raise _state_error(school_round)
     check_confirm_window(round=school_round.round, at=at)
     findings = school_findings(school=school_round.school)
+    problems = []
     if findings.errors:
-        raise ValidationError(
+        problems.append(
             _(
-                "ยังมีข้อผิดพลาด %(n)d รายการ: แก้ไขก่อนยืนยัน / "
-                "%(n)d validation errors remain: fix them before confirming."
+                "ยังมีข้อผิดพลาด %(n)d รายการ: แก้ไขก่อนยืนยัน / %(n)d validation error(s) remain: fix them before confirming."
             )
-            % {"n": len(findings.errors)},
-            code="errors",
+            % {"n": len(findings.errors)}
         )
     if findings.unexplained_queries:
-        raise ValidationError(
-            _("มีข้อสังเกต %(n)d รายการที่ยังไม่ได้อธิบาย / %(n)d queries still need an explanation.")
-            % {"n": len(findings.unexplained_queries)},
-            code="queries",
+        problems.append(
+            _("มีข้อสังเกต %(n)d รายการที่ยังไม่ได้อธิบาย / %(n)d query(ies) still need an explanation.")
+            % {"n": len(findings.unexplained_queries)}
         )
+    if problems:
+        raise ValidationError(problems, code="findings")
     school_round.state = SchoolRound.State.CONFIRMED
     school_round.confirmed_at = timezone.now()
     school_round.confirmed_by = actor

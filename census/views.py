@@ -29,7 +29,11 @@ class CalendarView(LoginRequiredMixin, TemplateView):
     template_name = "census/years.html"
 
     def get_context_data(self, **kwargs):
-        years = AcademicYear.objects.prefetch_related("rounds").order_by("-year")[:6]
+        years = list(AcademicYear.objects.prefetch_related("rounds").order_by("-year")[:6])
+        for year in years:
+            for r in year.rounds.all():
+                r.confirm_text = services.confirm_window(r).describe()
+                r.certify_text = services.certify_window(r).describe()
         return super().get_context_data(
             years=years,
             can_edit=can_administer(self.request.user),

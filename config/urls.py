@@ -19,6 +19,8 @@ class OpenDMCSite(Site):
     menu_template_name = "site_menu.html"
 
     index_path = path("", HomeView.as_view(), name="home")
+    # Inside the site so that these pages get its menu and look; the paths stay /verify/<uuid>/ …
+    urlpatterns = [path("", include("documents.urls"))]
 
 
 site = OpenDMCSite(
@@ -37,6 +39,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("", include("documents.urls")),
     path("", site.urls),
 ]

@@ -118,6 +118,47 @@ def rooms_of(*, school: School) -> list[int]:
     )
 
 
+def _change_labels() -> dict:
+    from django.utils.translation import gettext as _
+
+    return {
+        "grade": _("Grade"), "room": _("Room"), "school": _("School"), "status": _("Status"),
+        "ended_on": _("To"), "destination": _("Destination"), "title": _("Title"),
+        "first_name_th": _("First name (Thai)"), "last_name_th": _("Last name (Thai)"),
+        "first_name_en": _("First name (English)"), "last_name_en": _("Last name (English)"),
+        "measured_on": _("Measured on"), "weight_kg": _("Weight (kg)"), "height_cm": _("Height (cm)"),
+        "citizen_id": _("Citizen ID"), "document": _("Document"),
+    }  # fmt: skip
+
+
+def _change_value(field: str, value):
+    from datetime import date as date_type
+
+    from .templatetags.thai import thai_date
+
+    if value in (None, ""):
+        return "—"
+    if field == "grade":
+        return str(dict(Grade.choices).get(value, value))
+    if field == "status":
+        return str(dict(EnrollmentStatus.choices).get(value, value))
+    if field in ("ended_on", "measured_on"):
+        try:
+            return thai_date(date_type.fromisoformat(value))
+        except (TypeError, ValueError):
+            return value
+    return value
+
+
+def audit_changes(entry: AuditEntry) -> list[tuple[str, str, str]]:
+    """Return an audit entry's changes as a person reads them: (what, before, after)."""
+    labels = _change_labels()
+    return [
+        (str(labels.get(field, field)), _change_value(field, old), _change_value(field, new))
+        for field, (old, new) in entry.changes.items()
+    ]
+
+
 def student_detail(*, student: Student) -> dict:
     """Return what the learner page shows: enrollments, measurements and the audit trail."""
     return {
@@ -125,9 +166,12 @@ def student_detail(*, student: Student) -> dict:
             student.enrollments.select_related("school").order_by("-started_on", "-pk")
         ),
         "measurements": list(student.measurements.select_related("recorded_by")[:10]),
-        "audit": list(
-            AuditEntry.objects.filter(student=student).select_related("actor", "school")[:50]
-        ),
+        "audit": [
+            (entry, audit_changes(entry))
+            for entry in AuditEntry.objects.filter(student=student).select_related(
+                "actor", "school"
+            )[:50]
+        ],
         "documents": list(student.documents.select_related("uploaded_by")[:20]),
     }
 

@@ -59,10 +59,11 @@ def check_roster_open(school: School) -> None:
     if roster_locked(school_id=school.pk):
         raise ValidationError(
             _(
-                "ข้อมูลยืนยันแล้วและรอผู้อำนวยการรับรอง: แก้ไขได้เมื่อรับรองหรือส่งกลับ / "
-                "The data is confirmed and waits for the director: changes wait until the "
-                "director certifies or sends it back."
-            ),
+                "ข้อมูลของ%(school)sยืนยันแล้วและรอผู้อำนวยการรับรอง: แก้ไขได้เมื่อรับรองหรือส่งกลับ / "
+                "The data of %(school)s is confirmed and waits for its director: changes wait "
+                "until the director certifies or sends it back."
+            )
+            % {"school": school.name_th},
             code="roster_locked",
         )
 

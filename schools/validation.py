@@ -82,6 +82,17 @@ class Finding:
         return self.severity == Severity.ERROR
 
     @property
+    def subject_label(self) -> str:
+        """Return what the finding is about, for a person: a room (ป.4/1) or a grade."""
+        kind, _sep, rest = self.subject_key.partition(":")
+        if kind == "grade":
+            return str(Grade(rest).label)
+        grade, _sep, room = self.subject_key.partition(":")
+        if grade in Grade.values:
+            return f"{Grade(grade).label}/{room}"
+        return self.subject_key
+
+    @property
     def rule_label(self) -> str:
         return Rule(self.rule).label
 

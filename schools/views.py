@@ -176,7 +176,8 @@ class SchoolMixin(LoginRequiredMixin):
 
 
 class StudentMixin(SchoolMixin):
-    """Also resolve a learner enrolled (now or before) at that school."""
+    """Also resolve a learner enrolled (now or before) at that school; a change needs the learner
+    to be enrolled there now (404 otherwise, on GET as on POST)."""
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -185,6 +186,8 @@ class StudentMixin(SchoolMixin):
         self.student = access_student(request.user, self.school, kwargs["public_id"])
         if self.edit and not can_keep_roster(request.user, self.school):
             raise PermissionDenied
+        if self.edit:
+            self.active_enrollment()
         return super(SchoolMixin, self).dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

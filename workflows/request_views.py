@@ -165,6 +165,7 @@ class DecisionStepView(LoginRequiredMixin, FormView):
             with transaction.atomic():
                 self.decide(form.cleaned_data)
         except ValidationError as exc:
+            self.process.refresh_from_db()  # show the request as stored, not the refused decision
             form_error(form, exc)
             return self.form_invalid(form)
         self.activation.execute()

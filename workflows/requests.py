@@ -271,6 +271,20 @@ def id_link_open(*, token: str, user: User) -> IdCorrectionLink:
     return link
 
 
+def id_link_process(*, token: str) -> IdCorrectionProcess | None:
+    """Return the request a genuine token names, whatever its state (to point the user to it)."""
+    try:
+        data = signing.loads(token, salt=LINK_SALT)
+    except signing.BadSignature:
+        return None
+    link = (
+        IdCorrectionLink.objects.select_related("process")
+        .filter(pk=data.get("l"), nonce=data.get("n"))
+        .first()
+    )
+    return link.process if link else None
+
+
 def id_correction_decide(
     *, process: IdCorrectionProcess, actor: User, decision: str, comment: str
 ) -> None:

@@ -9,10 +9,12 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
 from accounts.permissions import can_administer
 from census import services as census
 from census.models import SchoolRound
+from documents.models import Kind, SignedDocument
 from schools.selectors import grade_sex_counts
 from schools.validation import school_findings
 
@@ -20,7 +22,13 @@ from . import selectors
 
 
 def next_url(request, process) -> str:
-    """Return the user's next task in the same process, or their inbox."""
+    """Return the next step of the same process that the user may do now (taking it for them), or
+    their inbox: staff who prepared go straight on to confirm."""
+    for task in Task.objects.filter(process=process, flow_task_type="HUMAN", status=STATUS.NEW):
+        if task.flow_task.can_assign(request.user, task):
+            with task.activation() as activation:
+                activation.assign(request.user)
+            return task.flow_task.reverse("execute", args=[task.process_id, task.pk])
     task = Task.objects.next_user_task(process, request.user)
     if task is not None:
         return task.flow_task.reverse("index", args=[task.process_id, task.pk])
@@ -38,7 +46,7 @@ class CertificationStepView(LoginRequiredMixin, TemplateView):
         self.activation = request.activation
         self.process = self.activation.process
         self.school_round = SchoolRound.objects.select_related(
-            "school__area_office", "round__academic_year", "confirmed_by"
+            "school__area_office", "round__academic_year", "confirmed_by", "certified_by"
         ).get(pk=self.process.school_round_id)
         return super().dispatch(request, *args, **kwargs)
 
@@ -53,6 +61,11 @@ class CertificationStepView(LoginRequiredMixin, TemplateView):
             confirm_window=census.confirm_window(round),
             certify_window=census.certify_window(round),
             counts=grade_sex_counts(school=self.school_round.school),
+            records=SignedDocument.objects.filter(
+                school=self.school_round.school,
+                kind__in=(Kind.CONFIRMATION, Kind.CERTIFICATION),
+                created_at__gte=self.process.created,
+            ).order_by("created_at"),
             step_title=self.step_title,
             action_label=self.action_label,
             now=timezone.now(),
@@ -89,7 +102,7 @@ class PrepareView(CertificationStepView):
         census.school_round_prepare(school_round=self.school_round, actor=request.user)
 
     def done_message(self):
-        return _("Prepared. Confirm the data on the count day.")
+        return _("Prepared. Confirm the data inside the confirm window.")
 
 
 class ConfirmView(CertificationStepView):

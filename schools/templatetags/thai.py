@@ -64,3 +64,11 @@ def citizen_id(value: str) -> str:
 def citizen_id_masked(value: str) -> str:
     """Return a citizen ID as 1-2345-67xxx-xx-3."""
     return mask_citizen_id(value)
+
+
+@register.filter
+def grade_label(value) -> str:
+    """Return a grade code's label (ป.4 for 07P4)."""
+    from schools.models import Grade
+
+    return str(dict(Grade.choices).get(value, value))

@@ -167,7 +167,7 @@ def test_roster_query_count_is_fixed(
     for _ in range(learners):
         EnrollmentFactory(school=school)
     client = client_as(staff)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         response = client.get(roster_url(school))
     assert response.status_code == 200
 
@@ -261,3 +261,9 @@ def test_roster_lists_the_schools_rounds_and_revoke_link_for_the_ministry(
     assert revoke not in client_as(staff).get(roster_url(school)).content.decode()
     body = client_as(ministry_admin).get(roster_url(school)).content.decode()
     assert revoke in body and "รับรองแล้ว" in body
+
+
+def test_reports_are_in_the_menu_of_area_offices_only(client_as, staff, area_officer, school):
+    reports = reverse("census:reports")
+    assert reports not in client_as(staff).get(reverse("home")).content.decode()
+    assert reports in client_as(area_officer).get(reverse("home")).content.decode()

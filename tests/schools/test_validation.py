@@ -166,7 +166,7 @@ def test_validation_page_query_count_is_fixed(
     for i in range(size):
         learner(school, measured=i % 2 == 0, weight=90 if i % 3 == 0 else 27)
     client = client_as(staff)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         client.get(reverse("schools:validation", args=[school.code]))
 
 

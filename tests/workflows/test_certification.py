@@ -103,7 +103,7 @@ def test_confirm_refused_while_errors_remain_then_allowed(
     step(client, staff, "prepare")
     response = step(client, staff, "confirm")
     assert response.status_code == 200
-    assert "validation errors remain" in response.content.decode()
+    assert "validation error(s) remain" in response.content.decode()
     assert SchoolRound.objects.get().state == SchoolRound.State.PREPARED
     MeasurementFactory(
         student=unmeasured.student, measured_on=date(2026, 11, 9), weight_kg=28, height_cm=131
@@ -122,7 +122,7 @@ def test_confirm_needs_queries_explained(client, opened, staff, school, time_mac
     time_machine.move_to(at(9, 0), tick=False)
     step(client, staff, "prepare")
     response = step(client, staff, "confirm")
-    assert "queries still need an explanation" in response.content.decode()
+    assert "query(ies) still need an explanation" in response.content.decode()
     client.post(
         reverse("schools:validation", args=[school.code]),
         {"rule": "implausible", "subject_key": str(odd.student.public_id), "text": "ชั่งซ้ำแล้ว ถูกต้อง"},
@@ -140,7 +140,7 @@ def test_roster_is_locked_while_confirmed(
         {"grade": Grade.P4, "room": "2"},
     )
     assert response.status_code == 200
-    assert "waits for the director" in response.content.decode()
+    assert "waits for its director" in response.content.decode()
     step(client, director, "certify", {"decision": "certify"})
     client.force_login(staff)
     response = client.post(

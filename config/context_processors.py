@@ -1,0 +1,12 @@
+from django.utils.functional import SimpleLazyObject
+
+
+def navigation(request):
+    """Say which menu entries the user may use; computed only when a template asks."""
+
+    def can_see_reports():
+        from accounts.permissions import can_see_reports as check
+
+        return check(request.user) if request.user.is_authenticated else False
+
+    return {"nav_reports": SimpleLazyObject(lambda: {"reports": can_see_reports()})}
