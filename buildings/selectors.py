@@ -218,6 +218,11 @@ class BudgetList:
     def total_shortage(self) -> int:
         return sum(r.shortage or 0 for r in self.eligible)
 
+    @property
+    def unknown_shortages(self) -> int:
+        """Return how many listed schools have no certified round-1 count (shortage unknown)."""
+        return sum(r.shortage is None for r in self.eligible)
+
 
 def budget_list(*, survey_year: SurveyYear, schools: QuerySet[School]) -> BudgetList:
     """Return the schools listed for the budget request of the survey's fiscal year (certified

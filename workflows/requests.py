@@ -24,6 +24,7 @@ from documents.services import document_issue
 from schools import services as roster
 from schools.identifiers import format_citizen_id, mask_citizen_id, parse_citizen_id, parse_gcode
 from schools.models import Enrollment, EnrollmentStatus, Grade, School, Student, StudentDocument
+from schools.templatetags.thai import thai_date
 
 from .models import (
     Decision,
@@ -232,7 +233,7 @@ def id_correction_send_links(*, process: IdCorrectionProcess) -> int:
         ) % {
             "school": process.school.name_th,
             "name": process.student.full_name_th,
-            "expires": timezone.localtime(link.expires_at).strftime("%Y-%m-%d %H:%M"),
+            "expires": thai_date(link.expires_at),
             "url": url,
         }
         if approver.email:
