@@ -284,3 +284,25 @@ class SubsidyRateChange(models.Model):
 
     def __str__(self):
         return f"{self.rate_id} @ {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class RoundReminder(models.Model):
+    """An area office's reminder to its schools not yet certified: who sent it, when, to which."""
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="reminders")
+    area_office = models.ForeignKey(
+        "schools.AreaOffice", on_delete=models.PROTECT, related_name="+"
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_at = models.DateTimeField(auto_now_add=True)
+    school_codes = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("round reminder")
+        verbose_name_plural = _("round reminders")
+        ordering = ["-sent_at"]
+
+    def __str__(self):
+        return f"{self.area_office_id} · {self.round_id} · {len(self.school_codes)}"

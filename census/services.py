@@ -407,3 +407,56 @@ def snapshot_rows(*, snapshot: RosterSnapshot):
     return SnapshotRow.objects.filter(snapshot=snapshot).order_by(
         "grade", "room", "first_name_th", "last_name_th", "pk"
     )
+
+
+@transaction.atomic
+def round_remind(*, round: Round, area_office, actor: User) -> int:
+    """E-mail every school of the area not yet certified for the round (once each); log it."""
+    from django.core.mail import send_mass_mail
+
+    from accounts.models import Role
+    from accounts.selectors import users_with_role
+
+    from .dashboard import area_schools
+    from .models import RoundReminder
+
+    done = (SchoolRound.State.CERTIFIED, SchoolRound.State.ACKNOWLEDGED)
+    pending = [
+        s for s in area_schools(area_office=area_office, round=round) if s.round_state not in done
+    ]
+    messages, codes = [], []
+    for school in pending:
+        to = [
+            u.email
+            for role in (Role.STAFF, Role.DIRECTOR)
+            for u in users_with_role(role=role, school=school)
+            if u.email
+        ]
+        if not to:
+            continue
+        codes.append(school.code)
+        messages.append(
+            (
+                _(
+                    "เตือน: ยืนยันและรับรองข้อมูลรอบ %(round)s / Reminder: confirm and certify round %(round)s"
+                )
+                % {"round": round},
+                _(
+                    "%(school)s ยังไม่ได้รับรองข้อมูลนักเรียน รอบ %(round)s ปิดระบบ %(closes)s\n\n"
+                    "%(school)s has not certified its learners for round %(round)s; the window "
+                    "closes %(closes)s."
+                )
+                % {
+                    "school": school.name_th,
+                    "round": round,
+                    "closes": thai_date(round.certify_closes),
+                },
+                None,
+                to,
+            )
+        )
+    RoundReminder.objects.create(
+        round=round, area_office=area_office, sent_by=actor, school_codes=codes
+    )
+    transaction.on_commit(lambda: send_mass_mail(messages))
+    return len(codes)

@@ -2,7 +2,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 
-from . import report_views, views
+from . import dashboard_views, report_views, views
 
 
 class CensusApp(Application):
@@ -37,6 +37,19 @@ class CensusApp(Application):
         "allocation/<str:code>/<int:year>/<int:term>/",
         report_views.SchoolAllocationView.as_view(),
         name="school_allocation",
+    )
+    national_dashboard_path = path(
+        "dashboard/", dashboard_views.NationalDashboardView.as_view(), name="national_dashboard"
+    )
+    area_dashboard_path = path(
+        "areas/<str:code>/dashboard/",
+        dashboard_views.AreaDashboardView.as_view(),
+        name="area_dashboard",
+    )
+    area_remind_path = path(
+        "areas/<str:code>/dashboard/remind/",
+        dashboard_views.AreaRemindView.as_view(),
+        name="area_remind",
     )
     rates_path = path("rates/", report_views.RateListView.as_view(), name="rates")
     rate_create_path = path("rates/new/", report_views.RateFormView.as_view(), name="rate_create")

@@ -1,0 +1,87 @@
+"""The area and national dashboards of a count round: each school's state, counts and time left."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from schools.models import AreaOffice, EnrollmentStatus, School
+
+from .models import RosterSnapshot, Round, SchoolRound
+
+STATE_ORDER = [s for s, _label in SchoolRound.State.choices]
+
+
+def rounds_for_dashboard() -> QuerySet[Round]:
+    """Return the rounds a dashboard may show, newest first."""
+    return Round.objects.select_related("academic_year").order_by("-as_of", "-pk")
+
+
+def area_schools(*, area_office: AreaOffice, round: Round) -> QuerySet[School]:
+    """Return the area's schools with their state, active learners and certified count (one query)."""
+    state = SchoolRound.objects.filter(school=OuterRef("pk"), round=round).values("state")[:1]
+    certified = RosterSnapshot.objects.filter(
+        school=OuterRef("pk"), round=round, status=RosterSnapshot.Status.CERTIFIED
+    ).values("learner_count")[:1]
+    return (
+        School.objects.filter(area_office=area_office)
+        .annotate(
+            round_state=Coalesce(Subquery(state), Value(SchoolRound.State.NOT_STARTED)),
+            learners=Count("enrollments", filter=Q(enrollments__status=EnrollmentStatus.ACTIVE)),
+            certified_learners=Subquery(certified, output_field=IntegerField()),
+        )
+        .order_by("code")
+    )
+
+
+@dataclass
+class StateTotals:
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def done(self) -> int:
+        return self.counts.get("certified", 0) + self.counts.get("acknowledged", 0)
+
+    @property
+    def percent_done(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    def rows(self) -> list[tuple[str, str, int]]:
+        labels = dict(SchoolRound.State.choices)
+        return [(s, str(labels[s]), self.counts.get(s, 0)) for s in STATE_ORDER]
+
+
+def state_totals(schools) -> StateTotals:
+    """Count schools per state from an evaluated list of annotated schools."""
+    counts: dict[str, int] = {}
+    for school in schools:
+        counts[school.round_state] = counts.get(school.round_state, 0) + 1
+    return StateTotals(counts)
+
+
+def national_rows(*, round: Round) -> list[dict]:
+    """Return each area office's schools per state for a round (two queries)."""
+    per_area = {
+        (r["school__area_office_id"], r["state"]): r["n"]
+        for r in SchoolRound.objects.filter(round=round)
+        .values("school__area_office_id", "state")
+        .annotate(n=Count("pk"))
+    }
+    rows = []
+    for area in AreaOffice.objects.annotate(schools_total=Count("schools")).order_by("code"):
+        counts = {s: per_area.get((area.pk, s), 0) for s in STATE_ORDER if s != "not_started"}
+        counts["not_started"] = area.schools_total - sum(counts.values())
+        rows.append({"area": area, "totals": StateTotals(counts)})
+    return rows
+
+
+def time_left(round: Round, now: datetime) -> str | None:
+    """Return the time left before the certify window closes, or None once it has."""
+    if now >= round.certify_closes:
+        return None
+    return round.certify_closes - now

@@ -1,0 +1,127 @@
+"""The area and national dashboards: scoped, a fixed number of queries, reminders once per school."""
+
+import io
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.services import membership_create
+from census.models import RoundReminder, SchoolRound
+from census.services import academic_year_create
+
+from ..factories import EnrollmentFactory, SchoolFactory, UserFactory
+
+
+@pytest.fixture
+def round2(db):
+    return academic_year_create(year_be=2569, actor=None).rounds.get(number=2)
+
+
+@pytest.fixture
+def states(round2, school, area):
+    """Our school certified; two more of the area: one confirmed, one not started."""
+    SchoolRound.objects.create(round=round2, school=school, state="certified")
+    confirmed = SchoolFactory(area_office=area, name_th="โรงเรียนยืนยันแล้ว")
+    SchoolRound.objects.create(round=round2, school=confirmed, state="confirmed")
+    idle = SchoolFactory(area_office=area, name_th="โรงเรียนยังไม่เริ่ม")
+    for s in (school, confirmed, idle):
+        EnrollmentFactory(school=s)
+    return school, confirmed, idle
+
+
+def url(area, round2, **params):
+    query = "&".join(f"{k}={v}" for k, v in {"round": round2.pk, **params}.items())
+    return reverse("census:area_dashboard", args=[area.code]) + "?" + query
+
+
+def test_area_officer_sees_each_schools_state(client_as, area_officer, area, round2, states):
+    response = client_as(area_officer).get(url(area, round2))
+    assert response.status_code == 200
+    by_name = {s.name_th: s.round_state for s in response.context["schools"]}
+    assert by_name == {
+        "โรงเรียนบ้านทดสอบ": "certified",
+        "โรงเรียนยืนยันแล้ว": "confirmed",
+        "โรงเรียนยังไม่เริ่ม": "not_started",
+    }
+    totals = response.context["totals"]
+    assert (totals.done, totals.total, totals.percent_done) == (1, 3, 33)
+
+
+def test_filter_and_sort(client_as, area_officer, area, round2, states):
+    client = client_as(area_officer)
+    only = client.get(url(area, round2, state="confirmed")).context["schools"]
+    assert [s.name_th for s in only] == ["โรงเรียนยืนยันแล้ว"]
+    by_state = [
+        s.round_state for s in client.get(url(area, round2, sort="state")).context["schools"]
+    ]
+    assert by_state == ["not_started", "confirmed", "certified"]
+
+
+@pytest.mark.parametrize("persona", ["other_area_officer", "staff", "director", "id_approver"])
+def test_others_get_nothing_of_the_area(client_as, request, area, round2, states, persona):
+    user = request.getfixturevalue(persona)
+    client = client_as(user)
+    assert client.get(url(area, round2)).status_code == 404
+    assert (
+        client.post(
+            reverse("census:area_remind", args=[area.code]), {"round": round2.pk}
+        ).status_code
+        == 404
+    )
+    assert not RoundReminder.objects.exists()
+
+
+def test_national_dashboard_is_for_the_ministry(
+    client_as, ministry_admin, area_officer, area, round2, states
+):
+    response = client_as(ministry_admin).get(
+        reverse("census:national_dashboard") + f"?round={round2.pk}"
+    )
+    row = next(r for r in response.context["rows"] if r["area"] == area)
+    assert row["totals"].counts == {"prepared": 0, "confirmed": 1, "certified": 1, "acknowledged": 0,
+                                    "missed": 0, "revoked": 0, "not_started": 1}  # fmt: skip
+    assert client_as(area_officer).get(reverse("census:national_dashboard")).status_code == 403
+
+
+def test_reminder_goes_once_to_each_school_not_certified(
+    client_as, area_officer, area, round2, states, mailoutbox, django_capture_on_commit_callbacks
+):
+    school, confirmed, idle = states
+    for s in (school, confirmed, idle):
+        membership_create(user=UserFactory(), role=Role.STAFF, school=s)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_as(area_officer).post(
+            reverse("census:area_remind", args=[area.code]), {"round": round2.pk}
+        )
+    assert response.status_code == 302
+    assert len(mailoutbox) == 2
+    recipients = {to for m in mailoutbox for to in m.to}
+    assert all(school.name_th not in m.body for m in mailoutbox)
+    assert len(recipients) == 2
+    log = RoundReminder.objects.get()
+    assert (
+        sorted(log.school_codes) == sorted([confirmed.code, idle.code])
+        and log.sent_by == area_officer
+    )
+
+
+def test_xlsx_export(client_as, area_officer, area, round2, states):
+    response = client_as(area_officer).get(url(area, round2, format="xlsx"))
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert sheet["A1"].value == "รหัสโรงเรียน" and sheet.max_row == 4
+
+
+@pytest.mark.parametrize("extra", [0, 40])
+def test_query_count_is_fixed(
+    client_as, area_officer, area, round2, states, extra, django_assert_max_num_queries
+):
+    for _ in range(extra):
+        SchoolRound.objects.create(
+            round=round2, school=SchoolFactory(area_office=area), state="prepared"
+        )
+    client = client_as(area_officer)
+    with django_assert_max_num_queries(12):
+        response = client.get(url(area, round2))
+    assert len(response.context["schools"]) == 3 + extra
