@@ -32,7 +32,7 @@ install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
 migrate: install
-	@mkdir -p var
+	@mkdir -p $${OPENDMC_VAR_DIR:-var}
 	$(MANAGE) migrate --noinput
 
 seed: migrate
