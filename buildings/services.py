@@ -3,7 +3,6 @@ open → enter (staff) → submit → certify (director) or send back, or missed
 The survey window is checked here, on the server."""
 
 import hashlib
-import io
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -20,6 +19,7 @@ from accounts.selectors import users_with_role
 from census.services import Window
 from documents.models import Kind, SignedDocument
 from documents.services import document_issue
+from schools.checks import check_reason, image_type
 from schools.models import AreaOffice, School
 
 from . import records, selectors
@@ -38,7 +38,6 @@ from .models import (
 DEFAULT_OPENS = (10, 1, time(0, 0))  # 1 October, 00:00
 DEFAULT_CLOSES = (10, 30, time(16, 30))  # 30 October, 16:30
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
-PHOTO_TYPES = {b"\xff\xd8\xff": ("image/jpeg", ".jpg", "JPEG"), b"\x89PNG\r\n\x1a\n": ("image/png", ".png", "PNG")}  # fmt: skip
 # The same area office may remind its schools again after this pause (a double click sends once).
 REMINDER_PAUSE = timedelta(minutes=10)
 
@@ -178,13 +177,9 @@ def school_survey_reject(
     if school_survey.state != SchoolSurvey.State.SUBMITTED:
         raise _state_error(school_survey)
     check_survey_window(survey_year=school_survey.survey_year, at=at)
-    reason = reason.strip()
-    if len(reason) < 5:
-        raise ValidationError(
-            {"reason": _("ระบุเหตุผลอย่างน้อย 5 ตัวอักษร / Give a reason of at least 5 characters.")}
-        )
+    reason = check_reason(reason)
     school_survey.state = SchoolSurvey.State.IN_PROGRESS
-    school_survey.last_rejection = reason[:500]
+    school_survey.last_rejection = reason
     school_survey.save(update_fields=["state", "last_rejection", "updated_at"])
     return school_survey
 
@@ -397,31 +392,16 @@ def building_delete(*, building: Building, actor: User) -> None:
 
 def check_photo(data: bytes) -> tuple[str, str]:
     """Return the content type and suffix of a JPEG or PNG from its bytes; refuse anything else."""
-    from PIL import Image, UnidentifiedImageError
-
-    for magic, (content_type, suffix, pil_format) in PHOTO_TYPES.items():
-        if data.startswith(magic):
-            try:
-                with Image.open(io.BytesIO(data)) as image:
-                    if image.format != pil_format:
-                        break
-                    image.verify()
-            except (
-                UnidentifiedImageError,
-                OSError,
-                SyntaxError,
-                ValueError,
-                Image.DecompressionBombError,
-            ):
-                break
-            return content_type, suffix
-    raise ValidationError(
-        _(
-            "รับเฉพาะรูปภาพ JPEG หรือ PNG (ตรวจจากเนื้อไฟล์) / "
-            "Only JPEG or PNG images are accepted (checked from the file's content)."
-        ),
-        code="file_type",
-    )
+    kind = image_type(data)
+    if kind is None:
+        raise ValidationError(
+            _(
+                "รับเฉพาะรูปภาพ JPEG หรือ PNG (ตรวจจากเนื้อไฟล์) / "
+                "Only JPEG or PNG images are accepted (checked from the file's content)."
+            ),
+            code="file_type",
+        )
+    return kind
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from schools.checks import check_reason
 from schools.models import School
 from schools.templatetags.thai import thai_date
 
@@ -251,13 +252,9 @@ def school_round_reject(
     if school_round.state != SchoolRound.State.CONFIRMED:
         raise _state_error(school_round)
     check_certify_window(round=school_round.round, at=at)
-    reason = reason.strip()
-    if len(reason) < 5:
-        raise ValidationError(
-            {"reason": _("ระบุเหตุผลอย่างน้อย 5 ตัวอักษร / Give a reason of at least 5 characters.")}
-        )
+    reason = check_reason(reason)
     school_round.state = SchoolRound.State.PREPARED
-    school_round.last_rejection = reason[:500]
+    school_round.last_rejection = reason
     school_round.save(update_fields=["state", "last_rejection", "updated_at"])
     return school_round
 
@@ -315,21 +312,17 @@ def school_round_revoke(
     school_round = _lock(school_round)
     if school_round.state not in (SchoolRound.State.CERTIFIED, SchoolRound.State.ACKNOWLEDGED):
         raise _state_error(school_round)
-    reason = reason.strip()
-    if len(reason) < 5:
-        raise ValidationError(
-            {"reason": _("ระบุเหตุผลอย่างน้อย 5 ตัวอักษร / Give a reason of at least 5 characters.")}
-        )
+    reason = check_reason(reason)
     now = at or timezone.now()
     snapshot = RosterSnapshot.objects.select_for_update().get(
         school_round=school_round, status=RosterSnapshot.Status.CERTIFIED
     )
     snapshot.status = RosterSnapshot.Status.REVOKED
-    snapshot.revoked_at, snapshot.revoked_by, snapshot.revoked_reason = now, actor, reason[:500]
+    snapshot.revoked_at, snapshot.revoked_by, snapshot.revoked_reason = now, actor, reason
     snapshot.save(update_fields=["status", "revoked_at", "revoked_by", "revoked_reason"])
     reopen = confirm_window(school_round.round).contains(now)
     school_round.state = SchoolRound.State.PREPARED if reopen else SchoolRound.State.REVOKED
-    school_round.revoked_reason = reason[:500]
+    school_round.revoked_reason = reason
     school_round.save(update_fields=["state", "revoked_reason", "updated_at"])
     return snapshot
 

@@ -1,7 +1,6 @@
 """Writes to the learner register. Each function is one transaction and leaves an audit entry."""
 
 import hashlib
-import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 
 from .bulk import insert_rows
+from .checks import image_type
 from .identifiers import parse_citizen_id, parse_gcode
 from .models import (
     AuditEntry,
@@ -581,12 +581,6 @@ def _finish(upload: MeasurementUpload, status: str, **fields) -> MeasurementUplo
 
 # --- evidence documents (menu 2.7.9) ---------------------------------------------------------
 
-EVIDENCE_TYPES = {
-    b"%PDF-": ("application/pdf", ".pdf"),
-    b"\xff\xd8\xff": ("image/jpeg", ".jpg"),
-    b"\x89PNG\r\n\x1a\n": ("image/png", ".png"),
-}
-
 
 def _suffix(name: str) -> str:
     return ".xlsx" if name.lower().endswith(".xlsx") else ".csv"
@@ -607,13 +601,11 @@ def _read_upload(uploaded_file, *, limit: int) -> bytes:
 
 def sniff_evidence_type(data: bytes) -> tuple[str, str]:
     """Return the content type and suffix of a PDF, JPEG or PNG from its bytes; refuse anything else."""
-    for magic, kind in EVIDENCE_TYPES.items():
-        if data.startswith(magic):
-            if kind[0].startswith("image/"):
-                _check_image(data)
-            elif b"%%EOF" not in data[-2048:]:
-                break
-            return kind
+    if data.startswith(b"%PDF-") and b"%%EOF" in data[-2048:]:
+        return "application/pdf", ".pdf"
+    kind = image_type(data)
+    if kind is not None:
+        return kind
     raise ValidationError(
         _(
             "รับเฉพาะไฟล์ PDF, JPEG หรือ PNG (ตรวจจากเนื้อไฟล์) / "
@@ -621,18 +613,6 @@ def sniff_evidence_type(data: bytes) -> tuple[str, str]:
         ),
         code="file_type",
     )
-
-
-def _check_image(data: bytes) -> None:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ValidationError(
-            _("ไฟล์รูปภาพเสียหาย / The image file is damaged."), code="file_type"
-        ) from exc
 
 
 @transaction.atomic

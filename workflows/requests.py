@@ -22,6 +22,7 @@ from census.models import Round
 from documents.models import Kind, SignedDocument
 from documents.services import document_issue
 from schools import services as roster
+from schools.checks import check_reason
 from schools.identifiers import format_citizen_id, mask_citizen_id, parse_citizen_id, parse_gcode
 from schools.models import Enrollment, EnrollmentStatus, Grade, School, Student, StudentDocument
 from schools.templatetags.thai import thai_date
@@ -50,12 +51,9 @@ def _decided(process, *, actor: User, decision: str, comment: str) -> None:
         raise ValidationError(
             _("คำขอนี้พิจารณาแล้ว / This request has already been decided."), code="decided"
         )
-    comment = (comment or "").strip()
-    if decision == Decision.REJECTED and len(comment) < 5:
-        raise ValidationError(
-            {"comment": _("ระบุเหตุผลอย่างน้อย 5 ตัวอักษร / Give a reason of at least 5 characters.")}
-        )
-    process.decision, process.decision_comment = decision, comment[:500]
+    if decision == Decision.REJECTED:
+        comment = check_reason(comment, field="comment")
+    process.decision, process.decision_comment = decision, (comment or "").strip()[:500]
     process.decided_by, process.decided_at = actor, timezone.now()
 
 

@@ -1,0 +1,47 @@
+"""Small checks that several services share: a reason that must be given, an image's bytes."""
+
+import io
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+# Magic bytes → (content type, file suffix, the format Pillow must recognise).
+IMAGE_TYPES = {
+    b"\xff\xd8\xff": ("image/jpeg", ".jpg", "JPEG"),
+    b"\x89PNG\r\n\x1a\n": ("image/png", ".png", "PNG"),
+}
+
+
+def check_reason(text: str, *, field: str = "reason", max_length: int = 500) -> str:
+    """Return a reason stripped and cut to length; refuse one shorter than 5 characters."""
+    text = (text or "").strip()
+    if len(text) < 5:
+        raise ValidationError(
+            {field: _("ระบุเหตุผลอย่างน้อย 5 ตัวอักษร / Give a reason of at least 5 characters.")}
+        )
+    return text[:max_length]
+
+
+def image_type(data: bytes) -> tuple[str, str] | None:
+    """Return (content type, suffix) of a JPEG or PNG whose bytes Pillow opens and verifies as the
+    format its magic bytes claim; None for anything else (damaged, renamed, a decompression bomb)."""
+    from PIL import Image, UnidentifiedImageError
+
+    for magic, (content_type, suffix, pil_format) in IMAGE_TYPES.items():
+        if not data.startswith(magic):
+            continue
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                if image.format != pil_format:
+                    return None
+                image.verify()
+        except (
+            UnidentifiedImageError,
+            OSError,
+            SyntaxError,
+            ValueError,
+            Image.DecompressionBombError,
+        ):
+            return None
+        return content_type, suffix
+    return None
