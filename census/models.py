@@ -306,3 +306,116 @@ class RoundReminder(models.Model):
 
     def __str__(self):
         return f"{self.area_office_id} · {self.round_id} · {len(self.school_codes)}"
+
+
+class CalendarFeed(models.Model):
+    """A user's private calendar link (.ics). Only a hash of its token is kept; revoking ends it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar link")
+        verbose_name_plural = _("calendar links")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(revoked_at__isnull=True), name="one_live_calendar_feed"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.created_at:%Y-%m-%d}"
+
+
+class AutomaticReminder(models.Model):
+    """An e-mail the system sent by itself to one school for one round: each occasion once."""
+
+    class Kind(models.TextChoices):
+        DAY_BEFORE = "day_before", _("The day before the count day")
+        AFTERNOON = "afternoon", _("14:30 on the count day")
+        DIRECTOR = "director", _("A confirmation waits for the director")
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    # What makes the occasion unique: a director is told of each confirmation once.
+    occasion = models.CharField(max_length=40, blank=True)
+    recipients = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("automatic reminder")
+        verbose_name_plural = _("automatic reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "school", "kind", "occasion"], name="one_reminder_per_occasion"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.round} · {self.school_id} · {self.kind}"
+
+
+class RolloverChoice(models.TextChoices):
+    """What becomes of a learner when the school year turns over."""
+
+    MOVE_UP = "move_up", _("Moves up a grade here")
+    GRADUATE = "graduate", _("Finishes and leaves")
+    REPEAT = "repeat", _("Repeats the grade")
+
+
+class RolloverDecision(models.Model):
+    """A school's choice for one learner before the rollover, where it differs from the default
+    (a final grade graduates, every other grade moves up)."""
+
+    academic_year = models.ForeignKey(AcademicYear, on_delete=models.PROTECT, related_name="+")
+    enrollment = models.ForeignKey(
+        "schools.Enrollment", on_delete=models.PROTECT, related_name="rollover_decisions"
+    )
+    choice = models.CharField(_("choice"), max_length=10, choices=RolloverChoice.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("rollover decision")
+        verbose_name_plural = _("rollover decisions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["academic_year", "enrollment"], name="one_rollover_decision"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.academic_year} · {self.enrollment_id} · {self.choice}"
+
+
+class SchoolRollover(models.Model):
+    """One school's move into a new academic year: done once, with what moved, and its record."""
+
+    academic_year = models.ForeignKey(AcademicYear, on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="+")
+    applied_at = models.DateTimeField(auto_now_add=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    # {grade: {"move_up": n, "graduate": n, "repeat": n}} as the roster stood before.
+    counts = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("school rollover")
+        verbose_name_plural = _("school rollovers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["academic_year", "school"], name="one_rollover_per_year"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.academic_year} · {self.school_id}"

@@ -17,6 +17,16 @@ class CensusApp(Application):
     year_create_path = path(
         "years/new/", views.AcademicYearCreateView.as_view(), name="year_create"
     )
+    feed_manage_path = path(
+        "calendar-link/", views.CalendarFeedManageView.as_view(), name="feed_manage"
+    )
+    feed_path = path("calendar/<str:token>.ics", views.CalendarFeedView.as_view(), name="feed")
+    rollover_review_path = path(
+        "rollover/<str:code>/", views.RolloverReviewView.as_view(), name="rollover_review"
+    )
+    rollover_start_path = path(
+        "years/<int:pk>/rollover/", views.RolloverStartView.as_view(), name="rollover_start"
+    )
     round_edit_path = path("rounds/<int:pk>/", views.RoundEditView.as_view(), name="round_edit")
     reports_path = path("reports/", report_views.CountsReportView.as_view(), name="reports")
     report_changes_path = path(

@@ -67,10 +67,16 @@ class HomeView(LoginRequiredMixin, TemplateView):
     template_name = "schools/home.html"
 
     def get_context_data(self, **kwargs):
+        from census.deadlines import next_deadlines
+        from census.rollover import review_year
+
         user = self.request.user
         memberships = list(memberships_for(user))
         return super().get_context_data(
             memberships=memberships,
+            deadlines=next_deadlines(user=user, limit=3),
+            now=timezone.now(),
+            rollover_year=review_year() if any(m.school_id for m in memberships) else None,
             areas=areas_overseen_by(user)
             .annotate(school_count=Count("schools"))
             .order_by("code")[:50],

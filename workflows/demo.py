@@ -57,6 +57,52 @@ def past_round(today: date) -> Round | None:
     )
 
 
+STAGES = ("prepared", "confirmed", "certified", "acknowledged")
+
+
+def _advance(process: CertificationProcess, *, moment, to: str) -> str:
+    """Drive a school's process through the real steps, as its people would, up to a stage; return
+    the stage reached (the school's people must exist)."""
+    school = process.school
+    staff = users_with_role(role=Role.STAFF, school=school).first()
+    director = users_with_role(role=Role.DIRECTOR, school=school).first()
+    officer = users_with_role(role=Role.AREA_OFFICER, area_office=school.area_office).first()
+    if not (staff and director):
+        return ""
+    sr = process.school_round
+    wanted = STAGES[: STAGES.index(to) + 1]
+    _drive(
+        _open_task(process, "prepare"),
+        staff,
+        lambda a: census.school_round_prepare(school_round=sr, actor=staff),
+    )
+    reached = "prepared"
+    if "confirmed" in wanted:
+        _drive(
+            _open_task(process, "confirm"),
+            staff,
+            lambda a: census.school_round_confirm(school_round=sr, actor=staff, at=moment),
+        )
+        reached = "confirmed"
+    if "certified" in wanted:
+
+        def certify(activation):
+            census.school_round_certify(school_round=sr, actor=director, at=moment)
+            activation.process.certified = True
+            activation.process.save(update_fields=["certified"])
+
+        _drive(_open_task(process, "certify"), director, certify)
+        reached = "certified"
+    if "acknowledged" in wanted and officer:
+        _drive(
+            _open_task(process, "acknowledge"),
+            officer,
+            lambda a: census.school_round_acknowledge(school_round=sr, actor=officer),
+        )
+        reached = "acknowledged"
+    return reached
+
+
 @transaction.atomic
 def certification_demo(*, today: date, acknowledge: int = 1) -> dict:
     """Certify the past round for every clean demo school, leave the others missed, and open a
@@ -76,46 +122,10 @@ def certification_demo(*, today: date, acknowledge: int = 1) -> dict:
             .select_related("school")
             .order_by("school__code")
         ):
-            school = process.school
-            if school_findings(school=school, today=round.as_of).errors:
+            if school_findings(school=process.school, today=round.as_of).errors:
                 continue  # left to miss the round
-            staff = users_with_role(role=Role.STAFF, school=school).first()
-            director = users_with_role(role=Role.DIRECTOR, school=school).first()
-            officer = users_with_role(
-                role=Role.AREA_OFFICER, area_office=school.area_office
-            ).first()
-            if not (staff and director):
-                continue
-            sr = process.school_round
-            _drive(
-                _open_task(process, "prepare"),
-                staff,
-                lambda a, sr=sr, staff=staff: census.school_round_prepare(
-                    school_round=sr, actor=staff
-                ),
-            )
-            _drive(
-                _open_task(process, "confirm"),
-                staff,
-                lambda a, sr=sr, staff=staff: census.school_round_confirm(
-                    school_round=sr, actor=staff, at=moment
-                ),
-            )
-
-            def certify(activation, sr=sr, director=director):
-                census.school_round_certify(school_round=sr, actor=director, at=moment)
-                activation.process.certified = True
-                activation.process.save(update_fields=["certified"])
-
-            _drive(_open_task(process, "certify"), director, certify)
-            if officer and acknowledged < acknowledge:
-                _drive(
-                    _open_task(process, "acknowledge"),
-                    officer,
-                    lambda a, sr=sr, officer=officer: census.school_round_acknowledge(
-                        school_round=sr, actor=officer
-                    ),
-                )
+            to = "acknowledged" if acknowledged < acknowledge else "certified"
+            if _advance(process, moment=moment, to=to) == "acknowledged":
                 acknowledged += 1
         fire_due_timers()  # the window has closed: the rest are missed now
     if round is not None:
@@ -129,6 +139,48 @@ def certification_demo(*, today: date, acknowledge: int = 1) -> dict:
         round_open(round=demo, schools=School.objects.all())
     done["demo_round"] = demo
     return done
+
+
+# Small schools of Chiang Mai area 1 that show every state on the dashboards: how far each goes in
+# today's demo round, and the one whose certification of the past round the ministry revoked.
+DASHBOARD_STAGES = {
+    "1050130004": "prepared",
+    "1050130005": "confirmed",
+    "1050130006": "certified",
+    "1050130007": "acknowledged",
+}
+REVOKED_IN_PAST_ROUND = "1050130008"
+
+
+@transaction.atomic
+def dashboard_demo(*, today: date) -> dict:
+    """Move the dashboard schools through today's demo round and revoke one past certification,
+    with the real steps and records; idempotent (a school already moved is left as it is)."""
+    from .services import certification_revoke
+
+    demo = census.demo_round_create(day=today)
+    moved = 0
+    for process in CertificationProcess.objects.filter(
+        round=demo, is_current=True, school__code__in=DASHBOARD_STAGES
+    ).select_related("school", "school_round"):
+        if process.school_round.state == SchoolRound.State.NOT_STARTED:
+            moved += bool(
+                _advance(process, moment=timezone.now(), to=DASHBOARD_STAGES[process.school.code])
+            )
+    revoked = 0
+    past = past_round(today)
+    admin = users_with_role(role=Role.MINISTRY_ADMIN).first()
+    sr = SchoolRound.objects.filter(
+        round=past, school__code=REVOKED_IN_PAST_ROUND, state=SchoolRound.State.CERTIFIED
+    ).first()
+    if sr is not None and admin is not None:
+        certification_revoke(
+            school_round=sr,
+            actor=admin,
+            reason="ตรวจพบรายชื่อนักเรียนซ้ำกับโรงเรียนอื่น 2 คน / two learners also counted elsewhere",
+        )
+        revoked = 1
+    return {"moved": moved, "revoked": revoked}
 
 
 DEMO_EVIDENCE = b"%PDF-1.4\n% OpenDMC demo evidence\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -173,6 +173,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.remind_waiting_transfers",
         "schedule": 24 * 60 * 60,
     },
+    "send-count-day-reminders": {"task": "census.tasks.send_due_reminders", "schedule": 5 * 60},
     "open-due-survey-years": {"task": "buildings.tasks.open_due_survey_years", "schedule": 5 * 60},
     "sync-membership-permissions": {
         "task": "accounts.tasks.sync_membership_permissions",

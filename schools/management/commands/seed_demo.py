@@ -67,6 +67,17 @@ SCHOOLS = (
                "padaet", PRIMARY, per_grade=6, fix_me=True),
     DemoSchool("1050130003", "โรงเรียนบ้านดอยปุย", "Ban Doi Pui School", "5001", "เชียงใหม่",
                "doipui", PRIMARY, per_grade=5, gcode_share=0.3),
+    # Small schools that show every state on the dashboards (workflows.demo.dashboard_demo).
+    DemoSchool("1050130004", "โรงเรียนบ้านห้วยตึงเฒ่า", "Ban Huai Tueng Thao School", "5001",
+               "เชียงใหม่", "huaitueng", PRIMARY, per_grade=3),
+    DemoSchool("1050130005", "โรงเรียนบ้านโป่งแยง", "Ban Pong Yaeng School", "5001", "เชียงใหม่",
+               "pongyaeng", PRIMARY, per_grade=4),
+    DemoSchool("1050130006", "โรงเรียนบ้านสันป่ายาง", "Ban San Pa Yang School", "5001", "เชียงใหม่",
+               "sanpayang", PRIMARY, per_grade=2),
+    DemoSchool("1050130007", "โรงเรียนบ้านแม่แรม", "Ban Mae Raem School", "5001", "เชียงใหม่",
+               "maeraem", PRIMARY, per_grade=7),
+    DemoSchool("1050130008", "โรงเรียนบ้านริมใต้", "Ban Rim Tai School", "5001", "เชียงใหม่",
+               "rimtai", PRIMARY, per_grade=8),
     DemoSchool("1050510001", "โรงเรียนดอยคำวิทยา", "Doi Kham Wittaya School", "5051", "เชียงใหม่",
                "doikham", SECONDARY, per_grade=36, rooms=2),
 )  # fmt: skip
@@ -116,6 +127,9 @@ class Command(BaseCommand):
         from workflows.demo import certification_demo
 
         done = certification_demo(today=today)
+        from workflows.demo import dashboard_demo
+
+        dashboard_demo(today=today)
         from workflows.demo import requests_demo
 
         requests_demo(today=today)
@@ -131,6 +145,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Past round: {done['certified']} schools certified, {done['missed']} missed. "
             f"Demo round {done['demo_round']} open all day today: confirm and certify now."
+        )
+        self.stdout.write(
+            "Dashboards (area.cm1, admin): in today's demo round the small schools of area 1 are "
+            "prepared, confirmed, certified and acknowledged; in the past round one school missed "
+            "and one was revoked."
         )
         self.stdout.write(
             f"Subsidy: rates loaded ({subsidy['loaded']['created']} new), term {subsidy['term']} "
