@@ -10,6 +10,7 @@ from accounts.models import Role
 from accounts.services import membership_create
 from census.models import RoundReminder, SchoolRound
 from census.services import academic_year_create
+from schools.models import AreaOffice, School
 
 from ..factories import EnrollmentFactory, SchoolFactory, UserFactory
 
@@ -113,15 +114,33 @@ def test_xlsx_export(client_as, area_officer, area, round2, states):
     assert sheet["A1"].value == "รหัสโรงเรียน" and sheet.max_row == 4
 
 
-@pytest.mark.parametrize("extra", [0, 40])
-def test_query_count_is_fixed(
+@pytest.mark.parametrize("extra", [0, 197])
+def test_query_count_is_fixed_for_3_or_200_schools(
     client_as, area_officer, area, round2, states, extra, django_assert_max_num_queries
 ):
-    for _ in range(extra):
-        SchoolRound.objects.create(
-            round=round2, school=SchoolFactory(area_office=area), state="prepared"
-        )
+    schools = School.objects.bulk_create(
+        School(code=f"10970{i:05d}", name_th=f"โรงเรียนที่ {i}", area_office=area, province="น่าน")
+        for i in range(extra)
+    )
+    SchoolRound.objects.bulk_create(
+        SchoolRound(round=round2, school=s, state="prepared") for s in schools
+    )
     client = client_as(area_officer)
     with django_assert_max_num_queries(12):
         response = client.get(url(area, round2))
     assert len(response.context["schools"]) == 3 + extra
+
+
+@pytest.mark.parametrize("areas", [1, 60])
+def test_national_query_count_is_fixed(
+    client_as, ministry_admin, area, round2, states, areas, django_assert_max_num_queries
+):
+    for i in range(areas - 1):
+        office = AreaOffice.objects.create(
+            code=f"8{i:03d}", name_th=f"สพป.ทดสอบ {i}", name_en=f"Test {i}", province="น่าน"
+        )
+        School.objects.create(code=f"10980{i:05d}", name_th="โรงเรียน", area_office=office)
+    client = client_as(ministry_admin)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("census:national_dashboard") + f"?round={round2.pk}")
+    assert response.status_code == 200
