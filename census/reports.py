@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.permissions import areas_overseen_by, can_administer
 from schools.models import AreaOffice, Enrollment, EnrollmentStatus, Grade, School
+from schools.templatetags.thai import thai_date
 
 from .exports import Table
 from .models import RosterSnapshot, Round, SchoolRound, SnapshotRow, SubsidyItem
@@ -155,7 +156,7 @@ def trend_report(*, scope: Scope, rounds: list[Round], last: int = 6) -> Table:
         .values_list("round_id")
         .annotate(learners=Sum("learner_count"), schools=Count("id"))
     }
-    rows = [[str(r), r.as_of.isoformat(), *sums.get(r.pk, (0, 0))] for r in reversed(wanted)]
+    rows = [[str(r), thai_date(r.as_of), *sums.get(r.pk, (0, 0))] for r in reversed(wanted)]
     return Table(
         "trend", _("Certified learners per round"),
         [_("Round"), _("As-of date"), _("Learners"), _("Schools certified")], rows,
