@@ -99,7 +99,10 @@ class ClassEditForm(forms.Form):
 
 
 class BulkMoveForm(forms.Form):
-    """Move a whole room, promote a grade, or move the learners ticked on the roster."""
+    """Move a whole room to another room, or move the learners ticked on the roster.
+
+    A whole grade or room never changes grade here: learners move up by themselves at the year
+    rollover (census.rollover), so a school cannot promote twice or promote by hand."""
 
     from_grade = forms.ChoiceField(label=_("From grade"), choices=Grade.choices, required=False)
     from_room = forms.IntegerField(label=_("From room"), min_value=1, max_value=99, required=False)
@@ -117,6 +120,19 @@ class BulkMoveForm(forms.Form):
         if not data.get("selected") and not data.get("from_grade"):
             raise ValidationError(
                 _("เลือกชั้นต้นทางหรือเลือกนักเรียน / Choose the grade to move from, or tick learners.")
+            )
+        if (
+            not data.get("selected")
+            and data.get("to_grade")
+            and data.get("to_grade") != data.get("from_grade")
+        ):
+            raise ValidationError(
+                _(
+                    "ระบบเลื่อนชั้นนักเรียนทั้งชั้นให้เองเมื่อขึ้นปีการศึกษาใหม่ แก้ชั้นได้เฉพาะนักเรียนที่เลือก / "
+                    "A whole grade or room moves up by itself at the year rollover: tick the learners "
+                    "whose grade needs correcting."
+                ),
+                code="promotion",
             )
         return data
 

@@ -392,7 +392,7 @@ class EvidenceDownloadView(SchoolMixin, View):
 
 class BulkMoveView(SchoolMixin, ServiceFormView):
     form_class = BulkMoveForm
-    title = _("Move a room or promote a grade (2.7.7)")
+    title = _("Move a room or the ticked learners (2.7.7)")
 
     def get_initial(self):
         return {

@@ -198,18 +198,18 @@ def test_move_a_whole_room(client_as, staff, school):
     assert AuditEntry.objects.filter(action=AuditEntry.Action.CLASS_EDIT).count() == 4
 
 
-def test_promote_a_grade(client_as, staff, school):
+@pytest.mark.parametrize("room", ["", "1"])
+def test_a_whole_grade_or_room_is_never_promoted_by_hand(client_as, staff, school, room):
     p3 = [EnrollmentFactory(school=school, grade=Grade.P3, room=r) for r in (1, 2)]
     response = client_as(staff).post(
-        url("move", school), {"from_grade": Grade.P3, "to_grade": Grade.P4}
+        url("move", school), {"from_grade": Grade.P3, "from_room": room, "to_grade": Grade.P4}
     )
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "year rollover" in response.content.decode()
     assert set(
-        Enrollment.objects.filter(pk__in=[e.pk for e in p3]).values_list("grade", "room")
-    ) == {
-        (Grade.P4, 1),
-        (Grade.P4, 2),
-    }
+        Enrollment.objects.filter(pk__in=[e.pk for e in p3]).values_list("grade", flat=True)
+    ) == {Grade.P3}
+    assert not AuditEntry.objects.exists()
 
 
 def test_move_ticked_learners(client_as, staff, school):
