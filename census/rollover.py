@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, Count, F, Value, When
+from django.db.models import Case, Count, F, Q, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -33,20 +33,30 @@ def next_grade(grade: str) -> str | None:
     return _ORDER[i + 1] if i + 1 < len(_ORDER) else None
 
 
-def default_choice(grade: str) -> str:
+def finishes(grade: str, school: School) -> bool:
+    """Return whether a grade ends a stage of schooling, or the school's own top grade."""
+    return grade in FINAL_GRADES or grade == school.highest_grade
+
+
+def default_choice(grade: str, school: School) -> str:
     """Return what happens to a learner of a grade when the school says nothing."""
-    return RolloverChoice.GRADUATE if grade in FINAL_GRADES else RolloverChoice.MOVE_UP
+    return RolloverChoice.GRADUATE if finishes(grade, school) else RolloverChoice.MOVE_UP
 
 
-def check_choice(*, grade: str, choice: str) -> None:
-    """Refuse a choice that a learner of a grade cannot take."""
+def check_choice(*, grade: str, choice: str, school: School) -> None:
+    """Refuse a choice that a learner of a grade at a school cannot take."""
     if choice not in RolloverChoice.values:
         raise ValidationError(_("เลือกไม่ถูกต้อง / Not a valid choice."))
     if choice == RolloverChoice.MOVE_UP and next_grade(grade) is None:
         raise ValidationError(
             _("ม.6 เป็นชั้นสุดท้าย เลื่อนชั้นไม่ได้ / ม.6 is the last grade: there is none to move up to.")
         )
-    if choice == RolloverChoice.GRADUATE and grade not in FINAL_GRADES:
+    if choice == RolloverChoice.MOVE_UP and not school.teaches(next_grade(grade)):
+        raise ValidationError(
+            _("โรงเรียนนี้ไม่มีชั้น %(grade)s จึงเรียนต่อที่นี่ไม่ได้ / The school has no %(grade)s to move up to.")
+            % {"grade": Grade(next_grade(grade)).label}
+        )
+    if choice == RolloverChoice.GRADUATE and not finishes(grade, school):
         raise ValidationError(
             _(
                 "จบการศึกษาได้เฉพาะชั้น อ.3 ป.6 ม.3 และ ม.6 ผู้ที่ออกกลางคันให้ใช้เมนูจำหน่ายหรือย้ายออก / "
@@ -147,17 +157,18 @@ def school_rollover_review(
     for g in _ORDER:
         if g not in per_grade:
             continue
-        outcome = Counter({default_choice(g): per_grade[g]})
+        outcome = Counter({default_choice(g, school): per_grade[g]})
         for (grade_, choice), n in changed.items():
             if grade_ == g:
-                outcome[default_choice(g)] -= n
+                outcome[default_choice(g, school)] -= n
                 outcome[choice] += n
         review.grades.append(
             {"grade": g, "next": next_grade(g), "total": per_grade[g], **dict(outcome)}
         )
-    shown = active.filter(grade=grade) if grade else active.filter(grade__in=FINAL_GRADES)
+    finals = [*FINAL_GRADES, school.highest_grade]
+    shown = active.filter(grade=grade) if grade else active.filter(grade__in=finals)
     for e in shown.select_related("student").order_by("grade", "room", "student__first_name_th"):
-        choice = decisions.get(e.pk, default_choice(e.grade))
+        choice = decisions.get(e.pk, default_choice(e.grade, school))
         review.lines.append(ReviewLine(e, choice, e.pk in decisions))
     return review
 
@@ -189,12 +200,12 @@ def rollover_decide(
     changed = 0
     for pk, choice in choices.items():
         grade = enrollments[pk].grade
-        check_choice(grade=grade, choice=choice)
-        before = existing.get(pk, default_choice(grade))
+        check_choice(grade=grade, choice=choice, school=school)
+        before = existing.get(pk, default_choice(grade, school))
         if choice == before:
             continue
         changed += 1
-        if choice == default_choice(grade):
+        if choice == default_choice(grade, school):
             RolloverDecision.objects.filter(academic_year=academic_year, enrollment_id=pk).delete()
         else:
             RolloverDecision.objects.update_or_create(
@@ -241,9 +252,10 @@ def school_rollover_apply(
     audits, graduate_ids, stay_ids = [], [], []
     reason = f"เลื่อนชั้นปีการศึกษา {academic_year.year} / Year rollover {academic_year.year}"
     for pk, student_id, grade in rows:
-        choice = decisions.get(pk, default_choice(grade))
-        if choice == RolloverChoice.MOVE_UP and next_grade(grade) is None:
-            choice = RolloverChoice.REPEAT
+        choice = decisions.get(pk, default_choice(grade, school))
+        if choice == RolloverChoice.MOVE_UP and not school.teaches(next_grade(grade) or ""):
+            # The school stopped teaching the next grade after it chose: the learner finishes.
+            choice = RolloverChoice.GRADUATE
         counts[grade][choice] += 1
         if choice == RolloverChoice.GRADUATE:
             graduate_ids.append(pk)
@@ -260,8 +272,11 @@ def school_rollover_apply(
     ended_on = academic_year_start(academic_year.year) - timedelta(days=1)
     # Few learners differ from the default, so the statements name those few, not the thousands.
     graduating = set(graduate_ids)
-    kept_finals = [pk for pk, _s, g in rows if g in FINAL_GRADES and pk not in graduating]
-    active.filter(grade__in=FINAL_GRADES).exclude(pk__in=kept_finals).update(
+    finals = [*FINAL_GRADES, school.highest_grade]
+    kept_finals = [pk for pk, _s, g in rows if g in finals and pk not in graduating]
+    # Learners of a grade the school no longer continues (rare) graduate by name.
+    others = [pk for pk, _s, g in rows if g not in finals and pk in graduating]
+    active.filter(Q(grade__in=finals) | Q(pk__in=others)).exclude(pk__in=kept_finals).update(
         status=EnrollmentStatus.GRADUATED,
         ended_on=ended_on,
         exit_note=reason,

@@ -45,3 +45,24 @@ def image_type(data: bytes) -> tuple[str, str] | None:
             return None
         return content_type, suffix
     return None
+
+
+def check_grade_taught(*, school, grade: str) -> None:
+    """Refuse a grade the school does not teach (a ม.4 at a primary school)."""
+    from .models import Grade
+
+    if not school.teaches(grade):
+        labels = {
+            "grade": Grade(grade).label,
+            "low": Grade(school.lowest_grade).label,
+            "high": Grade(school.highest_grade).label,
+        }
+        raise ValidationError(
+            {
+                "grade": _(
+                    "โรงเรียนนี้สอนชั้น %(low)s–%(high)s ไม่มีชั้น %(grade)s / This school teaches "
+                    "%(low)s–%(high)s: it has no %(grade)s."
+                )
+                % labels
+            }
+        )

@@ -2,7 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
@@ -40,49 +40,6 @@ class AreaOffice(models.Model):
         return self.name_th
 
 
-class School(models.Model):
-    """A basic-education school, identified by its 10-digit ministry code."""
-
-    code = models.CharField(_("school code"), max_length=10, unique=True)
-    name_th = models.CharField(_("Thai name"), max_length=200)
-    name_en = models.CharField(_("English name"), max_length=200, blank=True)
-    area_office = models.ForeignKey(
-        AreaOffice, on_delete=models.PROTECT, related_name="schools", verbose_name=_("area office")
-    )
-    province = models.CharField(_("province"), max_length=100)
-
-    class Meta:
-        verbose_name = _("school")
-        verbose_name_plural = _("schools")
-        ordering = ["code"]
-        permissions = [
-            ("keep_roster", _("Can keep the school's roster")),
-            ("confirm_round", _("Can confirm the school's data on the count day")),
-            ("certify_round", _("Can certify the school's data on the count day")),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                name="school_code_has_10_digits", condition=Q(Exact(Length("code"), 10))
-            ),
-        ]
-
-    def __str__(self):
-        return self.name_th
-
-
-class Sex(models.TextChoices):
-    MALE = "M", _("Male")
-    FEMALE = "F", _("Female")
-
-
-class Title(models.TextChoices):
-    BOY = "ด.ช.", _("Master")
-    GIRL = "ด.ญ.", _("Miss (child)")
-    MR = "นาย", _("Mr")
-    MISS = "น.ส.", _("Miss")
-    MRS = "นาง", _("Mrs")
-
-
 class Grade(models.TextChoices):
     """Grade levels in school order; the value sorts in that order."""
 
@@ -101,6 +58,72 @@ class Grade(models.TextChoices):
     M4 = "13M4", pgettext_lazy("grade", "M4")
     M5 = "14M5", pgettext_lazy("grade", "M5")
     M6 = "15M6", pgettext_lazy("grade", "M6")
+
+
+class School(models.Model):
+    """A basic-education school, identified by its 10-digit ministry code."""
+
+    code = models.CharField(_("school code"), max_length=10, unique=True)
+    name_th = models.CharField(_("Thai name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    area_office = models.ForeignKey(
+        AreaOffice, on_delete=models.PROTECT, related_name="schools", verbose_name=_("area office")
+    )
+    province = models.CharField(_("province"), max_length=100)
+    # The grades the school teaches (grade codes sort in school order): อ.1–ป.6 for a primary
+    # school, ม.1–ม.6 for a secondary one, อ.1–ม.3 for an "opportunity expansion" school.
+    lowest_grade = models.CharField(
+        _("lowest grade taught"),
+        max_length=4,
+        choices=Grade.choices,
+        default=Grade.K1,
+        db_default=Grade.K1.value,
+    )
+    highest_grade = models.CharField(
+        _("highest grade taught"),
+        max_length=4,
+        choices=Grade.choices,
+        default=Grade.M6,
+        db_default=Grade.M6.value,
+    )
+
+    class Meta:
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
+        ordering = ["code"]
+        permissions = [
+            ("keep_roster", _("Can keep the school's roster")),
+            ("confirm_round", _("Can confirm the school's data on the count day")),
+            ("certify_round", _("Can certify the school's data on the count day")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="school_code_has_10_digits", condition=Q(Exact(Length("code"), 10))
+            ),
+            models.CheckConstraint(
+                name="school_grade_range_ordered", condition=Q(lowest_grade__lte=F("highest_grade"))
+            ),
+        ]
+
+    def __str__(self):
+        return self.name_th
+
+    def teaches(self, grade: str) -> bool:
+        """Return whether the school teaches a grade."""
+        return self.lowest_grade <= grade <= self.highest_grade
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class Title(models.TextChoices):
+    BOY = "ด.ช.", _("Master")
+    GIRL = "ด.ญ.", _("Miss (child)")
+    MR = "นาย", _("Mr")
+    MISS = "น.ส.", _("Miss")
+    MRS = "นาง", _("Mrs")
 
 
 class Student(models.Model):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 
 from .bulk import insert_rows
-from .checks import image_type
+from .checks import check_grade_taught, image_type
 from .identifiers import parse_citizen_id, parse_gcode
 from .models import (
     AuditEntry,
@@ -92,6 +92,7 @@ def enrollment_start(
 ) -> Enrollment:
     """Enroll a learner at a school; refuse while the learner is active at any school."""
     check_roster_open(school)
+    check_grade_taught(school=school, grade=grade)
     current = (
         Enrollment.objects.select_related("school")
         .filter(student=student, status=EnrollmentStatus.ACTIVE)
@@ -262,6 +263,8 @@ def enrollments_change_class(
     check_roster_open(school)
     if grade is None and room is None:
         raise ValidationError(_("เลือกชั้นหรือห้องใหม่ / Choose a new grade or room."), code="empty")
+    if grade is not None:
+        check_grade_taught(school=school, grade=grade)
     enrollments = list(
         Enrollment.objects.select_for_update()
         .filter(pk__in=enrollment_ids, school=school, status=EnrollmentStatus.ACTIVE)
@@ -781,6 +784,7 @@ def enrollment_move(
     active enrollments, never none in between (2.7.1 / 2.7.5)."""
     check_roster_open(from_school)
     check_roster_open(to_school)
+    check_grade_taught(school=to_school, grade=grade)
     current = (
         Enrollment.objects.select_for_update()
         .select_related("school")

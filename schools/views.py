@@ -230,6 +230,15 @@ class ServiceFormView(FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(title=self.title, **kwargs)
 
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        school = getattr(self, "school", None)
+        for name in ("grade", "to_grade"):  # offer only the grades the school teaches
+            field = form.fields.get(name)
+            if school is not None and field is not None:
+                field.choices = [(v, lbl) for v, lbl in field.choices if not v or school.teaches(v)]
+        return form
+
     def form_valid(self, form):
         try:
             result = self.perform(form)

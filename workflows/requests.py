@@ -22,7 +22,7 @@ from census.models import Round
 from documents.models import Kind, SignedDocument
 from documents.services import document_issue
 from schools import services as roster
-from schools.checks import check_reason
+from schools.checks import check_grade_taught, check_reason
 from schools.identifiers import format_citizen_id, mask_citizen_id, parse_citizen_id, parse_gcode
 from schools.models import Enrollment, EnrollmentStatus, Grade, School, Student, StudentDocument
 from schools.templatetags.thai import thai_date
@@ -341,6 +341,7 @@ def transfer_request(
     *, school: School, actor: User, student: Student, grade: str, room: int, evidence=()
 ) -> TransferProcess | Enrollment:
     """Ask the school that holds the learner to release them; enroll at once if nobody holds them."""
+    check_grade_taught(school=school, grade=grade)
     current = (
         Enrollment.objects.select_related("school")
         .filter(student=student, status=EnrollmentStatus.ACTIVE)
@@ -463,6 +464,7 @@ def gcode_request(*, school: School, actor: User, data: dict, evidence=()) -> GC
     """Ask the area office to verify a learner without civil registration and issue a G-code."""
     if data["birth_date"] > timezone.localdate():
         raise ValidationError({"birth_date": _("วันเกิดไม่ถูกต้อง / The birth date is not valid.")})
+    check_grade_taught(school=school, grade=data["grade"])
     process = _flows().GCodeFlow.start.run(school=school, actor=actor, data=data)
     _attach_evidence(process=process, school=school, actor=actor, files=evidence, kind="other")
     return process

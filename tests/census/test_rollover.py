@@ -196,3 +196,21 @@ def test_the_review_page_reads_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(14):
         response = client.get(url)
     assert len(response.context["review"].lines) == 25
+
+
+def test_a_school_keeps_a_learner_only_in_a_grade_it_teaches(
+    client_as, staff, ministry_admin, school, years, roster, after_round_3,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    school.highest_grade = Grade.P6  # a primary school: ป.6 cannot move up here
+    school.save(update_fields=["highest_grade"])
+    client = client_as(staff)
+    url = reverse("census:rollover_review", args=[school.code])
+    response = client.post(url, {f"choice_{roster[4].pk}": "move_up"}, follow=True)
+    assert "no ม.1" in response.content.decode() or "ไม่มีชั้น ม.1" in response.content.decode()
+    school.highest_grade = Grade.M3  # an opportunity-expansion school teaches ม.1–ม.3
+    school.save(update_fields=["highest_grade"])
+    assert client.post(url, {f"choice_{roster[4].pk}": "move_up"}).status_code == 302
+    start(client_as(ministry_admin), django_capture_on_commit_callbacks, years[1])
+    roster[4].refresh_from_db()
+    assert (roster[4].grade, roster[4].status) == (Grade.M1, EnrollmentStatus.ACTIVE)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from schools.models import AuditEntry, Enrollment, EnrollmentStatus, Grade, Measurement, Student
 
-from ..factories import EnrollmentFactory, SchoolFactory, make_citizen_id
+from ..factories import EnrollmentFactory, SchoolFactory, StudentFactory, make_citizen_id
 
 
 @pytest.fixture
@@ -50,6 +50,45 @@ def test_staff_adds_a_learner(client_as, staff, school):
     student = Student.objects.get(citizen_id=data["identifier"])
     assert Enrollment.objects.get(student=student).school == school
     assert AuditEntry.objects.filter(student=student, actor=staff).count() == 2
+
+
+def test_a_primary_school_offers_and_accepts_only_its_grades(client_as, staff, school):
+    school.lowest_grade, school.highest_grade = Grade.K1, Grade.P6
+    school.save(update_fields=["lowest_grade", "highest_grade"])
+    client = client_as(staff)
+    offered = dict(client.get(url("add", school)).context["form"].fields["grade"].choices)
+    assert Grade.P6 in offered and Grade.M1 not in offered
+    data = add_data(grade=Grade.M4)
+    response = client.post(url("add", school), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["grade"]
+    assert not Student.objects.filter(citizen_id=data["identifier"]).exists()
+
+
+def test_the_service_refuses_a_grade_the_school_does_not_teach(staff, school):
+    from django.core.exceptions import ValidationError
+
+    from schools.services import enrollment_start
+
+    school.highest_grade = Grade.P6
+    with pytest.raises(ValidationError) as refused:
+        enrollment_start(
+            student=StudentFactory(), school=school, grade=Grade.M4, room=1,
+            started_on=date(2026, 5, 16), actor=staff,
+        )  # fmt: skip
+    assert "has no" in str(refused.value) and "ไม่มีชั้น" in str(refused.value)
+
+
+def test_a_learner_cannot_be_moved_into_a_grade_the_school_does_not_teach(client_as, staff, school):
+    school.lowest_grade, school.highest_grade = Grade.M1, Grade.M6
+    school.save(update_fields=["lowest_grade", "highest_grade"])
+    learner = EnrollmentFactory(school=school, grade=Grade.M2)
+    response = client_as(staff).post(
+        url("move", school), {"selected": str(learner.pk), "to_grade": Grade.P6}
+    )
+    assert response.status_code == 200
+    learner.refresh_from_db()
+    assert learner.grade == Grade.M2
 
 
 def test_add_refuses_an_id_active_elsewhere_and_points_to_transfer(

@@ -170,13 +170,16 @@ class Command(BaseCommand):
         return area
 
     def _school(self, spec: DemoSchool, area: AreaOffice) -> School:
-        school, _ = School.objects.get_or_create(
+        school, _ = School.objects.update_or_create(
             code=spec.code,
-            defaults={
+            defaults={"lowest_grade": spec.grades[0], "highest_grade": spec.grades[-1]},
+            create_defaults={
                 "name_th": spec.name_th,
                 "name_en": spec.name_en,
                 "area_office": area,
                 "province": spec.province,
+                "lowest_grade": spec.grades[0],
+                "highest_grade": spec.grades[-1],
             },
         )
         return school
