@@ -22,7 +22,11 @@ SORTS = {"code": lambda s: s.code, "name": lambda s: s.name_th, "learners": lamb
 def _round(request):
     rounds = dashboard.rounds_for_dashboard()
     chosen = request.GET.get("round") or request.POST.get("round")
-    round = rounds.filter(pk=chosen).first() if chosen and chosen.isdigit() else rounds.first()
+    round = (
+        rounds.filter(pk=chosen).first()
+        if chosen and chosen.isdigit()
+        else dashboard.current_round()
+    )
     return round, rounds[:12]
 
 

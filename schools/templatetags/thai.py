@@ -72,3 +72,27 @@ def grade_label(value) -> str:
     from schools.models import Grade
 
     return str(dict(Grade.choices).get(value, value))
+
+
+@register.filter
+def time_until(value, now=None) -> str:
+    """Return the time from now until a moment, in two units at most: 3 ชั่วโมง 59 นาที (Django's
+    Thai catalogue leaves timeuntil in English)."""
+    if not value:
+        return ""
+    now = now or timezone.now()
+    minutes = max(int((value - now).total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    thai = (translation.get_language() or "th").startswith("th")
+    units = (
+        (("วัน", "day", "days"), days),
+        (("ชั่วโมง", "hour", "hours"), hours),
+        (("นาที", "minute", "minutes"), minutes),
+    )
+    parts = [
+        f"{n} {names[0]}" if thai else f"{n} {names[1] if n == 1 else names[2]}"
+        for names, n in units
+        if n
+    ][:2]
+    return " ".join(parts) if parts else ("0 นาที" if thai else "0 minutes")

@@ -144,3 +144,24 @@ def test_national_query_count_is_fixed(
     with django_assert_max_num_queries(12):
         response = client.get(reverse("census:national_dashboard") + f"?round={round2.pk}")
     assert response.status_code == 200
+
+
+def test_the_dashboard_opens_on_the_round_being_counted(
+    client_as, area_officer, area, round2, states, time_machine
+):
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    # On count day the dashboard shows that day's round, not the newest one by date (round 3).
+    time_machine.move_to(timezone.make_aware(datetime(2026, 11, 10, 10, 0)), tick=False)
+    response = client_as(area_officer).get(reverse("census:area_dashboard", args=[area.code]))
+    assert response.context["round"] == round2
+    body = response.content.decode()
+    assert "6 ชั่วโมง 30 นาที" in body and "hours" not in body
+    # Afterwards it stays on the last round that was counted.
+    round2.opened_at = timezone.now()
+    round2.save(update_fields=["opened_at"])
+    time_machine.move_to(timezone.make_aware(datetime(2027, 1, 5, 10, 0)), tick=False)
+    response = client_as(area_officer).get(reverse("census:area_dashboard", args=[area.code]))
+    assert response.context["round"] == round2
