@@ -8,11 +8,12 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install install-dev system-deps migrate seed messages clean help
+.PHONY: run test e2e bench-smoke lint format install install-dev system-deps migrate seed messages clean help
 
 help:
 	@echo "make run    — install, migrate, load the demo and serve on http://$(HOST):$(PORT)/"
 	@echo "make test   — install and run every test (SQLite; DATABASE_URL=postgres://... for PostgreSQL)"
+	@echo "make e2e    — browser tests (Playwright + Debian's chromium) and the guides' screenshots"
 	@echo "make lint   — ruff check and format check"
 
 $(PY):
@@ -45,6 +46,17 @@ run: seed
 
 test: install-dev
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Browser tests (tests/e2e, marker e2e; not in `make test`): Playwright drives Debian's chromium,
+# installed by scripts/e2e-deps.sh. Screenshots: var/e2e-artifacts/ and the guides' docs/images/.
+e2e: install-dev
+	@bash scripts/e2e-deps.sh
+	$(VENV)/bin/pytest tests/e2e -m e2e $(PYTEST_ARGS)
+
+# Every bench/bench_*.py that accepts --smoke, at a tiny size: does it still work (not how fast).
+# Needs PostgreSQL and Redis (the count-day bench starts gunicorn and a Celery worker).
+bench-smoke: install-dev
+	$(PY) bench/smoke.py
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -19,7 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import machine, report, setup_django, throwaway_database, timed  # noqa: E402
 
-LEARNERS = 3000
+SMOKE = "--smoke" in sys.argv  # make bench-smoke: a tiny run that writes no results
+LEARNERS = 40 if SMOKE else 3000
 RECORD_RUNS = 10
 FIRST = ["ธนกฤต", "ภูริณัฐ", "กิตติพัศ", "ณัฐวุฒิ", "พิมพ์ชนก", "ปุณยวีร์", "ญาณิศา", "ฐิติกานต์"]
 LAST = ["ศรีสุข", "แก้วมณี", "บุญมา", "ทองดี", "ใจดี", "วงศ์ปัญญา", "ปิ่นทอง"]

@@ -2,6 +2,10 @@
 schools, against one hand-written SQL aggregate of the same figures, in the same run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/opendmc_bench .venv/bin/python bench/bench_reports.py
+
+With --scale, the same comparison on the seed_scale database (all its certified learners):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/opendmc_scale .venv/bin/python bench/bench_reports.py --scale
 """
 
 import sys
@@ -67,12 +71,11 @@ GROUP BY 1
 def main() -> None:
     setup_django()
     from django.db import connection
-    from django.test import Client
     from django.utils import timezone
 
     from accounts.models import Role, User
     from accounts.services import membership_create
-    from census import reports, subsidy
+    from census import subsidy
     from census.models import RosterSnapshot, SchoolRound
     from census.services import academic_year_create
     from schools.models import AreaOffice, School
@@ -124,50 +127,7 @@ def main() -> None:
         sample = RosterSnapshot.objects.order_by("pk").first()
         assert sum(v["M"] + v["F"] for v in sample.counts.values()) == sample.rows.count()
 
-        scope = reports.Scope(
-            areas=list(AreaOffice.objects.order_by("code")), area=None,
-            _areas_qs=AreaOffice.objects.all(), national=True,
-        )  # fmt: skip
-        results = {}
-
-        def ours(_i):
-            results["counts"] = reports.counts_report(scope=scope, round=june)
-            results["allocation"] = subsidy.allocation_summary(
-                schools=School.objects.all(), academic_year=2567, term=2
-            )
-
-        cutoff = subsidy.funded_born_after(june.as_of)
-        per_grade = []
-        for grade in GRADES:
-            per = Decimal(0)
-            for item in subsidy.items_of_term(2):
-                rate = subsidy.RateBook.load(2568).rate(item=item, grade=grade)
-                per += subsidy.per_payment_rate(item=item, baht_per_year=rate.baht_per_year)
-            per_grade.append(per)
-
-        def hand(_i):
-            with connection.cursor() as cursor:
-                cursor.execute(HAND_COUNTS, [june.pk])
-                results["hand_counts"] = cursor.fetchall()
-                cursor.execute(HAND_ALLOCATION, [GRADES, per_grade, cutoff, june.pk])
-                results["hand_allocation"] = cursor.fetchall()
-
-        ours(0)
-        hand(0)  # warm both, then check they agree
-        summary = results["allocation"]
-        hand_total = sum(amount for _s, amount in results["hand_allocation"])
-        assert summary.total == hand_total, (summary.total, hand_total)
-        assert results["counts"]["grades"].total[3] == sum(n for *_k, n in results["hand_counts"])
-        ours_med, ours_runs = timed(ours, repeat=5)
-        hand_med, hand_runs = timed(hand, repeat=5)
-
-        client = Client(HTTP_HOST="127.0.0.1")
-        client.force_login(admin)
-        pages = {}
-        for name, url in (("counts", f"/census/reports/?round={june.pk}"),
-                          ("allocation", "/census/reports/allocation/?year=2567&term=2")):  # fmt: skip
-            client.get(url)
-            pages[name], _runs = timed(lambda _i, url=url: client.get(url), repeat=3)
+        figures = compare(round=june, academic_year=2567, admin=admin)
         on = machine()
 
     report(
@@ -175,8 +135,73 @@ def main() -> None:
         [
             f"data: {AREAS} area offices, {SCHOOLS:,} schools, {learners:,} certified learners "
             f"(SnapshotRow by INSERT … SELECT generate_series; counts JSON matches); load {load:.0f} s",
-            f"national counts (area × grade × sex) + allocation of term 2/2567 per school, area, item "
-            f"(selectors, ORM + Python): median {ours_med * 1000:.0f} ms "
+            *figures["lines"],
+        ],
+        on=on,
+    )
+
+
+def compare(*, round, academic_year: int, admin, repeat: int = 5) -> dict:
+    """Time the national counts and the term-2 allocation (selectors) against hand-written SQL
+    of the same figures, check they agree, and time both pages; return the report lines."""
+    from django.db import connection
+    from django.test import Client
+
+    from census import reports, subsidy
+    from schools.models import AreaOffice, School
+
+    scope = reports.Scope(
+        areas=list(AreaOffice.objects.order_by("code")), area=None,
+        _areas_qs=AreaOffice.objects.all(), national=True,
+    )  # fmt: skip
+    results = {}
+
+    def ours(_i):
+        results["counts"] = reports.counts_report(scope=scope, round=round)
+        results["allocation"] = subsidy.allocation_summary(
+            schools=School.objects.all(), academic_year=academic_year, term=2
+        )
+
+    cutoff = subsidy.funded_born_after(round.as_of)
+    fiscal_year = subsidy.fiscal_year_of_term(academic_year=academic_year, term=2)
+    book = subsidy.RateBook.load(fiscal_year)
+    per_grade = []
+    for grade in GRADES:
+        per = Decimal(0)
+        for item in subsidy.items_of_term(2):
+            rate = book.rate(item=item, grade=grade)
+            per += subsidy.per_payment_rate(item=item, baht_per_year=rate.baht_per_year)
+        per_grade.append(per)
+
+    def hand(_i):
+        with connection.cursor() as cursor:
+            cursor.execute(HAND_COUNTS, [round.pk])
+            results["hand_counts"] = cursor.fetchall()
+            cursor.execute(HAND_ALLOCATION, [GRADES, per_grade, cutoff, round.pk])
+            results["hand_allocation"] = cursor.fetchall()
+
+    ours(0)
+    hand(0)  # warm both, then check they agree
+    summary = results["allocation"]
+    hand_total = sum(amount for _s, amount in results["hand_allocation"])
+    assert summary.total == hand_total, (summary.total, hand_total)
+    assert results["counts"]["grades"].total[3] == sum(n for *_k, n in results["hand_counts"])
+    ours_med, ours_runs = timed(ours, repeat=repeat)
+    hand_med, hand_runs = timed(hand, repeat=repeat)
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(admin)
+    pages = {}
+    for name, url in (("counts", f"/census/reports/?round={round.pk}"),
+                      ("allocation", f"/census/reports/allocation/?year={academic_year}&term=2")):  # fmt: skip
+        client.get(url)
+        pages[name], _runs = timed(lambda _i, url=url: client.get(url), repeat=3)
+    year = academic_year
+    return {
+        "hand_sql": (HAND_COUNTS, [round.pk]),
+        "lines": [
+            f"national counts (area × grade × sex) + allocation of term 2/{year} per school, area, "
+            f"item (selectors, ORM + Python): median {ours_med * 1000:.0f} ms "
             f"(runs {', '.join(f'{r * 1000:.0f}' for r in ours_runs)})",
             f"the same figures by two hand-written SQL aggregates: median {hand_med * 1000:.0f} ms "
             f"(runs {', '.join(f'{r * 1000:.0f}' for r in hand_runs)})",
@@ -185,9 +210,59 @@ def main() -> None:
             f"full pages as the ministry admin: counts {pages['counts'] * 1000:.0f} ms, "
             f"allocation {pages['allocation'] * 1000:.0f} ms (median of 3)",
         ],
-        on=on,
+    }
+
+
+def rates_create(fiscal_year: int) -> None:
+    """Load the term-2 rates of a fiscal year (tuition, supplies, activities) where missing."""
+    from census import subsidy
+    from census.models import SubsidyRate
+
+    for level, tuition in (("pre_primary", 1836), ("primary", 2052),
+                           ("lower_secondary", 3780), ("upper_secondary", 4104)):  # fmt: skip
+        for item, baht in (("tuition", tuition), ("learning_supplies", 600), ("activities", 480)):
+            if not SubsidyRate.objects.filter(
+                fiscal_year=fiscal_year, item=item, level=level, grade=""
+            ).exists():
+                subsidy.subsidy_rate_create(actor=None, fiscal_year=fiscal_year, item=item,
+                                            level=level, baht_per_year=Decimal(baht),
+                                            status="confirmed")  # fmt: skip
+
+
+def main_scale() -> None:
+    """The same comparison on seed_scale data (the round `seed_scale --round` froze)."""
+    setup_django()
+    from accounts.models import User
+    from bench import scale_data
+    from census import subsidy
+    from census.models import RosterSnapshot, SchoolRound, SnapshotRow
+    from schools.models import Enrollment
+
+    schools = scale_data.require_scale_data()
+    school_round = SchoolRound.objects.select_related("round__academic_year").first()
+    if school_round is None:
+        sys.exit("No round: run `manage.py seed_scale … --round` first.")
+    round = school_round.round
+    year = round.academic_year.year
+    rates_create(subsidy.fiscal_year_of_term(academic_year=year, term=2))
+    learners = Enrollment.objects.filter(status="active").count()
+    certified = SnapshotRow.objects.filter(snapshot__round=round).count()
+    snapshots = RosterSnapshot.objects.filter(round=round, status="certified").count()
+    figures = compare(
+        round=round, academic_year=year, admin=User.objects.get(username="scale.admin"), repeat=3
+    )
+    sql, params = figures["hand_sql"]
+    scale_data.write_plan("reports_scale", "-- hand counts\n" + scale_data.explain(sql, params))
+    report(
+        "reports_scale",
+        [
+            f"data: seed_scale, {schools:,} schools, {learners:,} learners; round {round}: "
+            f"{snapshots:,} certified schools, {certified:,} certified learners (SnapshotRow)",
+            *figures["lines"],
+        ],
+        on=machine(),
     )
 
 
 if __name__ == "__main__":
-    main()
+    main_scale() if "--scale" in sys.argv[1:] else main()

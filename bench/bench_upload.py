@@ -13,7 +13,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import machine, report, setup_django, throwaway_database, timed  # noqa: E402
 
-ROWS = 3000
+SMOKE = "--smoke" in sys.argv  # make bench-smoke: a tiny run that writes no results
+ROWS = 40 if SMOKE else 3000
 
 
 def main() -> None:

@@ -69,8 +69,11 @@ def machine() -> str:
 
 
 def report(name: str, lines: list[str], *, on: str) -> None:
-    """Print the figures and write them to bench/results/<name>.txt; ``on`` names the machine."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    """Print the figures and write them to bench/results/<name>.txt; ``on`` names the machine.
+    A smoke run (``--smoke``: tiny sizes, does it still work) prints them and writes nothing."""
     text = "\n".join([f"# {name} — {time.strftime('%Y-%m-%d %H:%M %Z')}", f"machine: {on}", *lines])
     print(text)
+    if "--smoke" in sys.argv:
+        return
+    RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.txt").write_text(text + "\n", encoding="utf-8")

@@ -44,6 +44,26 @@ class RoundForm(forms.ModelForm):
             },
         }
 
+    # A date far outside the calendar overflows when it is converted to UTC for the database.
+    YEARS = (2000, 2200)
+
+    def clean(self):
+        data = super().clean()
+        for name in self.Meta.fields:
+            value = data.get(name)
+            if value is not None and not self.YEARS[0] <= value.year <= self.YEARS[1]:
+                self.add_error(
+                    name,
+                    forms.ValidationError(
+                        _(
+                            "ปี ค.ศ. ต้องอยู่ระหว่าง %(low)d–%(high)d / The year must be between %(low)d and %(high)d."
+                        )
+                        % {"low": self.YEARS[0], "high": self.YEARS[1]},
+                        code="year",
+                    ),
+                )
+        return data
+
 
 class SubsidyRateForm(forms.ModelForm):
     grade = forms.ChoiceField(

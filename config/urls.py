@@ -6,6 +6,7 @@ from viewflow.urls import Site
 
 from buildings.viewsets import BuildingsApp
 from census.viewsets import CensusApp
+from config.health import health
 from schools.views import HomeView
 from schools.viewsets import SchoolsApp
 from workflows.building_survey import BuildingSurveyFlow
@@ -20,7 +21,7 @@ class OpenDMCSite(Site):
 
     index_path = path("", HomeView.as_view(), name="home")
     # Inside the site so that these pages get its menu and look; the paths stay /verify/<uuid>/ …
-    urlpatterns = [path("", include("documents.urls"))]
+    urlpatterns = [path("", include("documents.urls")), path("help/", include("config.help"))]
 
 
 site = OpenDMCSite(
@@ -35,6 +36,8 @@ site = OpenDMCSite(
 )
 
 urlpatterns = [
+    # Outside the site shell: no login, no menu, no data (load balancers and monitors).
+    path("healthz/", health, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

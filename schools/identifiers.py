@@ -4,6 +4,8 @@ python-stdnum's ``th.pin`` refuses IDs that start with 0 (non-Thai persons on th
 so the check digit is computed here.
 """
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -91,3 +93,11 @@ def mask_gcode(code: str) -> str:
     if not code or len(code) != 13:
         return code or ""
     return f"{code[:6]}xxxxx{code[11:]}"
+
+
+_ID_IN_TEXT = re.compile(r"(?<![0-9๐-๙])(?:[0-9๐-๙][ \-\u00a0]?){12}[0-9๐-๙](?![0-9๐-๙])")
+
+
+def mask_citizen_ids_in(text: str, mask: str = "#############") -> str:
+    """Return text with every 13-digit sequence (bare, grouped or in Thai digits) masked."""
+    return _ID_IN_TEXT.sub(mask, text)

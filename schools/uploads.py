@@ -122,27 +122,59 @@ def _read_csv(data: bytes) -> list[list]:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return list(csv.reader(io.StringIO(text), dialect))
+    try:
+        return list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error as exc:  # a cell over the csv module's field limit, or broken quoting
+        raise UploadError(
+            _(
+                "อ่านไฟล์ CSV ไม่ได้: ไฟล์เสียหายหรือมีช่องที่ยาวเกินไป / "
+                "The CSV file cannot be read: it is damaged or has a cell that is too long."
+            )
+        ) from exc
 
 
 def _read_xlsx(data: bytes) -> list[list]:
     import openpyxl
 
+    _check_zip_size(data)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            rows = []
+            # A read-only sheet is parsed while iterating: a damaged sheet fails here, not above.
+            for row in sheet.iter_rows(values_only=True):
+                rows.append(list(row))
+                if len(rows) > MAX_ROWS + 10:
+                    break
+        finally:
+            workbook.close()
     except Exception as exc:  # openpyxl raises many types for a damaged or foreign zip
         raise UploadError(
             _("อ่านไฟล์ Excel ไม่ได้ / The Excel file cannot be read (%(reason)s).")
             % {"reason": type(exc).__name__}
         ) from exc
-    sheet = workbook.worksheets[0]
-    rows = []
-    for row in sheet.iter_rows(values_only=True):
-        rows.append(list(row))
-        if len(rows) > MAX_ROWS + 10:
-            break
-    workbook.close()
     return rows
+
+
+# An .xlsx is a zip: refuse one that would unpack to far more than a real roster (a zip bomb).
+# zipfile stops reading a member at its declared size, so the declared sizes are a real bound.
+MAX_XLSX_UNPACKED_BYTES = 200 * 1024 * 1024
+
+
+def _check_zip_size(data: bytes) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return  # openpyxl reports a damaged zip with its own reason
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise UploadError(
+            _("ไฟล์ Excel นี้ขยายแล้วใหญ่เกินไป / This Excel file unpacks to more than %(mb)d MB.")
+            % {"mb": MAX_XLSX_UNPACKED_BYTES // (1024 * 1024)}
+        )
 
 
 def read_table(data: bytes, filename: str) -> list[list]:
@@ -210,6 +242,8 @@ def parse_measurements(data: bytes, filename: str) -> Parsed:
             continue
         seen[key] = row_obj
         parsed.rows.append(row_obj)
+    if not parsed.rows and not parsed.errors:
+        raise UploadError(_("ไฟล์ไม่มีข้อมูลใต้หัวคอลัมน์ / The file has no rows under its header."))
     return parsed
 
 
@@ -230,30 +264,30 @@ def _parse_row(parsed: Parsed, line: int, cells: dict) -> Row | None:
             parsed.error(line, exc.messages[0])
             ok = False
     values = {}
-    for name, (low, high), label in (
-        ("weight", WEIGHT_RANGE, _("น้ำหนัก / weight")),
-        ("height", HEIGHT_RANGE, _("ส่วนสูง / height")),
+    # Each half of a message names the column in its own language (Thai / English).
+    for name, (low, high), th, en in (
+        ("weight", WEIGHT_RANGE, "น้ำหนัก", "weight"),
+        ("height", HEIGHT_RANGE, "ส่วนสูง", "height"),
     ):
+        what = {"th": th, "en": en}
         text = _cell_text(cells[name])
         if not text:
-            parsed.error(line, _("ไม่มี%(what)s / The %(what)s is missing.") % {"what": label})
+            parsed.error(line, _("ไม่มี%(th)s / The %(en)s is missing.") % what)
             ok = False
             continue
         try:
             value = _parse_decimal(text)
         except (InvalidOperation, ValueError):
-            parsed.error(
-                line, _("%(what)s ไม่ใช่ตัวเลข / The %(what)s is not a number.") % {"what": label}
-            )
+            parsed.error(line, _("%(th)sไม่ใช่ตัวเลข / The %(en)s is not a number.") % what)
             ok = False
             continue
         if not low <= value <= high:
             parsed.error(
                 line,
                 _(
-                    "%(what)s %(value)s อยู่นอกช่วง %(low)s–%(high)s / %(what)s %(value)s is outside %(low)s–%(high)s."
+                    "%(th)s %(value)s อยู่นอกช่วง %(low)s–%(high)s / The %(en)s %(value)s is outside %(low)s–%(high)s."
                 )
-                % {"what": label, "value": value, "low": low, "high": high},
+                % {**what, "value": value, "low": low, "high": high},
             )
             ok = False
             continue

@@ -1,3 +1,4 @@
+import secrets
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -11,6 +12,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
@@ -39,6 +41,7 @@ from .forms import (
     StudentAddForm,
     TransferOutForm,
 )
+from .identifiers import mask_citizen_ids_in
 from .models import (
     Enrollment,
     EnrollmentStatus,
@@ -107,13 +110,49 @@ class SchoolListView(LoginRequiredMixin, TemplateView):
 
 
 class RosterView(LoginRequiredMixin, TemplateView):
-    """Show a school's active learners: search, grade and room filters, paging, grade × sex counts."""
+    """Show a school's active learners: search, grade and room filters, paging, grade × sex counts.
+
+    The search box POSTs and the page redirects to ``?s=<opaque key>`` with the search kept in the
+    session, so that a citizen ID typed there never reaches a URL, an access log or the history.
+    """
 
     template_name = "schools/roster.html"
+    SEARCHES = "roster_searches"
+    KEPT_SEARCHES = 20
+
+    def get(self, request, *args, **kwargs):
+        if _has_digits(request.GET.get("q", "")):  # an old link or bookmark with an ID in it
+            access_school(request.user, kwargs["code"])
+            return self.remember_search(request.GET)
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        access_school(request.user, kwargs["code"])
+        return self.remember_search(request.POST)
+
+    def remember_search(self, data):
+        key = secrets.token_urlsafe(12)
+        searches = dict(self.request.session.get(self.SEARCHES, {}))
+        searches[key] = {name: str(data.get(name, ""))[:100] for name in ("q", "grade", "room")}
+        self.request.session[self.SEARCHES] = dict(list(searches.items())[-self.KEPT_SEARCHES :])
+        url = reverse("schools:roster", args=[self.kwargs["code"]])
+        return redirect(f"{url}?{urlencode({'s': key})}")
+
+    def filter_data(self):
+        saved = self.request.session.get(self.SEARCHES, {}).get(self.request.GET.get("s", ""))
+        if saved is not None:
+            return saved, urlencode({"s": self.request.GET["s"]})
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        query.pop("s", None)
+        if _has_digits(query.get("q", "")):
+            query.pop("q")
+        return query, query.urlencode()
 
     def get_context_data(self, **kwargs):
         school = access_school(self.request.user, self.kwargs["code"])
-        form = RosterFilterForm(self.request.GET or None)
+        data, querystring = self.filter_data()
+        form = RosterFilterForm(data or None)
         filters = form.cleaned_data if form.is_valid() else {}
         roster = selectors.roster_for(
             school=school,
@@ -122,15 +161,13 @@ class RosterView(LoginRequiredMixin, TemplateView):
             room=filters.get("room"),
         )
         page = Paginator(roster, settings.ROSTER_PAGE_SIZE).get_page(self.request.GET.get("page"))
-        query = self.request.GET.copy()
-        query.pop("page", None)
         # The school's own staff keep the roster and need the full IDs (can_see_full_ids).
         can_edit = can_keep_roster(self.request.user, school)
         return super().get_context_data(
             school=school,
             form=form,
             page=page,
-            querystring=query.urlencode(),
+            querystring=querystring,
             counts=selectors.grade_sex_counts(school=school),
             full_ids=can_edit,
             can_edit=can_edit,
@@ -138,6 +175,11 @@ class RosterView(LoginRequiredMixin, TemplateView):
             school_rounds=school_rounds_of(school=school),
             **kwargs,
         )
+
+
+def _has_digits(text: str) -> bool:
+    """Return whether a search could hold (part of) a citizen ID or a G-code."""
+    return any(ch.isdigit() for ch in str(text))
 
 
 class StudentView(LoginRequiredMixin, TemplateView):
@@ -394,7 +436,8 @@ class EvidenceDownloadView(SchoolMixin, View):
         return FileResponse(
             document.file.open("rb"),
             as_attachment=True,
-            filename=document.original_name,
+            # A scanned ID card is often named by its number: keep it out of the download list.
+            filename=mask_citizen_ids_in(document.original_name),
             content_type=document.content_type,
         )
 
@@ -462,6 +505,9 @@ class MeasurementGridView(SchoolMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         context = self.get_context_data()
+        if not context["rows"]:  # no such grade and room: nothing to save, and no URL to build
+            messages.error(request, _("เลือกชั้นและห้อง / Choose a grade and a room."))
+            return self.render_to_response(context)
         try:
             measured_on = date.fromisoformat(request.POST.get("measured_on", ""))
         except ValueError:
@@ -499,7 +545,8 @@ class MeasurementGridView(SchoolMixin, TemplateView):
                 _("Saved: %(c)d new, %(u)d changed, %(n)d unchanged.")
                 % {"c": result.created, "u": result.updated, "n": result.unchanged},
             )
-            return redirect(f"{request.path}?grade={context['grade']}&room={context['room']}")
+            query = urlencode({"grade": context["grade"], "room": context["room"]})
+            return redirect(f"{request.path}?{query}")
         return self.render_to_response(context)
 
 

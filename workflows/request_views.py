@@ -18,6 +18,7 @@ from viewflow.workflow.status import STATUS
 
 from accounts.permissions import can_view_school
 from documents.models import SignedDocument
+from schools.identifiers import mask_citizen_ids_in
 from schools.models import Enrollment, StudentDocument
 from schools.views import SchoolMixin, StudentMixin, form_error
 
@@ -300,7 +301,8 @@ class RequestEvidenceView(LoginRequiredMixin, View):
         if document is None:
             raise Http404
         return FileResponse(
-            document.file.open("rb"), as_attachment=True, filename=document.original_name,
+            document.file.open("rb"), as_attachment=True,
+            filename=mask_citizen_ids_in(document.original_name),
             content_type=document.content_type,
         )  # fmt: skip
 

@@ -465,6 +465,22 @@ def gcode_request(*, school: School, actor: User, data: dict, evidence=()) -> GC
     if data["birth_date"] > timezone.localdate():
         raise ValidationError({"birth_date": _("วันเกิดไม่ถูกต้อง / The birth date is not valid.")})
     check_grade_taught(school=school, grade=data["grade"])
+    # A double click or a resent form must not ask twice for the same learner: the school's row
+    # lock serialises two such requests, and the second finds the first one waiting.
+    School.objects.select_for_update().filter(pk=school.pk).first()
+    if GCodeProcess.objects.filter(
+        school=school,
+        decision="",
+        first_name_th=data["first_name_th"],
+        last_name_th=data["last_name_th"],
+        birth_date=data["birth_date"],
+    ).exists():
+        raise ValidationError(
+            _(
+                "มีคำขอรหัส G ของนักเรียนคนนี้รอพิจารณาอยู่แล้ว / A G-code request for this learner is already waiting."
+            ),
+            code="pending",
+        )
     process = _flows().GCodeFlow.start.run(school=school, actor=actor, data=data)
     _attach_evidence(process=process, school=school, actor=actor, files=evidence, kind="other")
     return process

@@ -164,10 +164,9 @@ class InboxView(LoginRequiredMixin, TemplateView):
     template_name = "workflows/inbox.html"
 
     def get_context_data(self, **kwargs):
+        page = selectors.inbox_page(user=self.request.user, number=self.request.GET.get("page"))
         return super().get_context_data(
-            rows=selectors.inbox_rows(user=self.request.user, limit=200),
-            now=timezone.now(),
-            **kwargs,
+            rows=page.object_list, page=page, now=timezone.now(), **kwargs
         )
 
 

@@ -22,7 +22,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "config.apps.OpenDMCStaticFilesConfig",  # django.contrib.staticfiles
     "django.contrib.humanize",
     "guardian",
     "viewflow",
@@ -155,9 +155,27 @@ VERIFY_BASE_URL = env("VERIFY_BASE_URL", default="http://127.0.0.1:8000")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Citizen IDs never reach a log line: every handler masks 13-digit sequences.
+    "filters": {"mask_citizen_ids": {"()": "config.log_filters.MaskCitizenIds"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_citizen_ids"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["mask_citizen_ids"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # runserver's access log: the request line holds the URL.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         # WeasyPrint logs each layout step at INFO, and parses its own stylesheets on import.
         "weasyprint.progress": {"level": "WARNING"},

@@ -1,7 +1,9 @@
 """Production: PostgreSQL, Redis, gunicorn, a real signing key. Every secret comes from the environment."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import LOGGING, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -9,8 +11,29 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 CELERY_TASK_ALWAYS_EAGER = False
 
+# Required: no SQLite and no in-memory broker fall-back in production.
+DATABASES = {"default": env.db("DATABASE_URL")}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://…).")
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# gunicorn's sync workers keep their connection between requests; checked before reuse.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+CELERY_BROKER_URL = env("CELERY_BROKER_URL")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Long roster annexes get a queue (and workers) of their own, so that a school's 80-page annex
+# never waits behind, or holds up, the short work of the default queue.
+CELERY_TASK_ROUTES = {
+    "documents.tasks.render_annex": {"queue": env("CELERY_ANNEX_QUEUE", default="annexes")},
+}
+
+# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.go.th:587
+vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+# Load balancers probe the health endpoint over plain HTTP on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -20,4 +43,21 @@ CSRF_COOKIE_SECURE = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# One line per event on stdout, for journald or the container's log collector.
+LOGGING = {
+    **LOGGING,
+    "formatters": {
+        **LOGGING.get("formatters", {}),
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"},
+    },
+    "handlers": {
+        **LOGGING["handlers"],
+        "console": {
+            **LOGGING["handlers"]["console"],
+            "stream": "ext://sys.stdout",
+            "formatter": "line",
+        },
+    },
 }

@@ -150,11 +150,14 @@ def test_the_dashboard_opens_on_the_round_being_counted(
     client_as, area_officer, area, round2, states, time_machine
 ):
     from datetime import datetime
+    from zoneinfo import ZoneInfo
 
     from django.utils import timezone
 
+    bangkok = ZoneInfo("Asia/Bangkok")
+
     # On count day the dashboard shows that day's round, not the newest one by date (round 3).
-    time_machine.move_to(timezone.make_aware(datetime(2026, 11, 10, 10, 0)), tick=False)
+    time_machine.move_to(datetime(2026, 11, 10, 10, 0, tzinfo=bangkok), tick=False)
     response = client_as(area_officer).get(reverse("census:area_dashboard", args=[area.code]))
     assert response.context["round"] == round2
     body = response.content.decode()
@@ -162,6 +165,6 @@ def test_the_dashboard_opens_on_the_round_being_counted(
     # Afterwards it stays on the last round that was counted.
     round2.opened_at = timezone.now()
     round2.save(update_fields=["opened_at"])
-    time_machine.move_to(timezone.make_aware(datetime(2027, 1, 5, 10, 0)), tick=False)
+    time_machine.move_to(datetime(2027, 1, 5, 10, 0, tzinfo=bangkok), tick=False)
     response = client_as(area_officer).get(reverse("census:area_dashboard", args=[area.code]))
     assert response.context["round"] == round2

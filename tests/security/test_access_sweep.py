@@ -24,7 +24,8 @@ PERSONAS = ("staff.maerim", "director.maerim", "area.cm1", "staff.doikham", "app
 PUBLIC = {"verify/<uuid:public_id>/"}
 # The flow's own diagram (no process, no data) is the same for everyone.
 DIAGRAMS = re.compile(r"^\w+/chart/$")
-SKIP = re.compile(r"^(admin/|accounts/|i18n/|static/|media/)")
+# healthz/ says only "ok"/"error" for the database and broker (tests/deploy/test_health.py).
+SKIP = re.compile(r"^(admin/|accounts/|i18n/|static/|media/|healthz/)")
 WATCHED = (Student, Enrollment, Measurement, AuditEntry, Process, Task)
 
 

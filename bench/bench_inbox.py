@@ -1,0 +1,145 @@
+"""The inbox ("My tasks") on seed_scale data: an area officer with 10,000 open dropout requests in
+their area, while every school of the country has its certification task open; and a school's
+staff, whose one task hides among them. Server time (median/p95) and queries per page.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/opendmc_scale .venv/bin/python bench/bench_inbox.py
+
+The set-up (cloned processes, a second round) is replaced on every run; seed_scale wipes it.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import machine, report, setup_django  # noqa: E402
+
+REQUESTS = 30
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tasks", type=int, default=10_000)
+    args = parser.parse_args()
+    setup_django()
+    from django.db import connection, transaction
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from accounts.models import User
+    from bench import scale_data
+    from census.models import Round, SchoolRound
+    from schools.bulk import insert_rows
+    from schools.models import Enrollment, School
+    from workflows import selectors
+    from workflows.models import CertificationProcess, DropoutProcess
+    from workflows.requests import dropout_request
+    from workflows.selectors import actionable_tasks
+    from workflows.services import round_open
+
+    n_schools = scale_data.require_scale_data()
+    area = scale_data.area_near(200)
+    officer = User.objects.get(username=f"scale.area.{area.code.lower()}")
+    start = time.perf_counter()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE viewflow_process RESTART IDENTITY CASCADE")
+        # Round 2 of this academic year: one school's process started by the flow, then copied to
+        # every other school, as round_open would leave them (each staff's "prepare" task open).
+        round1 = Round.objects.filter(is_demo=False, number=1, opened_at__isnull=False).latest(
+            "as_of"
+        )
+        round2 = Round.objects.get(academic_year=round1.academic_year_id, number=2, is_demo=False)
+        SchoolRound.objects.filter(round=round2).delete()
+        first = School.objects.filter(area_office=area).order_by("pk").first()
+        round_open(round=round2, schools=School.objects.filter(pk=first.pk))
+        template = CertificationProcess.objects.get(round=round2)
+        others = list(
+            School.objects.exclude(pk=first.pk).order_by("pk").values_list("pk", flat=True)
+        )
+        insert_rows(
+            SchoolRound,
+            ["round", "school", "state", "last_rejection", "revoked_reason", "updated_at"],
+            [(round2.pk, pk, "not_started", "", "", timezone.now()) for pk in others],
+        )
+        school_rounds = dict(
+            SchoolRound.objects.filter(round=round2).values_list("school_id", "pk")
+        )
+        scale_data.clone_process(
+            template,
+            "workflows_certificationprocess",
+            [{"school_id": pk, "school_round_id": school_rounds[pk]} for pk in others],
+            task_obj_pk=lambda v: v["school_id"],
+        )
+        # 10,000 dropout requests from the area's schools, awaiting the area office.
+        enrollments = list(
+            Enrollment.objects.filter(school__area_office=area, status="active")
+            .order_by("pk")
+            .values_list("pk", "student_id", "school_id")[: args.tasks]
+        )
+        if len(enrollments) < args.tasks:
+            sys.exit(f"Area {area.code} has only {len(enrollments)} learners.")
+        staff = dict(
+            User.objects.filter(username__startswith="scale.staff.").values_list("username", "pk")
+        )
+        codes = dict(School.objects.filter(area_office=area).values_list("pk", "code"))
+        e0 = Enrollment.objects.get(pk=enrollments[0][0])
+        template = dropout_request(
+            enrollment=e0, actor=User.objects.get(pk=staff[f"scale.staff.{codes[e0.school_id]}"]),
+            kind="dropped_out", reason="family_moved", reason_note="",
+            effective_on=timezone.localdate(),
+        )  # fmt: skip
+        scale_data.clone_process(
+            template,
+            "workflows_dropoutprocess",
+            [{"enrollment_id": e, "student_id": s, "school_id": sc,
+              "requested_by_id": staff[f"scale.staff.{codes[sc]}"]}
+             for e, s, sc in enrollments[1:]],
+        )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE viewflow_process, viewflow_task, workflows_certificationprocess, "
+                       "workflows_dropoutprocess, census_schoolround")  # fmt: skip
+    setup = time.perf_counter() - start
+    open_tasks = actionable_tasks(user=User.objects.get(username="scale.admin")).count()
+    staff_user = User.objects.get(username=f"scale.staff.{first.code}")
+    counts = {
+        "officer": actionable_tasks(user=officer).count(),
+        "staff": actionable_tasks(user=staff_user).count(),
+    }
+    assert counts["officer"] == args.tasks, counts
+    assert counts["staff"] == 1, counts
+    total_tasks = CertificationProcess.objects.count() + DropoutProcess.objects.count()
+
+    url = reverse("workflows:inbox")
+    lines = [
+        f"data: seed_scale, {n_schools:,} schools; {total_tasks:,} open processes "
+        f"({n_schools:,} certification 'prepare' tasks, {args.tasks:,} dropout approvals in area "
+        f"{area.code} of {area.n} schools); set-up {setup:.0f} s; admin sees {open_tasks} tasks",
+    ]
+    plans = []
+    for who, user, pages in (("area officer", officer, ("", "?page=100", "?page=200")),
+                             ("school staff", staff_user, ("",))):  # fmt: skip
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(user)
+        for page in pages:
+            median, p95, _runs = scale_data.timed_requests(client, url + page, n=REQUESTS)
+            queries = scale_data.queries_of(client, url + page)
+            lines.append(
+                f"inbox as {who} ({counts['officer' if who == 'area officer' else 'staff']:,} "
+                f"tasks) {url}{page}: median {median:.0f} ms, p95 {p95:.0f} ms over {REQUESTS}, "
+                f"{queries} queries"
+            )
+        ids = selectors._actionable(user).order_by("created", "pk").values_list("pk", flat=True)
+        sql, params = ids.order_by().query.sql_with_params()
+        count_sql = f"SELECT count(*) FROM ({sql}) AS c"  # noqa: S608
+        plans.append(f"-- inbox count as {who}\n{scale_data.explain(count_sql, params)}")
+        sql, params = ids[:50].query.sql_with_params()
+        plans.append(f"-- inbox page 1 ids as {who}\n{scale_data.explain(sql, params)}")
+    scale_data.write_plan("inbox", "\n\n".join(plans))
+    report("inbox", lines, on=machine())
+
+
+if __name__ == "__main__":
+    main()
