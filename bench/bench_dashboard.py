@@ -11,11 +11,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import machine, report, setup_django  # noqa: E402
 
-REQUESTS = 30
+SMOKE = "--smoke" in sys.argv  # make bench-smoke: a tiny seed_scale in a throwaway database
+REQUESTS = 3 if SMOKE else 30
 
 
 def main() -> None:
     setup_django()
+    from bench import scale_data
+
+    if SMOKE:
+        with scale_data.smoke_database():
+            return measure()
+    return measure()
+
+
+def measure() -> None:
     from django.db.models import Count
     from django.test import Client
 

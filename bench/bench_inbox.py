@@ -21,8 +21,21 @@ REQUESTS = 30
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", type=int, default=10_000)
+    parser.add_argument("--smoke", action="store_true", help="a tiny run in a throwaway database")
     args = parser.parse_args()
     setup_django()
+    from bench import scale_data
+
+    if args.smoke:
+        global REQUESTS
+        REQUESTS = 3
+        args.tasks = 40
+        with scale_data.smoke_database():
+            return measure(args)
+    return measure(args)
+
+
+def measure(args) -> None:
     from django.db import connection, transaction
     from django.test import Client
     from django.urls import reverse
