@@ -419,3 +419,33 @@ class SchoolRollover(models.Model):
 
     def __str__(self):
         return f"{self.academic_year} · {self.school_id}"
+
+
+class SnapshotGradeCount(models.Model):
+    """One grade of a snapshot: its learners, by sex, and those under the subsidy's minimum age on
+    the as-of date. Written with the snapshot, in the same transaction, so that reports and
+    allocations read a few rows per school, never the rows of millions of learners. Never changed."""
+
+    # CASCADE: the counts belong to their snapshot (itself never deleted once it has rows).
+    snapshot = models.ForeignKey(
+        RosterSnapshot, on_delete=models.CASCADE, related_name="grade_counts"
+    )
+    grade = models.CharField(max_length=4)
+    learners = models.PositiveIntegerField()
+    male = models.PositiveIntegerField()
+    female = models.PositiveIntegerField()
+    under_age = models.PositiveIntegerField()
+    # The minimum age under_age was counted with (settings.SUBSIDY_MIN_AGE at the freeze).
+    min_age = models.PositiveSmallIntegerField()
+
+    class Meta:
+        verbose_name = _("snapshot grade count")
+        verbose_name_plural = _("snapshot grade counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "grade"], name="one_grade_count_per_snapshot"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.snapshot_id}: {self.grade} = {self.learners}"

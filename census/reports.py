@@ -17,7 +17,14 @@ from schools.models import AreaOffice, Enrollment, EnrollmentStatus, Grade, Scho
 from schools.templatetags.thai import thai_date
 
 from .exports import Table
-from .models import RosterSnapshot, Round, SchoolRound, SnapshotRow, SubsidyItem
+from .models import (
+    RosterSnapshot,
+    Round,
+    SchoolRound,
+    SnapshotGradeCount,
+    SnapshotRow,
+    SubsidyItem,
+)
 from .subsidy import AllocationSummary, allocation_summary
 
 CERTIFIED = RosterSnapshot.Status.CERTIFIED
@@ -87,11 +94,12 @@ def _unit_field(scope: Scope, prefix: str = "snapshot__school") -> str:
     return f"{prefix}_id" if scope.by_school else f"{prefix}__area_office_id"
 
 
-def _rows(round: Round, scope: Scope) -> QuerySet[SnapshotRow]:
-    rows = SnapshotRow.objects.filter(snapshot__round=round, snapshot__status=CERTIFIED)
+def _grade_counts(round: Round, scope: Scope) -> QuerySet[SnapshotGradeCount]:
+    # Written when each snapshot was frozen: a few rows per school, not one per learner.
+    counts = SnapshotGradeCount.objects.filter(snapshot__round=round, snapshot__status=CERTIFIED)
     schools = scope.schools
     # The whole nation needs no join to the schools.
-    return rows.filter(snapshot__school__in=schools) if schools.query.has_filters() else rows
+    return counts.filter(snapshot__school__in=schools) if schools.query.has_filters() else counts
 
 
 # --- learners by grade × sex ----------------------------------------------------------------------
@@ -100,16 +108,23 @@ def _rows(round: Round, scope: Scope) -> QuerySet[SnapshotRow]:
 def counts_report(*, scope: Scope, round: Round) -> dict:
     """Return certified learners by grade × sex, by school or area office, and the round trend."""
     unit = _unit_field(scope)
-    cells = _rows(round, scope).values_list(unit, "grade", "sex").annotate(n=Count("id"))
+    cells = (
+        _grade_counts(round, scope)
+        .values_list(unit, "grade")
+        .annotate(m=Sum("male"), f=Sum("female"))
+    )
     names = _unit_names(scope)
     by_grade: dict[str, dict[str, int]] = defaultdict(lambda: {"M": 0, "F": 0})
     by_unit: dict[int, dict[str, int]] = defaultdict(lambda: {"M": 0, "F": 0})
     detail = []
-    for unit_id, grade, sex, n in cells:
-        by_grade[grade][sex] += n
-        by_unit[unit_id][sex] += n
+    for unit_id, grade, male, female in cells:
         code, name = names.get(unit_id, ("", ""))
-        detail.append([code, name, GRADE_LABELS.get(grade, grade), sex, n])
+        for sex, n in (("M", male), ("F", female)):
+            if not n:
+                continue
+            by_grade[grade][sex] += n
+            by_unit[unit_id][sex] += n
+            detail.append([code, name, GRADE_LABELS.get(grade, grade), sex, n])
     detail.sort(key=lambda r: (r[0], r[2], r[3]))
     certified = dict(
         RosterSnapshot.objects.filter(round=round, status=CERTIFIED, school__in=scope.schools)
@@ -193,11 +208,18 @@ def changes_report(*, scope: Scope, before: Round, after: Round) -> dict:
         )
 
     def grouped(round: Round, other: Round | None):
+        if other is None:  # every learner of the round: the snapshots' grade counts
+            return (
+                SnapshotGradeCount.objects.filter(
+                    snapshot__round=round, snapshot__status=CERTIFIED, snapshot__school_id__in=both
+                )
+                .values_list(unit, "grade")
+                .annotate(n=Sum("learners"))
+            )
+        # Who came in or went out needs each learner's row.
         rows = SnapshotRow.objects.filter(
             snapshot__round=round, snapshot__status=CERTIFIED, snapshot__school_id__in=both
-        )
-        if other is not None:
-            rows = rows.filter(~Exists(elsewhere(other)))
+        ).filter(~Exists(elsewhere(other)))
         return rows.values_list(unit, "grade").annotate(n=Count("id"))
 
     figures: dict[str, dict[tuple[int, str], int]] = {

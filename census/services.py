@@ -4,6 +4,7 @@ acknowledge, or missed; revocation by the ministry. The windows are checked here
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -16,6 +17,7 @@ from schools.templatetags.thai import thai_date
 
 from .calendar import default_as_of
 from .models import AcademicYear, RosterSnapshot, Round, SchoolRound, SnapshotRow
+from .subsidy import funded_born_after
 
 DEFAULT_OPENS = time(8, 30)
 DEFAULT_CLOSES = time(16, 30)
@@ -361,13 +363,20 @@ FREEZE_SQL_PORTABLE = (
     + _FREEZE_WHERE
 )
 
-_COUNTS_SQL = """
-SELECT grade, sex, COUNT(*) FROM census_snapshotrow WHERE snapshot_id = %s GROUP BY grade, sex
+# The snapshot's learners per grade, written once from the rows just frozen: what the reports and
+# the allocation read instead of the rows themselves.
+_GRADE_COUNTS_SQL = """
+INSERT INTO census_snapshotgradecount (snapshot_id, grade, learners, male, female, under_age,
+    min_age)
+SELECT %s, grade, COUNT(*), SUM(CASE WHEN sex = 'M' THEN 1 ELSE 0 END),
+    SUM(CASE WHEN sex = 'F' THEN 1 ELSE 0 END), SUM(CASE WHEN birth_date > %s THEN 1 ELSE 0 END), %s
+FROM census_snapshotrow WHERE snapshot_id = %s GROUP BY grade
 """
 
 
 def snapshot_freeze(*, school_round: SchoolRound, actor: User) -> RosterSnapshot:
-    """Copy the school's roster on the as-of date into an immutable snapshot (one INSERT … SELECT)."""
+    """Copy the school's roster on the as-of date into an immutable snapshot (one INSERT … SELECT)
+    with its learners per grade (by sex, and under the subsidy's minimum age)."""
     round = school_round.round
     snapshot = RosterSnapshot.objects.create(
         school_round=school_round,
@@ -383,16 +392,29 @@ def snapshot_freeze(*, school_round: SchoolRound, actor: User) -> RosterSnapshot
             sql,
             [snapshot.pk, round.as_of, school_round.school_id, round.as_of, round.as_of],
         )
-        cursor.execute(_COUNTS_SQL, [snapshot.pk])
-        counts: dict[str, dict[str, int]] = {}
-        total = 0
-        for grade, sex, n in cursor.fetchall():
-            counts.setdefault(grade, {"M": 0, "F": 0})[sex] = n
-            total += n
-    snapshot.counts = dict(sorted(counts.items()))
-    snapshot.learner_count = total
+    counts = snapshot_grade_counts_write(snapshot=snapshot)
+    snapshot.counts = counts
+    snapshot.learner_count = sum(n for by_sex in counts.values() for n in by_sex.values())
     snapshot.save(update_fields=["counts", "learner_count"])
     return snapshot
+
+
+def snapshot_grade_counts_write(*, snapshot: RosterSnapshot) -> dict[str, dict[str, int]]:
+    """Write a snapshot's learners per grade, by sex and under the subsidy's minimum age on its
+    as-of date, from its rows (one INSERT … SELECT … GROUP BY, inside the freeze's transaction);
+    return its learners by grade and sex."""
+    min_age = settings.SUBSIDY_MIN_AGE
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _GRADE_COUNTS_SQL,
+            [snapshot.pk, funded_born_after(snapshot.as_of), min_age, snapshot.pk],
+        )
+    return {
+        grade: {"M": male, "F": female}
+        for grade, male, female in snapshot.grade_counts.order_by("grade").values_list(
+            "grade", "male", "female"
+        )
+    }
 
 
 def snapshot_rows(*, snapshot: RosterSnapshot):

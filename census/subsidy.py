@@ -33,6 +33,7 @@ from schools.models import Grade, School
 from .models import (
     RosterSnapshot,
     Round,
+    SnapshotGradeCount,
     SnapshotRow,
     SubsidyItem,
     SubsidyLevel,
@@ -352,20 +353,35 @@ def _rounds(rules: list[PaymentRule]) -> dict[tuple[int, int], Round]:
 
 
 def _counts(*, round: Round, schools: QuerySet | None = None, school_id: int | None = None):
-    """Return (school id, grade, learners, under age) of the round's certified snapshots,
-    aggregated in the database."""
-    rows = SnapshotRow.objects.filter(
+    """Return (school id, grade, learners, under age) of the round's certified snapshots, from the
+    grade counts written when each snapshot was frozen (one row per school and grade)."""
+    min_age = settings.SUBSIDY_MIN_AGE
+    counts = SnapshotGradeCount.objects.filter(
         snapshot__round=round, snapshot__status=RosterSnapshot.Status.CERTIFIED
     )
     if school_id is not None:
-        rows = rows.filter(snapshot__school_id=school_id)
+        counts = counts.filter(snapshot__school_id=school_id)
     elif schools is not None and schools.query.has_filters():  # the whole nation needs no join
-        rows = rows.filter(snapshot__school__in=schools)
-    # One certified snapshot per school and round: grouping by school groups by snapshot.
-    return rows.values_list("snapshot__school_id", "grade").annotate(
-        learners=Count("id"),
-        under_age=Count("id", filter=Q(birth_date__gt=funded_born_after(round.as_of))),
-    )
+        counts = counts.filter(snapshot__school__in=schools)
+    # One certified snapshot per school and round: a school's grade is one row.
+    lines, stale = [], set()
+    for snapshot_id, school, grade, learners, under_age, counted_with in counts.values_list(
+        "snapshot_id", "snapshot__school_id", "grade", "learners", "under_age", "min_age"
+    ):
+        if counted_with == min_age:
+            lines.append((school, grade, learners, under_age))
+        else:
+            stale.add(snapshot_id)
+    if stale:  # frozen under another minimum age: count those learners again
+        lines.extend(
+            SnapshotRow.objects.filter(snapshot_id__in=stale)
+            .values_list("snapshot__school_id", "grade")
+            .annotate(
+                learners=Count("id"),
+                under_age=Count("id", filter=Q(birth_date__gt=funded_born_after(round.as_of))),
+            )
+        )
+    return lines
 
 
 def _snapshots(*, round: Round, schools: QuerySet | None = None, school_id: int | None = None):

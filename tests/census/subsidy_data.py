@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from census.models import RosterSnapshot, Round, SchoolRound, SnapshotRow
-from census.services import academic_year_create
+from census.services import academic_year_create, snapshot_grade_counts_write
 from census.subsidy import subsidy_rate_create
 from schools.models import Sex
 from tests.factories import StudentFactory, UserFactory
@@ -47,6 +47,7 @@ def certify(school, round: Round, learners, *, students=None) -> RosterSnapshot:
     snapshot.counts = dict(sorted(counts.items()))
     snapshot.learner_count = len(rows)
     snapshot.save(update_fields=["counts", "learner_count"])
+    snapshot_grade_counts_write(snapshot=snapshot)  # as the real freeze does
     return snapshot
 
 

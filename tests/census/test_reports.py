@@ -182,3 +182,98 @@ def test_report_pages_run_a_fixed_number_of_queries(
     with django_assert_max_num_queries(13) as twenty:
         assert client.get(reverse(name), params).status_code == 200
     assert len(twenty.captured_queries) == len(one.captured_queries)
+
+
+# --- grade counts written at the freeze -----------------------------------------------------------
+
+
+def _from_rows(snapshot, born_after):
+    """The grade counts as the rows give them (the rule of census.subsidy, by birth date)."""
+    from django.db.models import Count, Q
+
+    from census.models import SnapshotRow
+
+    return {
+        grade: (n, male, female, under)
+        for grade, n, male, female, under in SnapshotRow.objects.filter(snapshot=snapshot)
+        .values_list("grade")
+        .annotate(
+            n=Count("id"),
+            male=Count("id", filter=Q(sex=M)),
+            female=Count("id", filter=Q(sex=F)),
+            under=Count("id", filter=Q(birth_date__gt=born_after)),
+        )
+    }
+
+
+@pytest.fixture
+def frozen(rounds, school, director):
+    """A snapshot frozen through the certification service: K1 learners on both sides of the
+    fourth birthday (one turns 4 on the as-of date itself), P1 and P2 boys and girls."""
+    from datetime import timedelta
+
+    from census.services import school_round_certify
+    from schools.models import Grade
+
+    june = rounds[(2567, 1)]  # as of 10 June 2567 (2024)
+    learners = [
+        (Grade.K1, M, date(2020, 6, 10)), (Grade.K1, F, date(2020, 6, 11)),
+        (Grade.K1, F, date(2020, 12, 1)), (Grade.K1, M, date(2019, 12, 1)),
+        (P1, M, BORN_P), (P1, F, BORN_P), (P1, F, BORN_P), (P2, M, BORN_P),
+    ]  # fmt: skip
+    for grade, sex, born in learners:
+        EnrollmentFactory(
+            student=StudentFactory(sex=sex, birth_date=born), school=school, grade=grade,
+            started_on=date(2024, 5, 16),
+        )  # fmt: skip
+    EnrollmentFactory(school=school, grade=P1, started_on=date(2024, 6, 11))  # after the as-of date
+    school_round = SchoolRound.objects.create(
+        round=june, school=school, state=SchoolRound.State.CONFIRMED
+    )
+    return school_round_certify(
+        school_round=school_round, actor=director, at=june.certify_opens + timedelta(minutes=5)
+    )
+
+
+def test_the_freeze_writes_grade_counts_equal_to_its_rows(frozen):
+    from census import subsidy
+    from schools.models import Grade
+
+    born_after = subsidy.funded_born_after(frozen.as_of)
+    counts = {
+        c.grade: (c.learners, c.male, c.female, c.under_age) for c in frozen.grade_counts.all()
+    }
+    assert counts == _from_rows(frozen, born_after)
+    assert counts[Grade.K1] == (4, 2, 2, 2)  # born 11 June 2020 and 1 Dec 2020: not yet 4
+    assert sum(c[0] for c in counts.values()) == frozen.learner_count == 8
+    assert frozen.counts == {g: {"M": c[1], "F": c[2]} for g, c in counts.items()}
+    assert sorted(subsidy._counts(round=frozen.round, school_id=frozen.school_id)) == sorted(
+        (frozen.school_id, g, c[0], c[3]) for g, c in counts.items()
+    )
+
+
+def test_counts_made_under_another_minimum_age_are_counted_again(frozen, settings):
+    from census import subsidy
+    from schools.models import Grade
+
+    settings.SUBSIDY_MIN_AGE = 5
+    lines = {
+        g: (n, u) for _s, g, n, u in subsidy._counts(round=frozen.round, school_id=frozen.school_id)
+    }
+    assert lines[Grade.K1] == (4, 4)  # every K1 learner is under 5
+    assert lines[P1] == (3, 0)
+
+
+def test_a_revoked_snapshot_leaves_the_counts_and_the_allocation(frozen, ministry_admin, area):
+    from census import reports, subsidy
+    from census.services import school_round_revoke
+
+    scope = reports.Scope(areas=[area], area=area, _areas_qs=None)
+    assert reports.counts_report(scope=scope, round=frozen.round)["grades"].total[3] == 8
+    school_round_revoke(
+        school_round=frozen.school_round, actor=ministry_admin, reason="wrong counts",
+        at=frozen.round.certify_closes,
+    )  # fmt: skip
+    assert reports.counts_report(scope=scope, round=frozen.round)["grades"].total[3] == 0
+    assert subsidy._counts(round=frozen.round, school_id=frozen.school_id) == []
+    assert frozen.grade_counts.count() == 3  # the counts stay with the revoked snapshot
