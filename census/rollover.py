@@ -162,15 +162,25 @@ def school_rollover_review(
             if grade_ == g:
                 outcome[default_choice(g, school)] -= n
                 outcome[choice] += n
+        following = next_grade(g)
         review.grades.append(
-            {"grade": g, "next": next_grade(g), "total": per_grade[g], **dict(outcome)}
-        )
+            {"grade": g, "next": following, "total": per_grade[g], **dict(outcome),
+             "can_stay": bool(following) and school.teaches(following)}
+        )  # fmt: skip
     finals = [*FINAL_GRADES, school.highest_grade]
     shown = active.filter(grade=grade) if grade else active.filter(grade__in=finals)
     for e in shown.select_related("student").order_by("grade", "room", "student__first_name_th"):
         choice = decisions.get(e.pk, default_choice(e.grade, school))
         review.lines.append(ReviewLine(e, choice, e.pk in decisions))
     return review
+
+
+def grade_choices(*, school: School, grade: str) -> dict[int, str]:
+    """Return "move up here" for every active learner of a grade at a school (one choice each)."""
+    enrollments = Enrollment.objects.filter(
+        school=school, status=EnrollmentStatus.ACTIVE, grade=grade
+    ).values_list("pk", flat=True)
+    return dict.fromkeys(enrollments, RolloverChoice.MOVE_UP)
 
 
 @transaction.atomic

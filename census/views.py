@@ -181,6 +181,9 @@ class RolloverReviewView(SchoolMixin, TemplateView):
         for key, value in request.POST.items():
             if key.startswith("choice_") and key[7:].isdigit():
                 choices[int(key[7:])] = value
+        keep = request.POST.get("keep_grade")
+        if keep in Grade.values:  # "all of this grade continue here" (อ.3 → ป.1 at most schools)
+            choices = rollover.grade_choices(school=self.school, grade=keep)
         try:
             changed = rollover.rollover_decide(
                 academic_year=year, school=self.school, actor=request.user, choices=choices

@@ -214,3 +214,21 @@ def test_a_school_keeps_a_learner_only_in_a_grade_it_teaches(
     start(client_as(ministry_admin), django_capture_on_commit_callbacks, years[1])
     roster[4].refresh_from_db()
     assert (roster[4].grade, roster[4].status) == (Grade.M1, EnrollmentStatus.ACTIVE)
+
+
+def test_a_school_keeps_a_whole_final_grade_in_one_action(
+    client_as, staff, ministry_admin, school, years, roster, after_round_3,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    school.highest_grade = Grade.P6  # อ.1–ป.6: its อ.3 go on to ป.1 here
+    school.save(update_fields=["highest_grade"])
+    extra = EnrollmentFactory(school=school, grade=Grade.K3)
+    url = reverse("census:rollover_review", args=[school.code])
+    client = client_as(staff)
+    row = next(g for g in client.get(url).context["review"].grades if g["grade"] == Grade.K3)
+    assert row["can_stay"] and row["graduate"] == 2
+    assert client.post(url, {"keep_grade": Grade.K3}).status_code == 302
+    start(client_as(ministry_admin), django_capture_on_commit_callbacks, years[1])
+    for enrollment in (roster[0], extra):
+        enrollment.refresh_from_db()
+        assert (enrollment.grade, enrollment.status) == (Grade.P1, EnrollmentStatus.ACTIVE)
