@@ -104,7 +104,8 @@ def check_rollover_open(*, academic_year: AcademicYear, at: datetime | None = No
                 "เลื่อนชั้นได้หลังปิดรอบ %(round)s (%(at)s) / The rollover opens after round %(round)s "
                 "closes (%(at)s)."
             )
-            % {"round": last, "at": thai_date(last.certify_closes)}
+            % {"round": last, "at": thai_date(last.certify_closes)},
+            code="not_yet",
         )
     first = _first_round(academic_year)
     if first is not None and now >= first.confirm_opens:
@@ -113,7 +114,8 @@ def check_rollover_open(*, academic_year: AcademicYear, at: datetime | None = No
                 "รอบที่ 1 ของปีการศึกษา %(year)s เปิดแล้ว เลื่อนชั้นไม่ได้ / Round 1 of %(year)s has "
                 "opened: it is too late to roll over."
             )
-            % {"year": academic_year.year}
+            % {"year": academic_year.year},
+            code="too_late",
         )
 
 
@@ -374,9 +376,13 @@ def annotate_years(years: list[AcademicYear]) -> None:
     for year in years:
         year.rollover_done = done.get(year.pk, 0)
         year.rollover_schools = schools
+        year.rollover_shown = True
         try:
             check_rollover_open(academic_year=year)
         except ValidationError as exc:
             year.rollover_open, year.rollover_reason = False, " ".join(exc.messages)
+            # A year long begun is history, unless its rollover stopped half-way.
+            too_late = exc.error_list[0].code == "too_late"
+            year.rollover_shown = not too_late or 0 < year.rollover_done < schools
         else:
             year.rollover_open, year.rollover_reason = True, ""

@@ -232,3 +232,18 @@ def test_a_school_keeps_a_whole_final_grade_in_one_action(
     for enrollment in (roster[0], extra):
         enrollment.refresh_from_db()
         assert (enrollment.grade, enrollment.status) == (Grade.P1, EnrollmentStatus.ACTIVE)
+
+
+def test_the_calendar_offers_the_rollover_only_when_it_is_open(
+    client_as, ministry_admin, staff, years, roster, time_machine
+):
+    url = reverse("census:index")
+    button = reverse("census:rollover_start", args=[years[1].pk])
+    time_machine.move_to(bkk(date(2027, 4, 1)), tick=False)  # round 3 of 2569 still ahead
+    page = client_as(ministry_admin).get(url).content.decode()
+    assert button not in page and "opens after round" in page
+    time_machine.move_to(bkk(date(2027, 5, 1)), tick=False)
+    page = client_as(ministry_admin).get(url).content.decode()
+    assert button in page
+    assert "too late" not in page  # 2569 began long ago: no rollover line for it
+    assert button not in client_as(staff).get(url).content.decode()
