@@ -366,7 +366,11 @@ def building_create(*, school: School, actor: User, **fields) -> Building:
 @transaction.atomic
 def building_update(*, building: Building, actor: User, **fields) -> Building:
     """Change a building's figures."""
-    building = Building.objects.select_for_update().select_related("school").get(pk=building.pk)
+    building = (
+        Building.objects.select_for_update(of=("self",))
+        .select_related("school")
+        .get(pk=building.pk)
+    )
     check_register_open(building.school)
     merged = {name: fields.get(name, getattr(building, name)) for name in BUILDING_FIELDS}
     check_building(fields=merged)
@@ -409,7 +413,11 @@ def building_photo_upload(
     *, building: Building, actor: User, side: str, uploaded_file
 ) -> BuildingPhoto:
     """Store the photo of one side of a building (replacing that side's photo)."""
-    building = Building.objects.select_for_update().select_related("school").get(pk=building.pk)
+    building = (
+        Building.objects.select_for_update(of=("self",))
+        .select_related("school")
+        .get(pk=building.pk)
+    )
     check_register_open(building.school)
     if side not in BuildingPhoto.Side.values:
         raise ValidationError({"side": _("เลือกด้านของอาคาร / Choose a side.")})

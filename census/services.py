@@ -175,8 +175,10 @@ def id_corrections_open(*, round: Round, at: datetime | None = None) -> bool:
 
 
 def _lock(school_round: SchoolRound) -> SchoolRound:
+    # Lock the school's row only: FOR UPDATE on the join would also lock the round's single row,
+    # and every school of the country would queue behind each other's certification.
     return (
-        SchoolRound.objects.select_for_update()
+        SchoolRound.objects.select_for_update(of=("self",))
         .select_related("round", "school")
         .get(pk=school_round.pk)
     )

@@ -786,7 +786,7 @@ def enrollment_move(
     check_roster_open(to_school)
     check_grade_taught(school=to_school, grade=grade)
     current = (
-        Enrollment.objects.select_for_update()
+        Enrollment.objects.select_for_update(of=("self",))
         .select_related("school")
         .filter(student=student, status=EnrollmentStatus.ACTIVE)
         .first()

@@ -111,3 +111,40 @@ def test_two_schools_claiming_one_learner_leave_one_active_enrollment(school, ot
     # One move wins; the other finds the learner no longer at the releasing school.
     assert sorted(outcomes) == ["moved", "ok"]
     assert Enrollment.objects.filter(student=held.student, status="active").count() == 1
+
+
+def test_a_school_acting_on_its_round_does_not_hold_up_the_other_schools(
+    round2, school, other_school
+):
+    """The state lock is the school's row alone: the round's row (every school's) stays free."""
+    from django.db import OperationalError, transaction
+
+    from census.models import Round
+    from census.services import _lock, school_round_open
+
+    mine, _ = school_round_open(round=round2, school=school)
+    theirs, _ = school_round_open(round=round2, school=other_school)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                _lock(mine)
+                holding.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert holding.wait(timeout=10)
+        with transaction.atomic():
+            Round.objects.select_for_update(nowait=True).get(pk=round2.pk)
+            _lock(theirs)  # another school's state: free as well
+            with pytest.raises(OperationalError):  # the same school's state: held
+                with transaction.atomic():
+                    SchoolRound.objects.select_for_update(nowait=True).get(pk=mine.pk)
+    finally:
+        release.set()
+        thread.join()

@@ -1,0 +1,846 @@
+"""The count day under load: N schools confirm and certify over HTTP, as their staff and director
+would, against gunicorn, a real Celery worker on Redis, and PostgreSQL, all on this machine.
+
+Each school: the staff log in, open My tasks, open the confirm task, confirm; then the director logs
+in, opens My tasks, opens the certify task, certifies. Afterwards every certified school must have
+one roster snapshot (its learner count equal to its roster), one confirmation record, one
+certification record and one roster annex, and no duplicates.
+
+The roster annex (a signed copy of a snapshot already frozen and certified) is rendered off-peak in
+production (deploy/opendmc-worker-annexes*.timer): by default (``--annexes after``) the annex worker does
+not run during the load; when the load ends it is started and the queue drained, and its CPU and
+time per school are reported on their own. ``--annexes niced`` runs it during the load at nice 19,
+concurrency 1; ``--annexes during`` is the old way (nice 5, both queues in one worker).
+
+    .venv/bin/python bench/bench_countday.py                 # 200 schools, ≤ ~3 minutes
+    .venv/bin/python bench/bench_countday.py --schools 1000 --max-seconds 900
+    .venv/bin/python bench/bench_countday.py --logged-in     # staff logged in before the window
+    .venv/bin/python bench/bench_countday.py --profile       # + where the web CPU goes (cProfile)
+    .venv/bin/python bench/bench_countday.py --smoke         # 4 schools: does it all still work?
+
+The database (default postgres://postgres@127.0.0.1:5432/opendmc_load, --database-url or
+BENCH_COUNTDAY_DATABASE_URL) is dropped and re-created each run, and filled by `seed_scale`;
+the broker is Redis db 5 (--broker), emptied first.
+
+The load driver is a bounded pool of threads on the standard library (urllib, one cookie jar per
+user), not locust: the scenario is a fixed sequence of eight steps per school, which is a loop in
+plain Python; threads are enough for a few dozen concurrent users on loopback; nothing to pin, and
+no gevent monkey-patching in the process that also reads the database for the checks.
+"""
+
+import argparse
+import http.cookiejar
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.common import machine, report  # noqa: E402
+
+VENV_BIN = Path(sys.executable).parent
+TARGET_SCHOOLS = 29_400
+AVERAGE_LEARNERS = 221  # 6.5 million learners in 29,400 schools
+STEPS = (
+    "staff: log in",
+    "staff: open My tasks",
+    "staff: open the confirm task",
+    "staff: confirm",
+    "director: log in",
+    "director: open My tasks",
+    "director: open the certify task",
+    "director: certify",
+)
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+TAKE = re.compile(r'action="(/workflows/tasks/\d+/take/)"')
+
+
+def options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--schools", type=int, default=200)
+    parser.add_argument("--areas", type=int, default=None, help="default: one per 50 schools")
+    parser.add_argument(
+        "--learners", type=int, default=None, help=f"default: {AVERAGE_LEARNERS} a school"
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--web-workers", type=int, default=3, help="gunicorn sync workers (≥ 2)")
+    parser.add_argument(
+        "--celery-concurrency", type=int, default=1, help="default-queue worker processes"
+    )
+    parser.add_argument(
+        "--annexes",
+        choices=("after", "niced", "during"),
+        default="after",
+        help="annex worker: after the load (default, as production's timers), during it at "
+        "nice 19 ×1, or during it at nice 5 on the same worker as the default queue (the old way)",
+    )
+    parser.add_argument(
+        "--annex-concurrency", type=int, default=2, help="annex worker processes after the load"
+    )
+    parser.add_argument(
+        "--logged-in",
+        action="store_true",
+        help="everyone logs in before the window opens (not timed); the default times the logins",
+    )
+    parser.add_argument(
+        "--what-if",
+        choices=("lock-of-self",),
+        default="",
+        help="experiment (printed, not written to results): see bench/countday_settings.py",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="time and cProfile every request in gunicorn (bench.countday_settings); print the top",
+    )
+    parser.add_argument(
+        "--users", type=int, default=None, help="concurrent schools; default 2 × web workers"
+    )
+    parser.add_argument(
+        "--max-seconds", type=float, default=90, help="stop starting schools after this"
+    )
+    parser.add_argument(
+        "--drain-seconds", type=float, default=1800, help="then wait at most this long for annexes"
+    )
+    parser.add_argument("--port", type=int, default=8150)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_COUNTDAY_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/opendmc_load"
+        ),
+    )
+    parser.add_argument(
+        "--broker", default=os.environ.get("BENCH_COUNTDAY_BROKER_URL", "redis://127.0.0.1:6379/5")
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="4 schools, 2 web workers; checks only, no results file",
+    )
+    args = parser.parse_args()
+    if args.smoke:
+        args.schools, args.areas, args.learners = 4, 1, 4 * 30
+        args.web_workers, args.users, args.max_seconds, args.drain_seconds = 2, 2, 60, 60
+        args.annex_concurrency = 1
+        if "BENCH_COUNTDAY_DATABASE_URL" not in os.environ and "--database-url" not in sys.argv:
+            args.database_url = args.database_url.rsplit("/", 1)[0] + "/opendmc_load_smoke"
+    args.areas = args.areas or max(1, args.schools // 50)
+    args.learners = args.learners if args.learners is not None else args.schools * AVERAGE_LEARNERS
+    args.users = args.users or 2 * args.web_workers
+    if args.web_workers < 2:
+        parser.error("--web-workers must be at least 2")
+    return args
+
+
+# --- the environment of every process of the run --------------------------------------------------
+
+
+def environment(args, work: Path) -> dict[str, str]:
+    """Return production's environment for the bench settings, on loopback."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.countday_settings",
+        "DJANGO_SECRET_KEY": "bench-countday-" + "k" * 50,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": args.database_url,
+        "CELERY_BROKER_URL": args.broker,
+        "OPENDMC_VAR_DIR": str(work),
+        "MEDIA_ROOT": str(work / "media"),
+        "STATIC_ROOT": str(work / "static"),
+        "SIGNING_DIR": str(work / "keys"),
+        "VERIFY_BASE_URL": f"http://127.0.0.1:{args.port}",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+        "BENCH_COUNTDAY_PROFILE": str(work / "profile") if args.profile else "",
+        "BENCH_COUNTDAY_WHAT_IF": args.what_if,
+    }
+
+
+def database_recreate(url: str) -> None:
+    """Drop and create the bench's own database (only one whose name says it is for load runs)."""
+    parts = urllib.parse.urlparse(url)
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"opendmc_(load|bench)\w*", name):
+        sys.exit(f"Refusing to drop {name!r}: the bench only re-creates opendmc_load* databases.")
+    import psycopg
+
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_data(args, work: Path) -> dict:
+    """Migrate, seed_scale, make every school ready to confirm, open a round open now."""
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from accounts.models import User
+    from census import services as census
+    from census.calendar import academic_year_of, academic_year_start
+    from census.models import AcademicYear, Round, SchoolRound
+    from documents import signing
+    from schools.models import Enrollment, EnrollmentStatus, Measurement, QueryExplanation, School
+    from schools.scale import SCALE_PASSWORD, USER_PREFIX, synthetic_school_q
+    from schools.validation import school_findings
+    from workflows.models import CertificationProcess
+    from workflows.services import round_open
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    signing.development_keys_create(directory=work / "keys")
+    call_command(
+        "seed_scale", areas=args.areas, schools=args.schools, learners=args.learners,
+        seed=args.seed, verbosity=0, stdout=open(os.devnull, "w"),  # noqa: SIM115
+    )  # fmt: skip
+    seeded = time.perf_counter() - started
+
+    # The seed leaves some learners unmeasured and some values to query, as real schools have
+    # before the count day; here every school has fixed and explained them beforehand.
+    today = timezone.localdate()
+    unmeasured = Enrollment.objects.filter(status=EnrollmentStatus.ACTIVE).exclude(
+        student__measurements__measured_on__gte=academic_year_start(academic_year_of(today))
+    )
+    Measurement.objects.bulk_create(
+        Measurement(student_id=sid, measured_on=today - timedelta(days=7), weight_kg=35,
+                    height_cm=140, source=Measurement.Source.SEED)
+        for sid in unmeasured.values_list("student_id", flat=True)
+    )  # fmt: skip
+    users = {u.username: u for u in User.objects.filter(username__startswith=USER_PREFIX)}
+    ready, blocked, explanations = [], [], []
+    for school in School.objects.filter(synthetic_school_q()).order_by("pk"):
+        staff = users[f"{USER_PREFIX}staff.{school.code}"]
+        findings = school_findings(school=school)
+        explanations += [
+            QueryExplanation(school=school, rule=query.rule, subject_key=query.subject_key,
+                             text="ตรวจสอบแล้ว ข้อมูลถูกต้อง", explained_by=staff)
+            for query in findings.unexplained_queries
+        ]  # fmt: skip
+        (blocked if findings.errors else ready).append(school)
+    QueryExplanation.objects.bulk_create(explanations)
+
+    now = timezone.now()
+    year, _created = AcademicYear.objects.get_or_create(year=academic_year_of(today))
+    round = Round.objects.create(
+        academic_year=year, number=1, is_demo=True, as_of=today,
+        confirm_opens=now - timedelta(hours=1), confirm_closes=now + timedelta(hours=6),
+        certify_opens=now - timedelta(hours=1), certify_closes=now + timedelta(hours=6),
+        id_correction_cutoff=now + timedelta(hours=6),
+    )  # fmt: skip
+    for school in ready:
+        school_round, _created = census.school_round_open(round=round, school=school)
+        census.school_round_prepare(
+            school_round=school_round, actor=users[f"{USER_PREFIX}staff.{school.code}"]
+        )
+    opened = time.perf_counter()
+    round_open(round=round, schools=School.objects.filter(pk__in=[s.pk for s in ready]))
+    opening = time.perf_counter() - opened
+    assert SchoolRound.objects.filter(round=round, state="prepared").count() == len(ready)
+    assert CertificationProcess.objects.filter(round=round).count() == len(ready)
+    return {
+        "round": round,
+        "codes": [s.code for s in ready],
+        "blocked": len(blocked),
+        "password": SCALE_PASSWORD,
+        "prefix": USER_PREFIX,
+        "seed_seconds": seeded,
+        "open_seconds": opening,
+        "setup_seconds": time.perf_counter() - started,
+        "learners": Enrollment.objects.filter(status=EnrollmentStatus.ACTIVE).count(),
+    }
+
+
+# --- the servers ---------------------------------------------------------------------------------
+
+
+def start(work: Path, env, name: str, command: list[str]) -> subprocess.Popen:
+    """Start one server in a process group of its own, its output in ``work/<name>.log``."""
+    log = open(work / f"{name}.log", "w")  # noqa: SIM115 — closed with the process
+    return subprocess.Popen(  # noqa: S603 — our own executables, fixed arguments
+        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def celery_worker(work: Path, env, *, name: str, queues: str, concurrency: int, nice: int):
+    """A Celery worker as production's units run it (deploy/opendmc-worker*.service): a new
+    process after 20 annexes (WeasyPrint's memory), after 200 tasks of the default queue."""
+    max_tasks = "20" if "annexes" in queues else "200"
+    return start(work, env, name, [
+        "nice", "-n", str(nice), str(VENV_BIN / "celery"), "-A", "config", "worker",
+        "--queues", queues, "--concurrency", str(concurrency),
+        "--hostname", f"{name}-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
+        "--max-tasks-per-child", max_tasks, "--loglevel", "WARNING",
+    ])  # fmt: skip
+
+
+def start_servers(args, env, work: Path) -> dict[str, subprocess.Popen]:
+    """Start gunicorn and the Celery workers of the window: the default queue always; the annex
+    queue too with ``--annexes during`` (the same worker, nice 5) or ``niced`` (its own, nice 19)."""
+    servers = {
+        "web": start(
+            work,
+            env,
+            "gunicorn",
+            [
+                str(VENV_BIN / "gunicorn"),
+                "config.wsgi",
+                "--workers",
+                str(args.web_workers),
+                "--bind",
+                f"127.0.0.1:{args.port}",
+                "--timeout",
+                "120",
+                "--log-level",
+                "warning",
+            ],
+        ),  # fmt: skip
+    }
+    if args.annexes == "during":
+        servers["worker"] = celery_worker(
+            work, env, name="countday", queues="celery,annexes",
+            concurrency=args.celery_concurrency, nice=5,
+        )  # fmt: skip
+        return servers
+    servers["worker"] = celery_worker(
+        work, env, name="countday", queues="celery", concurrency=args.celery_concurrency, nice=0
+    )
+    if args.annexes == "niced":
+        servers["annexes"] = celery_worker(
+            work, env, name="annexes", queues="annexes", concurrency=1, nice=19
+        )
+    return servers
+
+
+def wait_healthy(args, servers, work: Path, timeout: float = 120) -> None:
+    """Wait until /healthz/ answers 200 (the database and the broker are up)."""
+    deadline = time.monotonic() + timeout
+    url = f"http://127.0.0.1:{args.port}/healthz/"
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in servers.values()):
+            sys.exit(f"A server stopped; see the logs in {work}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 — loopback
+                if response.status == 200:
+                    break
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.3)
+    else:
+        sys.exit(f"gunicorn did not become healthy; see {work}/gunicorn.log")
+    # Warm every worker up (templates, URL resolver) so the first schools do not pay for it.
+    for _ in range(4 * args.web_workers):
+        Browser(f"http://127.0.0.1:{args.port}").open("/accounts/login/")
+
+
+def stop_servers(servers: dict[str, subprocess.Popen]) -> None:
+    for process in servers.values():
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in servers.values():
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def cpu_seconds(pids) -> float:
+    """Return the CPU seconds used by these processes and their descendants (and reaped children)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            text = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = text.rsplit(")", 1)[1].split()
+        parents[int(entry)] = int(fields[1])
+        stats[int(entry)] = fields
+    tree, frontier = set(pids), list(pids)
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    total = 0
+    for pid in tree:
+        fields = stats.get(pid)
+        if fields:
+            total += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+    return total / ticks
+
+
+def postgres_cpu(database: str) -> float:
+    """Return the CPU seconds of the PostgreSQL backends connected to the bench's database."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if cmdline.startswith(b"postgres:") and f" {database} ".encode() in cmdline:
+                pids.append(int(entry))
+    return cpu_seconds(pids) if pids else 0.0
+
+
+# --- the load --------------------------------------------------------------------------------------
+
+
+class StepFailed(Exception):
+    pass
+
+
+class Browser:
+    """One user's browser: its own cookies, redirects followed, no static files fetched."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def open(self, path: str, data: dict | None = None) -> tuple[str, str]:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            with self.opener.open(self.base + path, data=body, timeout=120) as response:
+                return response.geturl().removeprefix(self.base), response.read().decode()
+        except urllib.error.HTTPError as exc:
+            raise StepFailed(f"{'POST' if data else 'GET'} {path}: HTTP {exc.code}") from exc
+
+
+def token(page: str) -> str:
+    match = CSRF.search(page)
+    if not match:
+        raise StepFailed("no CSRF token on the page")
+    return match.group(1)
+
+
+class Recorder:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.times: dict[str, list[float]] = {step: [] for step in STEPS}
+        self.errors: list[str] = []
+        self.done = 0
+
+    def step(self, name: str, fn):
+        start = time.perf_counter()
+        result = fn()
+        elapsed = time.perf_counter() - start
+        with self.lock:
+            self.times[name].append(elapsed)
+        return result
+
+
+def log_in(user: Browser, username: str, password: str) -> None:
+    _url, page = user.open("/accounts/login/")
+    url, _page = user.open(
+        "/accounts/login/",
+        {"username": username, "password": password, "csrfmiddlewaretoken": token(page)},
+    )
+    if url.startswith("/accounts/login/"):
+        raise StepFailed(f"{username} could not log in")
+
+
+def person(base, rec: Recorder, who: str, user: Browser | None, username: str, password: str,
+           node: str, data: dict):  # fmt: skip
+    """Log in (unless ``user`` is already logged in), open My tasks, open the node's task, act:
+    four steps (or three), each timed."""
+
+    def inbox():
+        _url, page = user.open("/workflows/")
+        takes = TAKE.findall(page)
+        if len(takes) != 1:
+            raise StepFailed(f"{username} has {len(takes)} tasks in My tasks, expected 1")
+        return takes[0], token(page)
+
+    if user is None:
+        user = Browser(base)
+        rec.step(f"{who}: log in", lambda: log_in(user, username, password))
+    take, csrf = rec.step(f"{who}: open My tasks", inbox)
+    execute, page = rec.step(
+        f"{who}: open the {node} task", lambda: user.open(take, {"csrfmiddlewaretoken": csrf})
+    )
+    if f"/{node}/" not in execute:
+        raise StepFailed(f"{username}: the task opened at {execute}, not a {node} step")
+    landed, page = rec.step(
+        f"{who}: {node}", lambda: user.open(execute, {"csrfmiddlewaretoken": token(page), **data})
+    )
+    if landed == execute:
+        raise StepFailed(f"{username}: {node} refused (the form came back)")
+
+
+def log_everyone_in(args, data) -> tuple[dict[str, tuple[Browser, Browser]], float]:
+    """Before the window: every school's staff and director log in (as they would at 08:00)."""
+    base = f"http://127.0.0.1:{args.port}"
+    prefix, password = data["prefix"], data["password"]
+
+    def both(code):
+        staff, director = Browser(base), Browser(base)
+        log_in(staff, f"{prefix}staff.{code}", password)
+        log_in(director, f"{prefix}director.{code}", password)
+        return code, (staff, director)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=args.users) as pool:
+        browsers = dict(pool.map(both, data["codes"]))
+    return browsers, time.perf_counter() - start
+
+
+def run_load(args, data, browsers=None) -> tuple[Recorder, float, int]:
+    """Run every school's count day through a pool of concurrent users; stop starting new schools
+    after --max-seconds. Return the recorder, the wall time and how many schools were started."""
+    base = f"http://127.0.0.1:{args.port}"
+    rec = Recorder()
+    deadline = time.monotonic() + args.max_seconds
+    started = 0
+    started_lock = threading.Lock()
+
+    def school(code: str):
+        nonlocal started
+        if time.monotonic() > deadline:
+            return
+        with started_lock:
+            started += 1
+        prefix, password = data["prefix"], data["password"]
+        staff, director = browsers[code] if browsers else (None, None)
+        try:
+            person(base, rec, "staff", staff, f"{prefix}staff.{code}", password, "confirm", {})
+            person(base, rec, "director", director, f"{prefix}director.{code}", password,
+                   "certify", {"decision": "certify"})  # fmt: skip
+        except (StepFailed, OSError) as exc:
+            with rec.lock:
+                rec.errors.append(f"{code}: {exc}")
+            return
+        with rec.lock:
+            rec.done += 1
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=args.users) as pool:
+        list(pool.map(school, data["codes"]))
+    return rec, time.perf_counter() - start, started
+
+
+# --- after the run -------------------------------------------------------------------------------
+
+
+def annexes_drain(seconds: float) -> tuple[int, int, float, float | None]:
+    """Wait up to ``seconds`` for every queued annex to be rendered (or to fail); return (ready,
+    not ready, seconds waited, seconds until the first was ready)."""
+    from documents.models import Kind, SignedDocument
+
+    annexes = SignedDocument.objects.filter(kind=Kind.ROSTER_ANNEX)
+    open_ = annexes.filter(status=SignedDocument.Status.PENDING)
+    ready = annexes.filter(status=SignedDocument.Status.READY)
+    start = time.perf_counter()
+    first = None
+    while time.perf_counter() - start < seconds:
+        if first is None and ready.exists():
+            first = time.perf_counter() - start
+        if not open_.exists():
+            break
+        time.sleep(0.5)
+    done = ready.count()
+    return done, annexes.count() - done, time.perf_counter() - start, first
+
+
+def check(round, certified_codes: set[str]) -> list[str]:
+    """Return what is wrong: each certified school has exactly one snapshot equal to its roster,
+    one confirmation record, one certification record and one annex; nothing else was made."""
+    from django.db.models import Count
+
+    from census.models import RosterSnapshot, SchoolRound, SnapshotRow
+    from documents.models import Kind, SignedDocument
+    from schools.models import Enrollment, EnrollmentStatus
+
+    problems = []
+    states = dict(SchoolRound.objects.filter(round=round).values_list("school__code", "state"))
+    certified = {code for code, state in states.items() if state == SchoolRound.State.CERTIFIED}
+    if certified != certified_codes:
+        problems.append(
+            f"certified in the database {len(certified)} ≠ certified by the driver {len(certified_codes)}"
+        )
+    snapshots = RosterSnapshot.objects.filter(round=round)
+    per_school = dict(snapshots.values_list("school__code").annotate(n=Count("id")))
+    if any(n != 1 for n in per_school.values()) or set(per_school) != certified:
+        problems.append("not exactly one snapshot per certified school")
+    roster = dict(
+        Enrollment.objects.filter(school__code__in=certified, status=EnrollmentStatus.ACTIVE)
+        .values_list("school__code").annotate(n=Count("id"))
+    )  # fmt: skip
+    rows = dict(
+        SnapshotRow.objects.filter(snapshot__round=round)
+        .values_list("snapshot__school__code").annotate(n=Count("id"))
+    )  # fmt: skip
+    for snap in snapshots.select_related("school"):
+        code = snap.school.code
+        if not snap.learner_count == rows.get(code, 0) == roster.get(code, 0):
+            problems.append(
+                f"{code}: snapshot {snap.learner_count}, rows {rows.get(code, 0)}, roster {roster.get(code, 0)}"
+            )
+        if sum(c["M"] + c["F"] for c in snap.counts.values()) != snap.learner_count:
+            problems.append(f"{code}: the snapshot's counts do not add up")
+    duplicate_rows = (
+        SnapshotRow.objects.filter(snapshot__round=round)
+        .values("snapshot", "student").annotate(n=Count("id")).filter(n__gt=1).count()
+    )  # fmt: skip
+    if duplicate_rows:
+        problems.append(f"{duplicate_rows} learners twice in one snapshot")
+    for kind in (Kind.CONFIRMATION, Kind.CERTIFICATION, Kind.ROSTER_ANNEX):
+        docs = dict(
+            SignedDocument.objects.filter(kind=kind).values_list("school__code").annotate(n=Count("id"))
+        )  # fmt: skip
+        confirmed = {code for code, state in states.items() if state != SchoolRound.State.PREPARED}
+        expected = confirmed if kind == Kind.CONFIRMATION else certified
+        if set(docs) != expected or any(n != 1 for n in docs.values()):
+            problems.append(f"{kind}: not exactly one record per school")
+    unsigned = SignedDocument.objects.filter(
+        kind__in=(Kind.CONFIRMATION, Kind.CERTIFICATION)
+    ).exclude(status=SignedDocument.Status.READY, sha256__regex=r"^[0-9a-f]{64}$")
+    if unsigned.exists():
+        problems.append(f"{unsigned.count()} short records not signed")
+    if SignedDocument.objects.filter(status=SignedDocument.Status.FAILED).exists():
+        problems.append("an annex failed")
+    return problems
+
+
+def percentiles(values: list[float]) -> str:
+    if not values:
+        return "no samples"
+    ordered = sorted(values)
+
+    def at(p):
+        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
+
+    return f"p50 {at(50):6.0f} ms  p95 {at(95):6.0f} ms  p99 {at(99):6.0f} ms  (n={len(values)})"
+
+
+def password_check_ms(password: str, prefix: str) -> float:
+    from accounts.models import User
+
+    user = User.objects.get(username=f"{prefix}admin")
+    start = time.perf_counter()
+    assert user.check_password(password)
+    return (time.perf_counter() - start) * 1000
+
+
+def profile_summary(directory: Path) -> list[str]:
+    """Per kind of request: count, wall and CPU time, SQL queries; then the top functions."""
+    import io
+    import pstats
+    import statistics
+
+    rows: dict[str, list[tuple[float, float, int]]] = {}
+    for path in sorted(directory.glob("requests.*.tsv")):
+        for line in path.read_text().splitlines():
+            request, _status, wall, cpu, queries = line.split("\t")
+            rows.setdefault(request, []).append((float(wall), float(cpu), int(queries)))
+    lines = ["per request in gunicorn (middleware to response; cProfile on, so ~1.3× slower):"]
+    for request, samples in sorted(rows.items(), key=lambda kv: -sum(c for _w, c, _q in kv[1])):
+        lines.append(
+            f"  {request:<44} n={len(samples):<5} wall p50 "
+            f"{statistics.median(w for w, _c, _q in samples):6.0f} ms  CPU mean "
+            f"{statistics.fmean(c for _w, c, _q in samples):6.0f} ms  queries p50 "
+            f"{statistics.median(q for _w, _c, q in samples):4.0f}"
+        )
+    profiles = [str(p) for p in directory.glob("profile.*.prof")]
+    if profiles:
+        out = io.StringIO()
+        stats = pstats.Stats(*profiles, stream=out)
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("tottime").print_stats(25)
+        lines.append(out.getvalue())
+    return lines
+
+
+def main() -> None:
+    args = options()
+    work = Path(tempfile.mkdtemp(prefix="opendmc-countday-"))
+    if args.profile:
+        (work / "profile").mkdir()
+    env = environment(args, work)
+    os.environ.update(env)
+    database_recreate(args.database_url)
+    import django
+    import redis
+
+    django.setup()
+    redis.Redis.from_url(args.broker).flushdb()
+    print(
+        f"count day: {args.schools} schools, {args.learners:,} learners; setting up …", flush=True
+    )
+    data = setup_data(args, work)
+    from django.conf import settings
+    from django.db import connection
+
+    from documents.models import Kind, SignedDocument
+
+    connection.close()  # the servers and the driver take over; the checks reconnect
+    database = settings.DATABASES["default"]["NAME"]
+    annex_docs = SignedDocument.objects.filter(kind=Kind.ROSTER_ANNEX)
+    servers = start_servers(args, env, work)
+    browsers, login_wall = None, 0.0
+    try:
+        wait_healthy(args, servers, work)
+        if args.logged_in:
+            print(f"… logging {2 * len(data['codes'])} users in before the window", flush=True)
+            browsers, login_wall = log_everyone_in(args, data)
+        window = [servers[name].pid for name in ("web", "worker")]
+        niced = [servers["annexes"].pid] if "annexes" in servers else []
+        cpu_before = (cpu_seconds([servers["web"].pid]), cpu_seconds(window[1:]),
+                      cpu_seconds(niced), postgres_cpu(database), time.process_time())  # fmt: skip
+        print(f"… {len(data['codes'])} schools ready in {data['setup_seconds']:.0f} s; load "
+              f"with {args.users} users on {args.web_workers} gunicorn workers, annexes "
+              f"{args.annexes}", flush=True)  # fmt: skip
+        load_before = os.getloadavg()
+        rec, wall, started = run_load(args, data, browsers)
+        load_after = os.getloadavg()
+        cpu_after = (cpu_seconds([servers["web"].pid]), cpu_seconds(window[1:]),
+                     cpu_seconds(niced), postgres_cpu(database), time.process_time())  # fmt: skip
+        annexes_at_end = annex_docs.filter(status=SignedDocument.Status.READY).count()
+        # After the window: the annex worker is started (as production's timer does at 16:30)
+        # and the queue drained; its CPU (and PostgreSQL's meanwhile) is the annexes' alone.
+        if args.annexes == "after":
+            print(f"… load done in {wall:.0f} s; rendering {annex_docs.count()} annexes with "
+                  f"{args.annex_concurrency} worker processes", flush=True)  # fmt: skip
+            pg_before = postgres_cpu(database)
+            servers["annexes"] = celery_worker(
+                work, env, name="annexes", queues="annexes",
+                concurrency=args.annex_concurrency, nice=0,
+            )  # fmt: skip
+        else:
+            pg_before = postgres_cpu(database)
+        drain_load_before = os.getloadavg()
+        # The annex CPU: the whole life of the worker that renders them.
+        annex_cpu_before = {"after": 0.0, "niced": cpu_before[2], "during": cpu_before[1]}[
+            args.annexes
+        ]
+        ready, pending, drained, first = annexes_drain(args.drain_seconds)
+        annex_pids = [servers["annexes" if "annexes" in servers else "worker"].pid]
+        annex_cpu = cpu_seconds(annex_pids) - annex_cpu_before
+        drain_pg = postgres_cpu(database) - pg_before
+        drain_load_after = os.getloadavg()
+    finally:
+        stop_servers(servers)
+    from census.models import SchoolRound
+
+    certified_codes = set(
+        SchoolRound.objects.filter(round=data["round"], state=SchoolRound.State.CERTIFIED)
+        .values_list("school__code", flat=True)
+    )  # fmt: skip
+    problems = check(data["round"], certified_codes)
+    if len(certified_codes) != rec.done:
+        problems.append(f"driver finished {rec.done} schools, database has {len(certified_codes)}")
+    if pending:
+        problems.append(f"{pending} annexes not ready after draining {drained:.0f} s")
+    records = SignedDocument.objects.filter(
+        kind__in=(Kind.CONFIRMATION, Kind.CERTIFICATION), status=SignedDocument.Status.READY
+    ).count()
+    rate = rec.done / wall if wall else 0.0
+    web, worker, niced_cpu, pg, driver = (
+        after - before for after, before in zip(cpu_after, cpu_before, strict=True)
+    )
+    per = max(rec.done, 1)
+    login_ms = password_check_ms(data["password"], data["prefix"])
+    cores = os.cpu_count() or 1
+    window_cpu = (web + pg + (worker if args.annexes != "during" else 0)) / per
+    annex_per = annex_cpu / max(ready, 1)
+    annex_total_per = (annex_cpu + (drain_pg if args.annexes == "after" else 0)) / max(ready, 1)
+    annex_workers = args.annex_concurrency if args.annexes == "after" else 1
+    # Projections. The window: this rate, and the CPU-bound ceiling of the window's processes.
+    # The annexes: with N processes on N free cores, the measured wall time per annex ÷ N, and
+    # the CPU per annex (worker + its PostgreSQL reads) ÷ min(N, cores).
+    annex_wall_per = drained / max(ready, 1)
+    annex_hours = TARGET_SCHOOLS * annex_wall_per / 3600
+    annex_cpu_hours = TARGET_SCHOOLS * annex_total_per / min(annex_workers, cores) / 3600
+    load = " / ".join(f"{v:.1f}" for v in load_before)
+    load_end = " / ".join(f"{v:.1f}" for v in load_after)
+    drain_load = " / ".join(f"{v:.1f}" for v in drain_load_before)
+    drain_load_end = " / ".join(f"{v:.1f}" for v in drain_load_after)
+    annex_mode = {
+        "after": f"not running during the load; started after it, ×{args.annex_concurrency}",
+        "niced": "its own worker ×1 at nice 19 during the load",
+        "during": "in the default-queue worker (nice 5) during the load",
+    }[args.annexes]
+    logins = (
+        f"everyone logged in before the window ({2 * len(data['codes'])} logins in "
+        f"{login_wall:.0f} s, not timed below)"
+        if args.logged_in
+        else "staff and director log in inside the window (two logins a school)"
+    )
+    lines = [
+        f"schools {len(data['codes'])} ({data['blocked']} left out: data errors), learners "
+        f"{data['learners']:,}, area offices {args.areas}; seed_scale + ready + round open "
+        f"{data['setup_seconds']:.0f} s (starting {len(data['codes'])} processes {data['open_seconds']:.1f} s)",
+        f"servers: gunicorn {args.web_workers} sync workers, Celery default-queue worker "
+        f"×{args.celery_concurrency} on Redis, PostgreSQL; annex worker: {annex_mode}; "
+        f"{args.users} concurrent users over HTTP on loopback (bench.countday_settings = "
+        f"production over plain HTTP); {logins}",
+        f"load average (1/5/15 min) before the load {load}, at its end {load_end}; "
+        f"annexes: before {drain_load}, after {drain_load_end} (other work on the machine counts)",
+        f"schools certified: {rec.done} of {started} started in {wall:.1f} s "
+        f"(stopped starting after {args.max_seconds:.0f} s)",
+        f"errors: {len(rec.errors)}",
+        "per step (each step follows its redirects, as a browser does):",
+        *(f"  {step:<32} {percentiles(rec.times[step])}" for step in STEPS if rec.times[step]),
+        f"records signed in the requests: {records} (confirmation + certification, one page each)",
+        f"CPU per certified school in the window: gunicorn {web / per * 1000:.0f} ms, PostgreSQL "
+        f"{pg / per * 1000:.0f} ms, default-queue worker {worker / per * 1000:.0f} ms, load driver "
+        f"{driver / per * 1000:.0f} ms"
+        + (f", niced annex worker {niced_cpu / per * 1000:.0f} ms" if niced else ""),
+        f"one password check (PBKDF2, {settings.PASSWORD_HASHERS[0].rsplit('.', 1)[-1]}): "
+        f"{login_ms:.0f} ms here and now"
+        + ("; two logins a school" if not args.logged_in else "; logins before the window"),
+        f"roster annexes: {annexes_at_end} ready when the load ended; {ready} ready, {pending} "
+        f"not, {drained:.0f} s later (first after {first or 0:.1f} s); Celery {annex_per * 1000:.0f} ms "
+        f"CPU per annex (the worker's start included)"
+        + (f" + PostgreSQL {drain_pg / max(ready, 1) * 1000:.0f} ms" if args.annexes == "after" else ""),
+        "",
+        f"count-day window: {rate:.2f} schools/s → {TARGET_SCHOOLS:,} schools in "
+        + (f"{TARGET_SCHOOLS / rate / 3600:.1f} h" if rate else "n/a")
+        + f" (CPU-bound ceiling on {cores} cores: {window_cpu:.2f} CPU s a school → "
+        f"{TARGET_SCHOOLS * window_cpu / cores / 3600:.1f} h)",
+    ]  # fmt: skip
+    if args.annexes == "after":
+        lines.append(
+            f"annexes after the window: {annex_wall_per:.2f} s per school ({annex_total_per:.2f} "
+            f"CPU s) → {TARGET_SCHOOLS:,} schools in {annex_hours:.1f} h with {annex_workers} "
+            f"workers (CPU-bound: {annex_cpu_hours:.1f} h)"
+        )
+    lines.append(
+        "checks: " + ("one snapshot (= roster, no duplicate learner) and one confirmation, "
+                      "certification and annex record per certified school, every annex "
+                      "rendered — OK" if not problems else "FAILED")
+    )  # fmt: skip
+    for error in rec.errors[:10]:
+        lines.append(f"  error: {error}")
+    for problem in problems[:20]:
+        lines.append(f"  problem: {problem}")
+    on = machine()
+    if args.profile:
+        print("\n".join(profile_summary(work / "profile")))
+        print(f"(profiles in {work / 'profile'})")
+    if args.smoke or args.profile or args.what_if:
+        kind = "smoke" if args.smoke else "profile" if args.profile else f"what if {args.what_if}"
+        print("\n".join([f"# countday ({kind})", f"machine: {on}", *lines]))
+    else:
+        report("countday", lines, on=on)
+    if rec.errors or problems or rec.done == 0:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
