@@ -137,4 +137,12 @@ def test_the_units_run_what_the_settings_route():
     assert "gunicorn config.wsgi" in web
     assert "celery -A config beat" in (deploy / "opendmc-beat.service").read_text(encoding="utf-8")
     for unit in deploy.glob("*.service"):
-        assert "EnvironmentFile=/etc/opendmc/opendmc.env" in unit.read_text(encoding="utf-8")
+        text = unit.read_text(encoding="utf-8")
+        if "ExecStart=/bin/systemctl" in text:
+            continue  # the timer's helper only stops a unit: it runs none of ours
+        assert "EnvironmentFile=/etc/opendmc/opendmc.env" in text, unit.name
+    # The annex worker renders off-peak: started at 16:30 and stopped at 08:00 by its timers.
+    assert "OnCalendar=*-*-* 16:30" in (deploy / "opendmc-worker-annexes.timer").read_text(
+        encoding="utf-8"
+    )
+    assert "08:00" in (deploy / "opendmc-worker-annexes-stop.timer").read_text(encoding="utf-8")
