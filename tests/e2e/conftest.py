@@ -17,6 +17,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connections
+from playwright.sync_api import Error as PlaywrightError
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls of the test itself
 # are still synchronous, so Django's async-unsafe guard is lifted for these tests only.
@@ -161,9 +162,17 @@ class Screens:
     def __call__(self, page, name: str, *, guide: bool = True, full_page: bool = False) -> Path:
         self.count += 1
         path = self.folder / f"{self.count:02d}-{name}.png"
-        page.screenshot(
-            path=path, full_page=full_page, animations="disabled", caret="hide", style=HIDE
-        )
+        # A click may have started a navigation: photograph the page it leads to, once loaded.
+        page.wait_for_load_state("load")
+        try:
+            page.screenshot(
+                path=path, full_page=full_page, animations="disabled", caret="hide", style=HIDE
+            )
+        except PlaywrightError:  # "Unable to capture screenshot" while the page was replaced
+            page.wait_for_load_state("load")
+            page.screenshot(
+                path=path, full_page=full_page, animations="disabled", caret="hide", style=HIDE
+            )
         self.taken.append(name)
         if guide and os.environ.get("OPENDMC_E2E_GUIDE_IMAGES", "1") != "0":
             GUIDE_IMAGES.mkdir(parents=True, exist_ok=True)
