@@ -62,7 +62,7 @@ def kinds_for(user: User) -> set[str]:
 def _round_deadlines(rounds, kinds: set[str]) -> list[Deadline]:
     out = []
     for r in rounds:
-        subject = _round_subject(r)
+        subject = str(r)  # "2569/2", "(demo)" added for a demo round
         url = reverse("census:index")
         if "confirm" in kinds:
             out.append(Deadline(f"round-{r.pk}-confirm", "confirm", TITLES["confirm"], subject,
@@ -75,11 +75,6 @@ def _round_deadlines(rounds, kinds: set[str]) -> list[Deadline]:
                                 subject, r.id_correction_cutoff - CUTOFF_SPAN,
                                 r.id_correction_cutoff, url))  # fmt: skip
     return out
-
-
-def _round_subject(r: Round) -> str:
-    demo = " (demo)" if r.is_demo else ""
-    return f"{r.academic_year.year}/{r.number}{demo}"
 
 
 def _survey_deadlines(since: datetime) -> list[Deadline]:
