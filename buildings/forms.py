@@ -1,11 +1,22 @@
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Building, BuildingPhoto, SchoolLand
+from .services import check_building, year_built_error
+
+# Bounds a real building or plot stays within; they also keep every value inside its column
+# (rooms are a smallint): the form is never saved through the model, so its fields carry them.
+MAX_ROOMS = 200
+MAX_RAI = 100_000
 
 
 class BuildingForm(forms.ModelForm):
     """A building's figures; the service validates them again and saves."""
+
+    BOUNDS = {"rooms_design": (0, MAX_ROOMS), "rooms_in_use": (0, MAX_ROOMS)}
 
     class Meta:
         model = Building
@@ -13,6 +24,33 @@ class BuildingForm(forms.ModelForm):
             "kind", "name", "design_code", "year_built", "rooms_design", "rooms_in_use",
             "special_rooms", "floor_area_m2", "cost_baht", "funding", "condition", "in_use",
         ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, (low, high) in self.BOUNDS.items():
+            field = self.fields[name]
+            field.min_value, field.max_value = low, high
+            field.validators += [MinValueValidator(low), MaxValueValidator(high)]
+            field.widget.attrs.update(min=low, max=high)
+        # The year's bounds say the service's own words (a Buddhist year, not after this year).
+        this_year_be = timezone.localdate().year + 543
+        year = self.fields["year_built"]
+        year.min_value, year.max_value = 2400, this_year_be
+        year.validators += [MinValueValidator(2400), MaxValueValidator(this_year_be)]
+        year.widget.attrs.update(min=2400, max=this_year_be)
+        message = year_built_error(this_year_be)
+        year.error_messages.update(min_value=message, max_value=message)
+
+    def clean(self):
+        """Show the service's checks with the field checks, every wrong field at once."""
+        cleaned = super().clean()
+        try:
+            check_building(fields=cleaned)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                if name not in self.errors:
+                    self.add_error(name, messages)
+        return cleaned
 
     def _post_clean(self):
         # The form is never saved: the service validates (naming each field) and writes.
@@ -27,7 +65,7 @@ class PhotoForm(forms.Form):
 
 
 class LandForm(forms.Form):
-    rai = forms.IntegerField(label=_("Rai"), min_value=0, required=False)
+    rai = forms.IntegerField(label=_("Rai"), min_value=0, max_value=MAX_RAI, required=False)
     ngan = forms.IntegerField(label=_("Ngan"), min_value=0, max_value=3, required=False)
     square_wa = forms.DecimalField(
         label=_("Square wa"), min_value=0, max_digits=5, decimal_places=1, required=False
