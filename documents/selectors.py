@@ -1,9 +1,11 @@
 """Reads of signed records: who may see which, and the lists the pages show."""
 
+from datetime import timedelta
 from uuid import UUID
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import areas_overseen_by, can_administer, can_view_school
@@ -55,3 +57,17 @@ def documents_for_school(*, school: School) -> QuerySet[SignedDocument]:
         .prefetch_related(Prefetch("annexes", queryset=annexes))
         .order_by("-created_at", "-pk")
     )
+
+
+def annexes_unrendered(
+    *, older_than: timedelta, include_failed: bool, school: School | None = None
+) -> QuerySet[SignedDocument]:
+    """Return the annexes pending since at least ``older_than`` and, if asked, the failed ones."""
+    # A failed annex is past its retries however young it is: the age applies to pending ones only.
+    stranded = Q(status=SignedDocument.Status.PENDING, created_at__lte=timezone.now() - older_than)
+    if include_failed:
+        stranded |= Q(status=SignedDocument.Status.FAILED)
+    annexes = SignedDocument.objects.filter(stranded)
+    if school is not None:
+        annexes = annexes.filter(school=school)
+    return annexes.order_by("pk")

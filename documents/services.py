@@ -1,11 +1,14 @@
 """Issue signed records: render, sign and store once per step; long annexes later, by Celery.
 
 A record is never updated: the only write after its insert is a pending annex becoming ready
-(or failed) in ``annex_render`` / ``annex_fail``.
+(or failed) in ``annex_render`` / ``annex_fail``, and a failed one reset to pending by
+``annexes_requeue``.
 """
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +24,7 @@ from schools.models import AreaOffice, School
 
 from .models import Kind, SignedDocument
 from .render import html_render, pdf_render, qr_svg_data_uri
+from .selectors import annexes_unrendered
 from .signing import pdf_sign
 
 SYSTEM_ACTOR_NAME = "ระบบ OpenDMC"
@@ -217,3 +221,61 @@ def annex_fail(*, document_id: int, error: str) -> None:
     SignedDocument.objects.filter(pk=document_id).exclude(
         status=SignedDocument.Status.READY
     ).update(status=SignedDocument.Status.FAILED, error=error[:2000])
+
+
+@dataclass(frozen=True)
+class AnnexesRequeued:
+    """How many annexes were (or, in a dry run, would be) queued again, by their former status."""
+
+    pending: int
+    failed: int
+
+    @property
+    def total(self) -> int:
+        """Return the number of annexes queued."""
+        return self.pending + self.failed
+
+
+# Well under SQLite's 999 query parameters; PostgreSQL takes the same batches.
+_RESET_BATCH = 500
+
+
+def _enqueue_renders(document_ids: Sequence[int]) -> None:
+    from .tasks import render_annex  # the task module imports this one
+
+    for document_id in document_ids:
+        render_annex.delay(document_id)
+
+
+@transaction.atomic
+def annexes_requeue(
+    *,
+    older_than: timedelta,
+    include_failed: bool,
+    school: School | None = None,
+    dry_run: bool = False,
+) -> AnnexesRequeued:
+    """Queue the render of annexes left pending (a lost broker queue) and, if asked, failed ones.
+
+    Failed annexes are reset to pending with their error cleared. Running it again is harmless:
+    ``annex_render`` leaves a ready annex alone.
+    """
+    annexes = annexes_unrendered(
+        older_than=older_than, include_failed=include_failed, school=school
+    )
+    pending, failed = [], []
+    for pk, status in annexes.values_list("pk", "status").iterator(chunk_size=2000):
+        (failed if status == SignedDocument.Status.FAILED else pending).append(pk)
+    if dry_run:
+        return AnnexesRequeued(pending=len(pending), failed=len(failed))
+    for start in range(0, len(failed), _RESET_BATCH):
+        # The status guard skips an annex rendered meanwhile (the database refuses to change a
+        # ready one); queueing it anyway is harmless.
+        SignedDocument.objects.filter(
+            pk__in=failed[start : start + _RESET_BATCH], status=SignedDocument.Status.FAILED
+        ).update(status=SignedDocument.Status.PENDING, error="")
+    document_ids = pending + failed
+    # Not robust, unlike _enqueue_render: a broker that refuses them must fail the command, which
+    # can simply be run again (the reset annexes are pending by then).
+    transaction.on_commit(lambda: _enqueue_renders(document_ids))
+    return AnnexesRequeued(pending=len(pending), failed=len(failed))

@@ -1,0 +1,71 @@
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from documents.render import BANGKOK
+from documents.selectors import annexes_unrendered
+from documents.services import annexes_requeue
+from schools.models import School
+
+
+class Command(BaseCommand):
+    help = (
+        "ส่งเอกสารแนบท้ายที่ยังไม่ได้จัดทำเข้าคิวใหม่ / "
+        "Queue again the annexes still pending (e.g. after the broker lost its queue) and, with "
+        "--failed, the failed ones; running it twice is harmless."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--older-than",
+            type=int,
+            default=30,
+            metavar="MINUTES",
+            help="only pending annexes created at least this long ago (default 30; 0 for all)",
+        )
+        parser.add_argument(
+            "--failed",
+            action="store_true",
+            help="also reset the failed annexes to pending, clear their error and queue them",
+        )
+        parser.add_argument("--school", metavar="CODE", help="only this school's annexes")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="list what would be queued; change nothing"
+        )
+
+    def handle(self, *args, older_than, failed, school, dry_run, **options):
+        if older_than < 0:
+            raise CommandError("--older-than ต้องไม่ติดลบ / --older-than must not be negative")
+        school_code = school
+        school = None
+        if school_code:
+            school = School.objects.filter(code=school_code).first()
+            if school is None:
+                raise CommandError(
+                    f"ไม่พบโรงเรียนรหัส {school_code} / no school with code {school_code}"
+                )
+        selection = {
+            "older_than": timedelta(minutes=older_than),
+            "include_failed": failed,
+            "school": school,
+        }
+        if dry_run:
+            annexes = annexes_unrendered(**selection).values_list(
+                "pk", "status", "school__code", "created_at", "step_key"
+            )
+            for pk, status, code, created_at, step_key in annexes.iterator(chunk_size=2000):
+                created = timezone.localtime(created_at, BANGKOK).isoformat(timespec="seconds")
+                self.stdout.write(f"{pk}\t{status}\t{code or '-'}\t{created}\t{step_key}")
+        done = annexes_requeue(**selection, dry_run=dry_run)
+        counts = (
+            f"{done.total} รายการ (ค้างอยู่ {done.pending}, ไม่สำเร็จ {done.failed})",
+            f"{done.total} annexes ({done.pending} pending, {done.failed} failed)",
+        )
+        if dry_run:
+            self.stdout.write(
+                f"จะส่งเข้าคิวใหม่ {counts[0]}, ยังไม่ได้เปลี่ยนแปลงใด ๆ / "
+                f"Would re-queue {counts[1]}; dry run, nothing changed"
+            )
+        else:
+            self.stdout.write(f"ส่งเข้าคิวใหม่ {counts[0]} / Re-queued {counts[1]}")

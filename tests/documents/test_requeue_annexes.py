@@ -1,0 +1,156 @@
+"""manage.py requeue_annexes: annexes stranded by a lost broker queue, or failed, rendered again."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.utils import timezone
+
+from documents.models import Kind, SignedDocument
+from documents.services import annex_fail, document_issue, document_issue_annex
+from documents.verify import document_check, pdf_verify
+
+from .conftest import summary_context
+
+ROSTER_BUILDER = "documents.contexts.roster_annex_context"
+
+
+@pytest.fixture
+def clock(time_machine):
+    """Freeze the clock now; the annex made here is an hour old by the time the command runs."""
+    time_machine.move_to(timezone.now(), tick=False)
+    return time_machine
+
+
+def pending_annex(school, actor, django_capture_on_commit_callbacks, name="roster"):
+    """Issue a record and its annex, and drop the annex's queued render as a lost queue would."""
+    parent = document_issue(
+        step_key=f"certification:{school.code}:{name}",
+        kind=Kind.CERTIFICATION,
+        template="documents/summary_record.html",
+        context=summary_context(),
+        school=school,
+        actor=actor,
+        actor_role=f"ผู้อำนวยการ{school.name_th}",
+        title="บันทึกการรับรองข้อมูลนักเรียน ภาคเรียนที่ 1/2569",
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        return document_issue_annex(
+            parent=parent,
+            step_key=f"{parent.step_key}:roster",
+            template="documents/roster_annex.html",
+            title="บัญชีรายชื่อนักเรียนแนบท้าย",
+            context_builder=ROSTER_BUILDER,
+            context_kwargs={"school_id": school.pk},
+        )
+
+
+def requeue(capture, *args) -> str:
+    out = StringIO()
+    with capture(execute=True):
+        call_command("requeue_annexes", *args, stdout=out)
+    return out.getvalue()
+
+
+def status_of(annex) -> str:
+    annex.refresh_from_db()
+    return annex.status
+
+
+def test_stale_pending_annex_is_rendered_and_a_fresh_one_waits(
+    school, director, clock, django_capture_on_commit_callbacks
+):
+    stale = pending_annex(school, director, django_capture_on_commit_callbacks, "stale")
+    clock.shift(timedelta(minutes=31))
+    fresh = pending_annex(school, director, django_capture_on_commit_callbacks, "fresh")
+    clock.shift(timedelta(minutes=29))
+
+    out = requeue(django_capture_on_commit_callbacks)
+
+    assert "ส่งเข้าคิวใหม่ 1 รายการ (ค้างอยู่ 1, ไม่สำเร็จ 0)" in out
+    assert "Re-queued 1 annexes (1 pending, 0 failed)" in out
+    assert status_of(stale) == SignedDocument.Status.READY
+    assert document_check(document=stale).ok
+    assert pdf_verify(data=stale.file.read()).valid
+    assert status_of(fresh) == SignedDocument.Status.PENDING
+    requeue(django_capture_on_commit_callbacks, "--older-than", "0")
+    assert status_of(fresh) == SignedDocument.Status.READY
+
+
+def test_failed_annex_is_retried_only_with_failed(
+    school, director, clock, django_capture_on_commit_callbacks
+):
+    annex = pending_annex(school, director, django_capture_on_commit_callbacks)
+    annex_fail(document_id=annex.pk, error="OSError: the disk was full")
+    clock.shift(timedelta(hours=1))
+
+    assert "Re-queued 0 annexes" in requeue(django_capture_on_commit_callbacks)
+    assert status_of(annex) == SignedDocument.Status.FAILED
+    assert annex.error == "OSError: the disk was full"
+
+    out = requeue(django_capture_on_commit_callbacks, "--failed")
+    assert "Re-queued 1 annexes (0 pending, 1 failed)" in out
+    assert status_of(annex) == SignedDocument.Status.READY
+    assert annex.error == ""
+    assert document_check(document=annex).ok
+
+
+def test_dry_run_lists_and_changes_nothing(
+    school, director, clock, django_capture_on_commit_callbacks
+):
+    pending = pending_annex(school, director, django_capture_on_commit_callbacks, "a")
+    failed = pending_annex(school, director, django_capture_on_commit_callbacks, "b")
+    annex_fail(document_id=failed.pk, error="RuntimeError: boom")
+    clock.shift(timedelta(hours=1))
+    out = StringIO()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        call_command("requeue_annexes", "--failed", "--dry-run", stdout=out)
+
+    assert not callbacks
+    assert pending.step_key in out.getvalue() and failed.step_key in out.getvalue()
+    assert "Would re-queue 2 annexes (1 pending, 1 failed)" in out.getvalue()
+    assert status_of(pending) == SignedDocument.Status.PENDING
+    assert (status_of(failed), failed.error) == (SignedDocument.Status.FAILED, "RuntimeError: boom")
+
+
+def test_school_option_requeues_that_school_only(
+    school,
+    director,
+    other_school,
+    other_school_director,
+    clock,
+    django_capture_on_commit_callbacks,
+):
+    mine = pending_annex(school, director, django_capture_on_commit_callbacks)
+    theirs = pending_annex(other_school, other_school_director, django_capture_on_commit_callbacks)
+    clock.shift(timedelta(hours=1))
+
+    out = requeue(django_capture_on_commit_callbacks, "--school", other_school.code)
+
+    assert "Re-queued 1 annexes" in out
+    assert status_of(theirs) == SignedDocument.Status.READY
+    assert status_of(mine) == SignedDocument.Status.PENDING
+
+
+def test_running_twice_before_the_worker_leaves_one_file(
+    school, director, clock, django_capture_on_commit_callbacks
+):
+    annex = pending_annex(school, director, django_capture_on_commit_callbacks)
+    clock.shift(timedelta(hours=1))
+
+    # Both runs queue it before any worker takes it: two render tasks for one annex.
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        call_command("requeue_annexes", stdout=StringIO())
+        call_command("requeue_annexes", stdout=StringIO())
+    assert len(callbacks) == 2
+    for queued in callbacks:
+        queued()
+
+    assert status_of(annex) == SignedDocument.Status.READY
+    folder = annex.file.name.rsplit("/", 1)[0]
+    stored = [name for name in default_storage.listdir(folder)[1] if str(annex.public_id) in name]
+    assert stored == [annex.file.name.rsplit("/", 1)[1]]
+    assert document_check(document=annex).ok
