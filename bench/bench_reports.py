@@ -6,6 +6,9 @@ schools, against one hand-written SQL aggregate of the same figures, in the same
 With --scale, the same comparison on the seed_scale database (all its certified learners):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/opendmc_scale .venv/bin/python bench/bench_reports.py --scale
+
+With --smoke (make bench-smoke), both at a tiny size, each in a throwaway database: 3 area offices,
+30 schools, 3,000 learners by generate_series, then a tiny seed_scale; every check still fails hard.
 """
 
 import sys
@@ -16,7 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import machine, report, setup_django, throwaway_database, timed  # noqa: E402
 
-AREAS, SCHOOLS, PER_SCHOOL = 245, 10_000, 100
+SMOKE = "--smoke" in sys.argv  # make bench-smoke: both modes at a tiny size, no results file
+AREAS, SCHOOLS, PER_SCHOOL = (3, 30, 100) if SMOKE else (245, 10_000, 100)
 GRADES = ["01K1", "02K2", "03K3", "04P1", "05P2", "06P3", "07P4", "08P5", "09P6",
           "10M1", "11M2", "12M3", "13M4", "14M5", "15M6"]  # fmt: skip
 
@@ -156,7 +160,9 @@ def main() -> None:
         sample = RosterSnapshot.objects.order_by("pk").first()
         assert sum(v["M"] + v["F"] for v in sample.counts.values()) == sample.rows.count()
 
-        figures = compare(round=june, academic_year=2567, admin=admin, officer=None)
+        figures = compare(
+            round=june, academic_year=2567, admin=admin, officer=None, repeat=2 if SMOKE else 5
+        )
         on = machine()
 
     report(
@@ -294,6 +300,20 @@ def rates_create(fiscal_year: int) -> None:
 def main_scale() -> None:
     """The same comparison on seed_scale data (the round `seed_scale --round` froze)."""
     setup_django()
+    measure_scale()
+
+
+def main_smoke() -> None:
+    """Both modes at a tiny size, each in a throwaway database; write no results."""
+    main()
+    from bench import scale_data
+
+    with scale_data.smoke_database():
+        measure_scale()
+
+
+def measure_scale() -> None:
+    """Compare on the seed_scale data of the current database and report the figures."""
     from accounts.models import User
     from bench import scale_data
     from census import subsidy
@@ -312,9 +332,10 @@ def main_scale() -> None:
     snapshots = RosterSnapshot.objects.filter(round=round, status="certified").count()
     backfilled = grade_counts_backfill()  # a fresh `seed_scale --round` freezes without them
     grade_counts = SnapshotGradeCount.objects.filter(snapshot__round=round).count()
+    assert certified and grade_counts, (certified, grade_counts)  # else every check is 0 == 0
     figures = compare(
         round=round, academic_year=year, admin=User.objects.get(username="scale.admin"),
-        officer=User.objects.get(username="scale.area.sc001"), repeat=3,
+        officer=User.objects.get(username="scale.area.sc001"), repeat=2 if SMOKE else 3,
     )  # fmt: skip
     sql, params = figures["hand_sql"]
     plan = "-- hand counts over the rows\n" + scale_data.explain(sql, params)
@@ -334,4 +355,9 @@ def main_scale() -> None:
 
 
 if __name__ == "__main__":
-    main_scale() if "--scale" in sys.argv[1:] else main()
+    if SMOKE:
+        main_smoke()
+    elif "--scale" in sys.argv[1:]:
+        main_scale()
+    else:
+        main()

@@ -25,7 +25,7 @@ def setup_django() -> None:
 def throwaway_database():
     """Create a fresh test database for the run and drop it afterwards."""
     from django.db import connection
-    from django.test.utils import setup_test_environment
+    from django.test.utils import setup_test_environment, teardown_test_environment
 
     setup_test_environment()
     original = connection.settings_dict["NAME"]
@@ -34,6 +34,7 @@ def throwaway_database():
         yield name
     finally:
         connection.creation.destroy_test_db(original, verbosity=0)
+        teardown_test_environment()  # so one run may use a second throwaway database
 
 
 def timed(fn, *, repeat: int = 5) -> tuple[float, list[float]]:
