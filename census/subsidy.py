@@ -19,12 +19,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    Max,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -352,17 +366,37 @@ def _rounds(rules: list[PaymentRule]) -> dict[tuple[int, int], Round]:
     }
 
 
-def _counts(*, round: Round, schools: QuerySet | None = None, school_id: int | None = None):
-    """Return (school id, grade, learners, under age) of the round's certified snapshots, from the
-    grade counts written when each snapshot was frozen (one row per school and grade)."""
-    min_age = settings.SUBSIDY_MIN_AGE
+def _grade_counts(
+    *, round: Round, schools: QuerySet | None = None, school_id: int | None = None
+) -> QuerySet[SnapshotGradeCount]:
+    """Return the grade counts of the round's certified snapshots (one row per school and grade,
+    written when each snapshot was frozen)."""
     counts = SnapshotGradeCount.objects.filter(
         snapshot__round=round, snapshot__status=RosterSnapshot.Status.CERTIFIED
     )
     if school_id is not None:
-        counts = counts.filter(snapshot__school_id=school_id)
-    elif schools is not None and schools.query.has_filters():  # the whole nation needs no join
-        counts = counts.filter(snapshot__school__in=schools)
+        return counts.filter(snapshot__school_id=school_id)
+    if schools is not None and schools.query.has_filters():  # the whole nation needs no join
+        return counts.filter(snapshot__school__in=schools)
+    return counts
+
+
+def _recount(*, round: Round, snapshots: set[int]) -> list[tuple[int, str, int, int]]:
+    """Count again, from the learners' rows, the snapshots frozen under another minimum age."""
+    return list(
+        SnapshotRow.objects.filter(snapshot_id__in=snapshots)
+        .values_list("snapshot__school_id", "grade")
+        .annotate(
+            learners=Count("id"),
+            under_age=Count("id", filter=Q(birth_date__gt=funded_born_after(round.as_of))),
+        )
+    )
+
+
+def _counts(*, round: Round, schools: QuerySet | None = None, school_id: int | None = None):
+    """Return (school id, grade, learners, under age) of the round's certified snapshots."""
+    min_age = settings.SUBSIDY_MIN_AGE
+    counts = _grade_counts(round=round, schools=schools, school_id=school_id)
     # One certified snapshot per school and round: a school's grade is one row.
     lines, stale = [], set()
     for snapshot_id, school, grade, learners, under_age, counted_with in counts.values_list(
@@ -373,15 +407,77 @@ def _counts(*, round: Round, schools: QuerySet | None = None, school_id: int | N
         else:
             stale.add(snapshot_id)
     if stale:  # frozen under another minimum age: count those learners again
-        lines.extend(
-            SnapshotRow.objects.filter(snapshot_id__in=stale)
-            .values_list("snapshot__school_id", "grade")
-            .annotate(
-                learners=Count("id"),
-                under_age=Count("id", filter=Q(birth_date__gt=funded_born_after(round.as_of))),
-            )
-        )
+        lines.extend(_recount(round=round, snapshots=stale))
     return lines
+
+
+def _line_amounts(cache: dict, grade: str, funded: int, *, per_grade: dict, items, share):
+    """Return one school line's amount per item (0 where a rate is missing), computed once per
+    (grade, learners funded) and rounded exactly as the school's own statement rounds it."""
+    key = (grade, funded)
+    if key not in cache:
+        cache[key] = tuple(
+            _money(funded * per_grade[(grade, item)] * share)
+            if (grade, item) in per_grade
+            else Decimal(0)
+            for item in items
+        )
+    return cache[key]
+
+
+def _satang(funded, per_learner: Decimal, share: Decimal):
+    """Return, as an SQL expression, funded × per learner × share in satang rounded half up,
+    in exact integers (the same figure as _money, on SQLite and PostgreSQL alike)."""
+    p, q = (per_learner * share * 100).as_integer_ratio()
+    # round half up of f·p/q = ⌊(2·f·p + q) / 2q⌋; integer division is exact here.
+    return (funded * Value(2 * p) + Value(q)) / Value(2 * q)
+
+
+def _school_sums(*, round, schools, per_grade, share, items, missing_grades, provisional_grades):
+    """Return per certified school of the round: (school id, snapshot id, gross in satang, a line
+    misses a rate, a line has a provisional rate, frozen under another minimum age) — the money
+    summed in the database, line by line, from the grade counts."""
+    funded = Cast(F("learners") - F("under_age"), BigIntegerField())
+    current = Q(min_age=settings.SUBSIDY_MIN_AGE)
+    gross = [
+        When(current & Q(grade=grade), then=sum(
+            (_satang(funded, per_grade[(grade, item)], share)
+             for item in items if (grade, item) in per_grade),
+            Value(0),
+        ))
+        for grade in Grade.values
+        if any((grade, item) in per_grade for item in items)
+    ]  # fmt: skip
+
+    def flag(condition: Q):
+        return Max(Case(When(condition, then=Value(1)), default=Value(0)))
+
+    paid = Q(learners__gt=F("under_age"))
+    return (
+        _grade_counts(round=round, schools=schools)
+        .values_list("snapshot__school_id", "snapshot_id")
+        .annotate(
+            satang=Coalesce(Sum(Case(*gross, default=Value(0), output_field=BigIntegerField())), 0),
+            missing=flag(paid & Q(grade__in=missing_grades)),
+            provisional=flag(paid & Q(grade__in=provisional_grades)),
+            stale=flag(~current),
+        )
+        .order_by()
+    )
+
+
+def _line_counts(*, round: Round, schools: QuerySet) -> QuerySet:
+    """Return (grade, learners funded, school lines) of the round's certified grade counts frozen
+    under the current minimum age, leaving out lines that fund nobody."""
+    funded = ExpressionWrapper(F("learners") - F("under_age"), output_field=BigIntegerField())
+    return (
+        _grade_counts(round=round, schools=schools)
+        .filter(min_age=settings.SUBSIDY_MIN_AGE, learners__gt=F("under_age"))
+        .annotate(funded=funded)
+        .values_list("grade", "funded")
+        .annotate(times=Count("id"))
+        .order_by()
+    )
 
 
 def _snapshots(*, round: Round, schools: QuerySet | None = None, school_id: int | None = None):
@@ -413,7 +509,8 @@ def _fill(
                     allocation.missing_rates.add((item, grade))
                 payment.lines.append(Line(grade, item, funded, under_age, None, None, Decimal(0)))
                 continue
-            if rate.status != SubsidyRate.Status.CONFIRMED:
+            if funded and rate.status != SubsidyRate.Status.CONFIRMED:
+                # A line that funds nobody pays nothing, whatever its rate's status.
                 allocation.provisional_rates.add(rate.pk)
             per = per_payment_rate(item=item, baht_per_year=rate.baht_per_year)
             amount = _money(funded * per * payment.rule.share)
@@ -515,34 +612,44 @@ def allocation_summary(*, schools: QuerySet, academic_year: int, term: int) -> A
                 school_rows[school_id]["snapshots"][rule.key] = public_id
                 snapshot_ids.append(public_id)
         gross: dict[int, Decimal] = defaultdict(Decimal)
-        # Per grade: learners funded and, per item, the rounded amounts of each school line. Many
-        # schools share a (grade, learners) pair, so each line's amount is computed once.
         funded_by_grade: dict[str, int] = defaultdict(int)
-        lines: dict[tuple[str, int], tuple[Decimal, tuple[Decimal, ...]]] = {}
+        # (grade, learners funded) → how many school lines have it: many schools share a pair,
+        # so each line's amount is computed once, rounded exactly as a school's statement rounds it.
         line_sums: dict[tuple[str, int], int] = defaultdict(int)
-        for school_id, grade, learners, under_age in _counts(round=round, schools=schools):
-            funded = learners - under_age
+        lines: dict[tuple[str, int], tuple[Decimal, ...]] = {}
+        line = partial(_line_amounts, lines, per_grade=per_grade, items=items, share=rule.share)
+
+        # Each school's gross, summed in the database (exact, in satang), and per grade the
+        # school lines by learners funded: a few thousand rows, not one per school and grade.
+        stale = set()
+        for school_id, _snap, satang, missing, provisional, is_stale in _school_sums(
+            round=round, schools=schools, per_grade=per_grade, share=rule.share, items=items,
+            missing_grades=missing_grades, provisional_grades=provisional_grades,
+        ):  # fmt: skip
             row = school_rows.get(school_id)
-            if row is None or not funded:
+            if row is None:
                 continue
-            funded_by_grade[grade] += funded
-            key = (grade, funded)
-            line = lines.get(key)
-            if line is None:
-                # Rounded per school line, exactly as the school's own statement rounds it.
-                amounts = tuple(
-                    _money(funded * per_grade[(grade, item)] * rule.share)
-                    if (grade, item) in per_grade
-                    else Decimal(0)
-                    for item in items
-                )
-                line = lines[key] = (sum(amounts, Decimal(0)), amounts)
-            line_sums[key] += 1
-            gross[school_id] += line[0]
-            if grade in missing_grades:
-                row["missing_rates"] = True
-            if grade in provisional_grades:
-                row["provisional"] = True
+            if is_stale:
+                stale.add(_snap)
+                continue
+            gross[school_id] = Decimal(satang).scaleb(-2)
+            row["missing_rates"] |= bool(missing)
+            row["provisional"] |= bool(provisional)
+        for grade, funded, times in _line_counts(round=round, schools=schools):
+            funded_by_grade[grade] += funded * times
+            line_sums[(grade, funded)] += times
+            line(grade, funded)
+        if stale:  # frozen under another minimum age: count those learners again, here
+            for school_id, grade, learners, under_age in _recount(round=round, snapshots=stale):
+                funded = learners - under_age
+                row = school_rows.get(school_id)
+                if row is None or not funded:
+                    continue
+                funded_by_grade[grade] += funded
+                line_sums[(grade, funded)] += 1
+                gross[school_id] += sum(line(grade, funded), Decimal(0))
+                row["missing_rates"] |= grade in missing_grades
+                row["provisional"] |= grade in provisional_grades
         for grade, funded in funded_by_grade.items():
             for item in items:
                 per = per_grade.get((grade, item))
@@ -554,42 +661,45 @@ def allocation_summary(*, schools: QuerySet, academic_year: int, term: int) -> A
                 if per is None:
                     used_missing.add((item, grade))
         for (grade, _funded), times in line_sums.items():
-            for item, amount in zip(items, lines[(grade, _funded)][1], strict=True):
+            for item, amount in zip(items, lines[(grade, _funded)], strict=True):
                 grade_items[(rule.key, grade, item)]["amount"] += amount * times
         for school_id, amount in gross.items():
             school_rows[school_id]["payments"][rule.key] = amount
     areas: dict[int, dict] = {}
     total = Decimal(0)
+    true_up = mode == "true_up" and term == 1
     for row in school_rows.values():
-        paid = dict(row["payments"])
-        if mode == "true_up" and term == 1 and "balance" in row["snapshots"]:
+        area = areas.get(row["area_id"])
+        if area is None:
+            area = areas[row["area_id"]] = {
+                "id": row["area_id"], "code": row["area_code"], "name": row["area_name"],
+                "schools": 0, "funded": 0, "unfunded": 0, "total": Decimal(0),
+            }  # fmt: skip
+        area["schools"] += 1
+        snapshots = row["snapshots"]
+        if not snapshots:  # half the schools on a count's morning: nothing to add up
+            row["status"] = "none"
+            area["unfunded"] += 1
+            continue
+        paid = row["payments"]
+        if true_up and "balance" in snapshots:
             paid["balance"] = paid.get("balance", Decimal(0)) - paid.get("advance", Decimal(0))
-        row["payments"] = paid
         row["total"] = sum(paid.values(), Decimal(0))
-        funded = [r.key for r in rules if r.key in row["snapshots"]]
         row["status"] = (
-            "none"
-            if not funded
-            else "incomplete"
-            if len(funded) < len(rules) or row["missing_rates"]
+            "incomplete"
+            if len(snapshots) < len(rules) or row["missing_rates"]
             else "provisional"
             if row["provisional"]
             else "final"
         )
-        area = areas.setdefault(
-            row["area_id"],
-            {"id": row["area_id"], "code": row["area_code"], "name": row["area_name"],
-             "schools": 0, "funded": 0, "unfunded": 0, "total": Decimal(0)},
-        )  # fmt: skip
-        area["schools"] += 1
-        area["funded" if funded else "unfunded"] += 1
+        area["funded"] += 1
         area["total"] += row["total"]
         total += row["total"]
     item_totals: dict[str, Decimal] = {item: Decimal(0) for item in items}
     for (_key, _grade, item), cell in grade_items.items():
         item_totals[item] += cell["amount"]
     deduction = Decimal(0)
-    if mode == "true_up" and term == 1:
+    if true_up:
         deduction = sum(
             (r["payments"].get("advance", Decimal(0)) for r in school_rows.values()
              if "balance" in r["snapshots"]),
