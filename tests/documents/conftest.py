@@ -8,7 +8,7 @@ from django.utils import timezone
 from documents import signing
 from documents.models import Kind, SignedDocument
 from documents.render import html_render, pdf_render, qr_svg_data_uri
-from documents.services import verify_url
+from documents.services import document_issue, document_issue_annex, verify_url
 
 from ..factories import make_citizen_id
 
@@ -72,4 +72,34 @@ def signed_pdf(signing_keys) -> bytes:
         actor_role=record.actor_role,
         signed_at=record.signed_at,
         reason=record.title,
+    )
+
+
+ROSTER_BUILDER = "documents.contexts.roster_annex_context"
+
+
+def issue(school, actor, step_key="certification:1:certify", **extra):
+    """Sign a director's one-page certification record for the school."""
+    return document_issue(
+        step_key=step_key,
+        kind=Kind.CERTIFICATION,
+        template="documents/summary_record.html",
+        context=summary_context(),
+        school=school,
+        actor=actor,
+        actor_role=f"ผู้อำนวยการ{school.name_th}",
+        title="บันทึกการรับรองข้อมูลนักเรียน ภาคเรียนที่ 1/2569",
+        **extra,
+    )
+
+
+def issue_annex(parent, school):
+    """Record the school's roster annex to a record; Celery renders it after commit."""
+    return document_issue_annex(
+        parent=parent,
+        step_key=f"{parent.step_key}:roster",
+        template="documents/roster_annex.html",
+        title="บัญชีรายชื่อนักเรียนแนบท้าย",
+        context_builder=ROSTER_BUILDER,
+        context_kwargs={"school_id": school.pk},
     )

@@ -8,13 +8,11 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.utils import timezone
 
-from documents.models import Kind, SignedDocument
-from documents.services import annex_fail, document_issue, document_issue_annex
+from documents.models import SignedDocument
+from documents.services import annex_fail
 from documents.verify import document_check, pdf_verify
 
-from .conftest import summary_context
-
-ROSTER_BUILDER = "documents.contexts.roster_annex_context"
+from .conftest import issue, issue_annex
 
 
 @pytest.fixture
@@ -26,25 +24,9 @@ def clock(time_machine):
 
 def pending_annex(school, actor, django_capture_on_commit_callbacks, name="roster"):
     """Issue a record and its annex, and drop the annex's queued render as a lost queue would."""
-    parent = document_issue(
-        step_key=f"certification:{school.code}:{name}",
-        kind=Kind.CERTIFICATION,
-        template="documents/summary_record.html",
-        context=summary_context(),
-        school=school,
-        actor=actor,
-        actor_role=f"ผู้อำนวยการ{school.name_th}",
-        title="บันทึกการรับรองข้อมูลนักเรียน ภาคเรียนที่ 1/2569",
-    )
+    parent = issue(school, actor, step_key=f"certification:{school.code}:{name}")
     with django_capture_on_commit_callbacks(execute=False):
-        return document_issue_annex(
-            parent=parent,
-            step_key=f"{parent.step_key}:roster",
-            template="documents/roster_annex.html",
-            title="บัญชีรายชื่อนักเรียนแนบท้าย",
-            context_builder=ROSTER_BUILDER,
-            context_kwargs={"school_id": school.pk},
-        )
+        return issue_annex(parent, school)
 
 
 def requeue(capture, *args) -> str:

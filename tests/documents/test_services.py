@@ -13,23 +13,7 @@ from documents.verify import document_check, pdf_verify
 from schools.models import Grade
 
 from ..factories import EnrollmentFactory, StudentFactory
-from .conftest import summary_context
-
-ROSTER_BUILDER = "documents.contexts.roster_annex_context"
-
-
-def issue(school, actor, step_key="certification:1:certify", **extra):
-    return document_issue(
-        step_key=step_key,
-        kind=Kind.CERTIFICATION,
-        template="documents/summary_record.html",
-        context=summary_context(),
-        school=school,
-        actor=actor,
-        actor_role=f"ผู้อำนวยการ{school.name_th}",
-        title="บันทึกการรับรองข้อมูลนักเรียน ภาคเรียนที่ 1/2569",
-        **extra,
-    )
+from .conftest import ROSTER_BUILDER, issue, issue_annex
 
 
 def test_issue_stores_a_signed_record(school, director):
@@ -121,17 +105,6 @@ def roster(school):
         EnrollmentFactory(school=school, grade=grade, room=room)
         for grade, room in [(Grade.P1, 1), (Grade.P1, 2), (Grade.P3, 1)]
     ]
-
-
-def issue_annex(parent, school):
-    return document_issue_annex(
-        parent=parent,
-        step_key=f"{parent.step_key}:roster",
-        template="documents/roster_annex.html",
-        title="บัญชีรายชื่อนักเรียนแนบท้าย",
-        context_builder=ROSTER_BUILDER,
-        context_kwargs={"school_id": school.pk},
-    )
 
 
 def test_annex_is_rendered_after_commit_and_attached(

@@ -9,15 +9,15 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from documents import services as document_services
-from documents.models import Kind, SignedDocument
-from documents.services import document_issue, document_issue_annex
+from documents.models import SignedDocument
 from documents.tasks import render_annex
 from documents.verify import document_check
 from schools import services as school_services
 from schools.models import Grade, Measurement, MeasurementUpload
 from schools.tasks import process_measurement_upload
 
-from ..documents.conftest import summary_context
+from ..documents.conftest import issue as issue_record
+from ..documents.conftest import issue_annex
 from ..factories import EnrollmentFactory
 
 
@@ -51,29 +51,13 @@ def fails_once(module, name, exc):
         setattr(module, name, original)
 
 
-def issue(school, actor, step_key="faults:certify"):
-    return document_issue(
-        step_key=step_key,
-        kind=Kind.CERTIFICATION,
-        template="documents/summary_record.html",
-        context=summary_context(),
-        school=school,
-        actor=actor,
-        actor_role="ผู้อำนวยการ",
-        title="บันทึกทดสอบ",
-    )
+def issue(school, actor):
+    return issue_record(school, actor, step_key="faults:certify")
 
 
 def annex_of(parent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        return document_issue_annex(
-            parent=parent,
-            step_key="faults:annex",
-            template="documents/roster_annex.html",
-            title="บัญชีแนบท้าย",
-            context_builder="documents.contexts.roster_annex_context",
-            context_kwargs={"school_id": parent.school_id},
-        )
+        return issue_annex(parent, parent.school)
 
 
 def test_the_annex_task_is_retried_and_idempotent():
@@ -98,7 +82,7 @@ def test_an_annex_that_fails_once_is_retried_into_one_document(
     annex.refresh_from_db()
     assert annex.status == SignedDocument.Status.READY and annex.error == ""
     assert document_check(document=annex).ok
-    assert SignedDocument.objects.filter(step_key="faults:annex").count() == 1
+    assert SignedDocument.objects.filter(step_key=annex.step_key).count() == 1
     # A late duplicate delivery (acks_late) finds the work done and changes nothing.
     sha = annex.sha256
     assert render_annex.apply(args=[annex.pk]).get() == SignedDocument.Status.READY
