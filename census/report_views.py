@@ -178,7 +178,12 @@ class AllocationReportView(ReportView):
             1 if self.request.GET.get("term") == "1" else term)  # fmt: skip
         if not 2500 <= self.year <= 2700:
             raise Http404
-        return reports.allocation_report(scope=self.scope, academic_year=self.year, term=self.term)
+        # One area office: its schools' rows on the page. More: the kept figures, and each
+        # school's row only in the download.
+        per_school = self.scope.area is not None or self.request.GET.get("export") == "schools"
+        return reports.allocation_report(
+            scope=self.scope, academic_year=self.year, term=self.term, per_school=per_school
+        )
 
     def get_context_data(self, **kwargs):
         summary = kwargs["report"]["summary"]
@@ -193,7 +198,10 @@ class AllocationReportView(ReportView):
         )
         return super().get_context_data(
             year=self.year, term=self.term, chart=chart, summary=summary, missing_rates=missing,
-            can_sign=self.scope.area is not None, **kwargs,
+            can_sign=self.scope.area is not None,
+            schools_export={"csv": self.export_query("schools", "csv"),
+                            "xlsx": self.export_query("schools", "xlsx")},
+            **kwargs,
         )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.permissions import areas_overseen_by, can_administer
@@ -25,10 +26,15 @@ from .models import (
     SnapshotRow,
     SubsidyItem,
 )
-from .subsidy import AllocationSummary, allocation_summary
+from .subsidy import AllocationSummary, allocation_figures, allocation_summary
 
 CERTIFIED = RosterSnapshot.Status.CERTIFIED
-GRADE_LABELS = dict(Grade.choices)
+
+
+def grade_labels() -> dict[str, str]:
+    """Return each grade's label in the active language, as text: a report sorts thousands of rows
+    by it, and a lazy label would be translated again at every comparison."""
+    return {value: str(label) for value, label in Grade.choices}
 
 
 @dataclass
@@ -108,6 +114,7 @@ def _grade_counts(round: Round, scope: Scope) -> QuerySet[SnapshotGradeCount]:
 def counts_report(*, scope: Scope, round: Round) -> dict:
     """Return certified learners by grade × sex, by school or area office, and the round trend."""
     unit = _unit_field(scope)
+    labels = grade_labels()
     cells = (
         _grade_counts(round, scope)
         .values_list(unit, "grade")
@@ -124,7 +131,7 @@ def counts_report(*, scope: Scope, round: Round) -> dict:
                 continue
             by_grade[grade][sex] += n
             by_unit[unit_id][sex] += n
-            detail.append([code, name, GRADE_LABELS.get(grade, grade), sex, n])
+            detail.append([code, name, labels.get(grade, grade), sex, n])
     detail.sort(key=lambda r: (r[0], r[2], r[3]))
     certified = dict(
         RosterSnapshot.objects.filter(round=round, status=CERTIFIED, school__in=scope.schools)
@@ -132,7 +139,7 @@ def counts_report(*, scope: Scope, round: Round) -> dict:
         .annotate(n=Count("id"))
     )
     grades = [
-        [GRADE_LABELS[g], by_grade[g]["M"], by_grade[g]["F"], by_grade[g]["M"] + by_grade[g]["F"]]
+        [labels[g], by_grade[g]["M"], by_grade[g]["F"], by_grade[g]["M"] + by_grade[g]["F"]]
         for g in Grade.values
         if g in by_grade
     ]
@@ -251,8 +258,9 @@ def changes_report(*, scope: Scope, before: Round, after: Round) -> dict:
                 per_unit[unit_id][key] += n
     header = [_("Learners at %(r)s") % {"r": before}, _("Learners at %(r)s") % {"r": after},
               _("In"), _("Out"), _("Dropped out")]  # fmt: skip
+    labels = grade_labels()
     grade_rows = [
-        [GRADE_LABELS[g], *(per_grade[g][k] for k in keys)]
+        [labels[g], *(per_grade[g][k] for k in keys)]
         for g in Grade.values
         if any(per_grade[g].values())
     ]
@@ -273,29 +281,36 @@ def changes_report(*, scope: Scope, before: Round, after: Round) -> dict:
 
 # --- allocation -----------------------------------------------------------------------------------
 
+# Lazy: read in the language of each request, not the one active when this module was imported.
 STATUS_LABELS = {
-    "final": _("Final"),
-    "provisional": _("Provisional rate"),
-    "incomplete": _("Incomplete"),
-    "none": _("No certified count"),
+    "final": gettext_lazy("Final"),
+    "provisional": gettext_lazy("Provisional rate"),
+    "incomplete": gettext_lazy("Incomplete"),
+    "none": gettext_lazy("No certified count"),
 }
 
 
-def allocation_report(*, scope: Scope, academic_year: int, term: int) -> dict:
-    """Return a term's allocation per school, per area office and per item, with its status."""
-    summary: AllocationSummary = allocation_summary(
+def allocation_report(
+    *, scope: Scope, academic_year: int, term: int, per_school: bool = True
+) -> dict:
+    """Return a term's allocation per area office and per item, with its statuses, and per school
+    unless ``per_school`` is false (then the kept figures are read: no per-school rows)."""
+    select = allocation_summary if per_school else allocation_figures
+    summary: AllocationSummary = select(
         schools=scope.schools, academic_year=academic_year, term=term
     )
     pay_keys = [r.key for r in summary.rules]
     pay_labels = [r.label for r in summary.rules]
-    schools = Table(
-        "schools", _("Allocation per school"),
-        [_("Area office"), _("School code"), _("School"), *pay_labels, _("Total (baht)"), _("Status")],
-        [[s["area_code"], s["code"], s["name"], *(s["payments"].get(k, 0) for k in pay_keys),
-          s["total"], str(STATUS_LABELS[s["status"]])] for s in summary.schools],
-        [_("Total"), "", "", *(sum(s["payments"].get(k, 0) for s in summary.schools) for k in pay_keys),
-         summary.total, ""],
-    )  # fmt: skip
+    tables = {}
+    if per_school:
+        tables["schools"] = Table(
+            "schools", _("Allocation per school"),
+            [_("Area office"), _("School code"), _("School"), *pay_labels, _("Total (baht)"), _("Status")],
+            [[s["area_code"], s["code"], s["name"], *(s["payments"].get(k, 0) for k in pay_keys),
+              s["total"], str(STATUS_LABELS[s["status"]])] for s in summary.schools],
+            [_("Total"), "", "", *(summary.payment_totals.get(k, 0) for k in pay_keys),
+             summary.total, ""],
+        )  # fmt: skip
     areas = Table(
         "areas", _("Allocation per area office"),
         [_("Code"), _("Area office"), _("Schools"), _("Schools funded"), _("Schools without a certified count"), _("Total (baht)")],
@@ -305,27 +320,26 @@ def allocation_report(*, scope: Scope, academic_year: int, term: int) -> dict:
          sum(a["unfunded"] for a in summary.areas), summary.total],
     )  # fmt: skip
     item_rows = []
+    labels = grade_labels()
     for (key, grade, item), cell in sorted(
         summary.grade_items.items(), key=lambda kv: (pay_keys.index(kv[0][0]), kv[0][1], kv[0][2])
     ):
         label = pay_labels[pay_keys.index(key)]
         per = cell["per"]
-        item_rows.append([label, GRADE_LABELS[grade], str(SubsidyItem(item).label), cell["count"],
+        item_rows.append([label, labels[grade], str(SubsidyItem(item).label), cell["count"],
                           per if per is not None else _("missing"), cell["amount"]])  # fmt: skip
     items = Table(
         "items", _("Learners × rate per grade and item"),
         [_("Payment"), _("Grade"), _("Item"), _("Funded learners"), _("Baht per learner"), _("Amount (baht)")],
         item_rows,
     )  # fmt: skip
-    statuses = defaultdict(int)
-    for s in summary.schools:
-        statuses[s["status"]] += 1
+    statuses = summary.statuses
     return {
         "summary": summary,
-        "schools": schools,
+        **tables,
         "areas": areas,
         "items": items,
-        "statuses": {STATUS_LABELS[k]: statuses[k] for k in STATUS_LABELS if statuses[k]},
+        "statuses": {STATUS_LABELS[k]: statuses[k] for k in STATUS_LABELS if statuses.get(k)},
     }
 
 
@@ -344,10 +358,12 @@ def missing_report(*, scope: Scope, round: Round) -> Table:
         .order_by("area_office__code", "code")
         .values_list("area_office__code", "area_office__name_th", "code", "name_th", "state", "reason")
     )  # fmt: skip
-    labels = dict(SchoolRound.State.choices)
+    # Translated once, not once per school (the nation's morning lists thousands).
+    labels = {state: str(label) for state, label in SchoolRound.State.choices}
+    no_record = _("No record")
     return Table(
         "missing", _("Schools without a certified count"),
         [_("Area office code"), _("Area office"), _("School code"), _("School"), _("State"), _("Reason")],
-        [[ac, an, code, name, str(labels.get(st, _("No record"))), reason or ""]
+        [[ac, an, code, name, labels.get(st, no_record), reason or ""]
          for ac, an, code, name, st, reason in rows],
     )  # fmt: skip

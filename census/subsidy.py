@@ -13,6 +13,7 @@ Rules (docs: /work/shared/data/README.md, the ministry's allocation letters):
 """
 
 import csv
+import dataclasses
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
@@ -23,7 +24,8 @@ from functools import partial
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import transaction
 from django.db.models import (
     BigIntegerField,
@@ -39,6 +41,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -567,11 +570,65 @@ class AllocationSummary:
     deduction: Decimal  # true-up: advances taken back from the balance
     total: Decimal
     step_hash: str
+    statuses: dict[str, int]  # schools per status: none, incomplete, provisional, final
+    payment_totals: dict[str, Decimal]  # per payment key, after any true-up
+
+
+# Figures are kept until they could have changed (see _summary_key), at most this long.
+FIGURES_CACHE_SECONDS = 15 * 60
+
+
+def _summary_key(*, schools: QuerySet, academic_year: int, term: int) -> str | None:
+    """Return a cache key naming everything a term's summary is computed from: the certified
+    snapshots of its rounds (a certification or revocation changes their count or the sum of their
+    ids), the fiscal year's rates, the schools and their areas, the settings and the language. Four
+    small aggregates; None when the schools cannot be named (nothing is cached then)."""
+    try:
+        scope_sql = repr(schools.query.sql_with_params())
+    except EmptyResultSet:
+        return None
+    rules = payment_rules(academic_year=academic_year, term=term)
+    rounds = _rounds(rules)
+    snapshots = RosterSnapshot.objects.filter(
+        round__in=[r.pk for r in rounds.values()], status=RosterSnapshot.Status.CERTIFIED
+    )
+    if schools.query.has_filters():
+        snapshots = snapshots.filter(school__in=schools)
+    fiscal_year = fiscal_year_of_term(academic_year=academic_year, term=term)
+    parts = [
+        academic_year, term, balance_mode(), settings.SUBSIDY_ADVANCE_SHARE,
+        settings.SUBSIDY_MIN_AGE, translation.get_language(), scope_sql,
+        sorted((r.pk, r.as_of.isoformat()) for r in rounds.values()),
+        snapshots.aggregate(n=Count("id"), ids=Sum("id")),
+        SubsidyRate.objects.filter(fiscal_year=fiscal_year).aggregate(
+            n=Count("id"), changed=Max("updated_at")
+        ),
+        # A school moved to another area changes the sum; a renamed school shows within the
+        # cache's lifetime (the figures never lag).
+        schools.aggregate(n=Count("id"), last=Max("id"), areas=Sum("area_office_id")),
+    ]  # fmt: skip
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()
+    return f"allocation-summary:{digest}"
+
+
+def allocation_figures(*, schools: QuerySet, academic_year: int, term: int) -> AllocationSummary:
+    """Return a term's allocation summary without its per-school rows (``schools`` is empty):
+    the national, area, item and status figures. Kept in the cache for as long as nothing they
+    are computed from has changed: a page of the whole nation reads a few kilobytes, not the rows
+    of 29,000 schools."""
+    key = _summary_key(schools=schools, academic_year=academic_year, term=term)
+    figures = cache.get(key) if key else None
+    if figures is None:
+        summary = allocation_summary(schools=schools, academic_year=academic_year, term=term)
+        figures = dataclasses.replace(summary, schools=[])
+        if key:
+            cache.set(key, figures, FIGURES_CACHE_SECONDS)
+    return figures
 
 
 def allocation_summary(*, schools: QuerySet, academic_year: int, term: int) -> AllocationSummary:
     """Return the term's allocation of every school in a queryset, in a fixed number of queries:
-    per payment one aggregate over the certified snapshot rows and one over the snapshots."""
+    per payment one aggregate of the money per school and one of the lines per grade."""
     rules = payment_rules(academic_year=academic_year, term=term)
     fiscal_year = fiscal_year_of_term(academic_year=academic_year, term=term)
     rates = RateBook.load(fiscal_year)
@@ -668,6 +725,8 @@ def allocation_summary(*, schools: QuerySet, academic_year: int, term: int) -> A
     areas: dict[int, dict] = {}
     total = Decimal(0)
     true_up = mode == "true_up" and term == 1
+    statuses: dict[str, int] = defaultdict(int)
+    payment_totals: dict[str, Decimal] = {r.key: Decimal(0) for r in rules}
     for row in school_rows.values():
         area = areas.get(row["area_id"])
         if area is None:
@@ -679,6 +738,7 @@ def allocation_summary(*, schools: QuerySet, academic_year: int, term: int) -> A
         snapshots = row["snapshots"]
         if not snapshots:  # half the schools on a count's morning: nothing to add up
             row["status"] = "none"
+            statuses["none"] += 1
             area["unfunded"] += 1
             continue
         paid = row["payments"]
@@ -692,6 +752,9 @@ def allocation_summary(*, schools: QuerySet, academic_year: int, term: int) -> A
             if row["provisional"]
             else "final"
         )
+        statuses[row["status"]] += 1
+        for key, amount in paid.items():
+            payment_totals[key] += amount
         area["funded"] += 1
         area["total"] += row["total"]
         total += row["total"]
@@ -721,6 +784,8 @@ def allocation_summary(*, schools: QuerySet, academic_year: int, term: int) -> A
         deduction=deduction,
         total=total,
         step_hash=hashlib.sha256(",".join(sorted(snapshot_ids)).encode()).hexdigest()[:24],
+        statuses=dict(statuses),
+        payment_totals=dict(payment_totals),
     )
 
 

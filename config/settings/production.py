@@ -27,6 +27,16 @@ CELERY_TASK_ROUTES = {
     "documents.tasks.render_annex": {"queue": env("CELERY_ANNEX_QUEUE", default="annexes")},
 }
 
+# Kept report figures (census.subsidy.allocation_figures) shared by every web worker and
+# machine; without CACHE_URL each worker keeps its own in memory.
+if env("CACHE_URL", default=""):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env("CACHE_URL"),
+        }
+    }
+
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.go.th:587
 vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
 

@@ -2,14 +2,19 @@
 queries, and .csv/.xlsx exports of every table."""
 
 import io
+import os
+import uuid
 from datetime import date
+from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
+from django.test import override_settings
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from census.models import RosterSnapshot, SchoolRound
-from schools.models import Enrollment, EnrollmentStatus
+from census.models import RosterSnapshot, SchoolRound, SubsidyRate
+from schools.models import Enrollment, EnrollmentStatus, School
 from tests.factories import EnrollmentFactory, SchoolFactory, StudentFactory
 
 from .subsidy_data import BORN_P, P1, P2, F, M, certify, rates_2567, years
@@ -84,6 +89,29 @@ def test_the_ministry_sees_every_area(client_as, data, ministry_admin, school, o
     assert text.startswith("\ufeff")
     lines = text.lstrip("\ufeff").splitlines()
     assert lines[-1].split(",")[1:] == ["1", "6", "7"]  # total: 1 male, 6 female
+
+
+def test_the_national_allocation_page_links_the_schools_download(
+    client_as, data, ministry_admin, school, other_school
+):
+    client = client_as(ministry_admin)
+    page = _get(client, "census:report_allocation", year=2567, term=1)
+    assert "schools" not in page.context["report"]  # no per-school rows on the nation's page
+    body = page.content.decode()
+    assert "export=schools" in body and school.area_office.code in body
+    text = _get(client, "census:report_allocation", year=2567, term=1, export="schools",
+                format="csv").content.decode("utf-8-sig")  # fmt: skip
+    assert school.code in text and other_school.code in text
+    area_page = _get(client, "census:report_allocation", year=2567, term=1,
+                     area=school.area_office.code)  # fmt: skip
+    assert school.code in area_page.content.decode()  # one area office: its schools on the page
+    # The statuses read in the language chosen, whichever was active when the module loaded.
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = _get(client, "census:report_allocation", year=2567, term=1)
+    assert "Provisional rate" in {str(k) for k in english.context["report"]["statuses"]}
+    client.post(reverse("set_language"), {"language": "th", "next": "/"})
+    thai = _get(client, "census:report_allocation", year=2567, term=1)
+    assert "Provisional rate" not in {str(k) for k in thai.context["report"]["statuses"]}
 
 
 def test_counts_export_xlsx_and_formula_safety(client_as, rounds, area, area_officer):
@@ -176,12 +204,16 @@ def test_report_pages_run_a_fixed_number_of_queries(
               "before": rounds[(2566, 2)].pk, "after": rounds[(2567, 1)].pk}  # fmt: skip
     _schools(area, rounds, 1)
     client.get(reverse(name), params)  # warm the session and content types
-    with django_assert_max_num_queries(15) as one:
+    cache.clear()  # the allocation's summary is computed, not read from the cache
+    with django_assert_max_num_queries(19) as one:
         assert client.get(reverse(name), params).status_code == 200
     _schools(area, rounds, 19)
-    with django_assert_max_num_queries(15) as twenty:
+    with django_assert_max_num_queries(19) as twenty:
         assert client.get(reverse(name), params).status_code == 200
     assert len(twenty.captured_queries) == len(one.captured_queries)
+    with django_assert_max_num_queries(19) as again:  # the same figures: the summary is kept
+        assert client.get(reverse(name), params).status_code == 200
+    assert len(again.captured_queries) <= len(twenty.captured_queries)
 
 
 # --- grade counts written at the freeze -----------------------------------------------------------
@@ -262,6 +294,66 @@ def test_counts_made_under_another_minimum_age_are_counted_again(frozen, setting
     }
     assert lines[Grade.K1] == (4, 4)  # every K1 learner is under 5
     assert lines[P1] == (3, 0)
+
+
+def test_the_allocation_figures_are_kept_until_they_change(
+    frozen, rounds, ministry_admin, area, django_assert_num_queries
+):
+    from census import subsidy
+    from census.services import school_round_revoke
+
+    rates_2567()
+
+    def figures():
+        return subsidy.allocation_figures(
+            schools=School.objects.filter(area_office=area), academic_year=2567, term=1
+        )
+
+    first = figures()
+    assert first.total > 0 and first.schools == []  # no per-school rows are kept
+    full = subsidy.allocation_summary(
+        schools=School.objects.filter(area_office=area), academic_year=2567, term=1
+    )
+    assert (first.total, first.areas, first.statuses) == (full.total, full.areas, full.statuses)
+    with django_assert_num_queries(4):  # the fingerprint only
+        assert figures().total == first.total
+    # A rate changes: the figures change at once.
+    tuition = SubsidyRate.objects.get(fiscal_year=2567, item="tuition", level="primary")
+    subsidy.subsidy_rate_update(rate=tuition, actor=ministry_admin, baht_per_year=Decimal(3000))
+    dearer = figures()
+    assert dearer.total > first.total
+    # Another school of the area is certified.
+    certify(SchoolFactory(area_office=area), rounds[(2567, 1)], [(P1, F, BORN_P)])
+    more = figures()
+    assert more.total > dearer.total and more.areas[0]["funded"] == dearer.areas[0]["funded"] + 1
+    # The settings change.
+    with override_settings(SUBSIDY_ADVANCE_SHARE="0.50"):
+        assert figures().total != more.total
+    # A snapshot is revoked.
+    school_round_revoke(
+        school_round=frozen.school_round, actor=ministry_admin, reason="wrong counts",
+        at=frozen.round.certify_closes,
+    )  # fmt: skip
+    assert figures().areas[0]["funded"] == more.areas[0]["funded"] - 1
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs a Redis (REDIS_URL)")
+def test_the_figures_are_kept_in_redis_as_production_keeps_them(frozen, area):
+    """CACHE_URL in production: the figures go through pickling into a real Redis and back."""
+    from django.core.cache import caches
+
+    from census import subsidy
+
+    rates_2567()
+    redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+             "LOCATION": os.environ["REDIS_URL"], "KEY_PREFIX": f"test-{uuid.uuid4()}"}  # fmt: skip
+    with override_settings(CACHES={"default": redis}):
+        schools = School.objects.filter(area_office=area)
+        computed = subsidy.allocation_figures(schools=schools, academic_year=2567, term=1)
+        key = subsidy._summary_key(schools=schools, academic_year=2567, term=1)
+        kept = caches["default"].get(key)
+        assert kept == computed and kept.total > 0
+        caches["default"].delete(key)
 
 
 def test_a_revoked_snapshot_leaves_the_counts_and_the_allocation(frozen, ministry_admin, area):
