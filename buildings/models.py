@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 SQM_PER_RAI = 1600
 SQM_PER_NGAN = 400
@@ -187,8 +188,9 @@ class BuildingPhoto(models.Model):
     """A photo of one side of a building (up to four: one per side; a new one replaces it)."""
 
     class Side(models.TextChoices):
+        # "Back" alone is viewflow's back button: the side gets a context of its own.
         FRONT = "front", _("Front")
-        BACK = "back", _("Back")
+        BACK = "back", pgettext_lazy("building side", "Back")
         LEFT = "left", _("Left side")
         RIGHT = "right", _("Right side")
 
