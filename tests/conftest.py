@@ -1,5 +1,7 @@
 """Personas: one user per role, each with a membership that grants its object permissions."""
 
+from datetime import date
+
 import pytest
 from django.db import connection
 
@@ -68,9 +70,15 @@ def other_school(other_area):
     return SchoolFactory(code="1050130999", name_th="โรงเรียนอื่น", area_office=other_area)
 
 
+# Personas have held their role for years: a test that moves the clock to a fixed date (a count
+# day, a survey window) must find them in it whatever the real date is (a membership starting
+# "today" in Bangkok made such tests fail after 17:00 UTC, when Bangkok's today is tomorrow).
+PERSONAS_SINCE = date(2020, 1, 1)
+
+
 def _persona(username, role, **scope):
     user = UserFactory(username=username)
-    membership_create(user=user, role=role, **scope)
+    membership_create(user=user, role=role, starts_on=PERSONAS_SINCE, **scope)
     user.refresh_from_db()
     return user
 
