@@ -177,6 +177,12 @@ class RosterView(LoginRequiredMixin, TemplateView):
         )
 
 
+def _is_number(text: str) -> bool:
+    """Return whether int() reads the text as a whole number: decimal digits, Thai ones too
+    ("๑"); "¹" is a digit to str.isdigit() but int() refuses it."""
+    return text.isdecimal()
+
+
 def _has_digits(text: str) -> bool:
     """Return whether a search could hold (part of) a citizen ID or a G-code."""
     return any(ch.isdigit() for ch in str(text))
@@ -462,7 +468,7 @@ class BulkMoveView(SchoolMixin, ServiceFormView):
         data = form.cleaned_data
         roster = Enrollment.objects.filter(school=self.school, status=EnrollmentStatus.ACTIVE)
         if data["selected"]:
-            ids = [int(i) for i in data["selected"].split(",") if i.strip().isdigit()]
+            ids = [int(i) for i in data["selected"].split(",") if _is_number(i.strip())]
         else:
             roster = roster.filter(grade=data["from_grade"])
             if data["from_room"]:
@@ -491,7 +497,7 @@ class MeasurementGridView(SchoolMixin, TemplateView):
         grade = self.request.GET.get("grade") or self.request.POST.get("grade") or ""
         room = self.request.GET.get("room") or self.request.POST.get("room") or ""
         rows = []
-        if grade in Grade.values and room.isdigit():
+        if grade in Grade.values and _is_number(room):
             rows = selectors.room_measurements(school=self.school, grade=grade, room=int(room))
         return super().get_context_data(
             grade=grade,
