@@ -1,14 +1,14 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Building, BuildingPhoto, SchoolLand
-from .services import check_building, year_built_error
+from .services import check_building
 
 # Bounds a real building or plot stays within; they also keep every value inside its column
 # (rooms are a smallint): the form is never saved through the model, so its fields carry them.
+# The year built is bounded by the service's own check, which clean() runs.
 MAX_ROOMS = 200
 MAX_RAI = 100_000
 
@@ -32,14 +32,6 @@ class BuildingForm(forms.ModelForm):
             field.min_value, field.max_value = low, high
             field.validators += [MinValueValidator(low), MaxValueValidator(high)]
             field.widget.attrs.update(min=low, max=high)
-        # The year's bounds say the service's own words (a Buddhist year, not after this year).
-        this_year_be = timezone.localdate().year + 543
-        year = self.fields["year_built"]
-        year.min_value, year.max_value = 2400, this_year_be
-        year.validators += [MinValueValidator(2400), MaxValueValidator(this_year_be)]
-        year.widget.attrs.update(min=2400, max=this_year_be)
-        message = year_built_error(this_year_be)
-        year.error_messages.update(min_value=message, max_value=message)
 
     def clean(self):
         """Show the service's checks with the field checks, every wrong field at once."""

@@ -328,20 +328,16 @@ def _mark_in_progress(school: School) -> None:
         )
 
 
-def year_built_error(this_year_be: int) -> str:
-    return _(
-        "ปีที่สร้างเป็นปี พ.ศ. ไม่เกินปีปัจจุบัน (%(y)s) / "
-        "The year built is a Buddhist year, not after this year (%(y)s)."
-    ) % {"y": this_year_be}
-
-
 def check_building(*, fields: dict, today: date | None = None) -> None:
     """Validate a building's figures; raise ValidationError naming each wrong field."""
     errors = {}
     this_year_be = (today or timezone.localdate()).year + 543
     year = fields.get("year_built")
     if year is not None and not 2400 <= year <= this_year_be:
-        errors["year_built"] = year_built_error(this_year_be)
+        errors["year_built"] = _(
+            "ปีที่สร้างเป็นปี พ.ศ. ไม่เกินปีปัจจุบัน (%(y)s) / "
+            "The year built is a Buddhist year, not after this year (%(y)s)."
+        ) % {"y": this_year_be}
     if (fields.get("rooms_in_use") or 0) > (fields.get("rooms_design") or 0):
         errors["rooms_in_use"] = _(
             "ห้องที่ใช้งานต้องไม่เกินจำนวนห้องตามแบบ / Rooms in use cannot exceed the rooms by design."

@@ -253,7 +253,6 @@ def annexes_requeue(
     older_than: timedelta,
     include_failed: bool,
     school: School | None = None,
-    dry_run: bool = False,
 ) -> AnnexesRequeued:
     """Queue the render of annexes left pending (a lost broker queue) and, if asked, failed ones.
 
@@ -266,8 +265,6 @@ def annexes_requeue(
     pending, failed = [], []
     for pk, status in annexes.values_list("pk", "status").iterator(chunk_size=2000):
         (failed if status == SignedDocument.Status.FAILED else pending).append(pk)
-    if dry_run:
-        return AnnexesRequeued(pending=len(pending), failed=len(failed))
     for start in range(0, len(failed), _RESET_BATCH):
         # The status guard skips an annex rendered meanwhile (the database refuses to change a
         # ready one); queueing it anyway is harmless.

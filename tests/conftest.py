@@ -40,8 +40,6 @@ def empty_cache():
     from django.core.cache import cache
 
     cache.clear()
-    yield
-    cache.clear()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -3,9 +3,10 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from documents.models import SignedDocument
 from documents.render import BANGKOK
 from documents.selectors import annexes_unrendered
-from documents.services import annexes_requeue
+from documents.services import AnnexesRequeued, annexes_requeue
 from schools.models import School
 
 
@@ -54,10 +55,15 @@ class Command(BaseCommand):
             annexes = annexes_unrendered(**selection).values_list(
                 "pk", "status", "school__code", "created_at", "step_key"
             )
+            statuses = []
             for pk, status, code, created_at, step_key in annexes.iterator(chunk_size=2000):
                 created = timezone.localtime(created_at, BANGKOK).isoformat(timespec="seconds")
                 self.stdout.write(f"{pk}\t{status}\t{code or '-'}\t{created}\t{step_key}")
-        done = annexes_requeue(**selection, dry_run=dry_run)
+                statuses.append(status)
+            failed_count = statuses.count(SignedDocument.Status.FAILED)
+            done = AnnexesRequeued(pending=len(statuses) - failed_count, failed=failed_count)
+        else:
+            done = annexes_requeue(**selection)
         counts = (
             f"{done.total} รายการ (ค้างอยู่ {done.pending}, ไม่สำเร็จ {done.failed})",
             f"{done.total} annexes ({done.pending} pending, {done.failed} failed)",
