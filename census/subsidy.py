@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import partial
 from pathlib import Path
 
@@ -45,6 +45,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from schools.checks import decimal_from_text, is_finite
 from schools.models import Grade, School
 
 from .models import (
@@ -134,6 +135,8 @@ def check_subsidy_rate(*, fields: dict) -> None:
         raise ValidationError(
             {"grade": _("ชั้นไม่ตรงกับระดับ / The grade is not in that level.")}, code="grade"
         )
+    if not is_finite(fields["baht_per_year"]):
+        raise ValidationError({"baht_per_year": _("Enter a number.")}, code="not_finite")
     if Decimal(fields["baht_per_year"]) < 0:
         raise ValidationError(
             {"baht_per_year": _("อัตราต้องไม่ติดลบ / A rate cannot be negative.")}, code="negative"
@@ -192,6 +195,13 @@ def subsidy_rate_update(*, rate: SubsidyRate, actor: User | None, **fields) -> S
     return rate
 
 
+def _csv_baht(text: str) -> Decimal:
+    try:
+        return decimal_from_text(text, places=CENT)
+    except InvalidOperation:
+        raise ValidationError({"baht_per_year": _("Enter a number.")}, code="not_finite") from None
+
+
 def _csv_rate(row: dict) -> dict:
     status_text = row["status"].strip()
     grade = row["grade"].strip()
@@ -204,7 +214,7 @@ def _csv_rate(row: dict) -> dict:
         "item": row["item"].strip(),
         "level": row["level"].strip(),
         "grade": GRADE_CODES.get(grade, ""),
-        "baht_per_year": Decimal(row["baht_per_year"].strip()).quantize(CENT),
+        "baht_per_year": _csv_baht(row["baht_per_year"]),
         "status": SubsidyRate.Status.CONFIRMED
         if status_text == "confirmed"
         else SubsidyRate.Status.PROVISIONAL,

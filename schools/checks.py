@@ -1,9 +1,13 @@
-"""Small checks that several services share: a reason that must be given, an image's bytes."""
+"""Small checks that several services share: a reason that must be given, a number a person
+typed, an image's bytes."""
 
 import io
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from .identifiers import THAI_DIGITS
 
 # Magic bytes → (content type, file suffix, the format Pillow must recognise).
 IMAGE_TYPES = {
@@ -20,6 +24,23 @@ def check_reason(text: str, *, field: str = "reason", max_length: int = 500) -> 
             {field: _("ระบุเหตุผลอย่างน้อย 5 ตัวอักษร / Give a reason of at least 5 characters.")}
         )
     return text[:max_length]
+
+
+def decimal_from_text(text: str, *, places: Decimal = Decimal("0.1")) -> Decimal:
+    """Return a number as a person typed it (Thai digits, a decimal comma) rounded to ``places``;
+    raise InvalidOperation for anything that is not a finite number ("NaN", "Infinity", "1e999")."""
+    value = Decimal(str(text).translate(THAI_DIGITS).replace(",", ".").strip())
+    if not value.is_finite():
+        raise InvalidOperation
+    return value.quantize(places)
+
+
+def is_finite(value) -> bool:
+    """Return whether a value is a finite number (not NaN, sNaN or ±Infinity)."""
+    try:
+        return Decimal(value).is_finite()
+    except (InvalidOperation, TypeError, ValueError):
+        return False
 
 
 def image_type(data: bytes) -> tuple[str, str] | None:

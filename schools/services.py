@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 
 from .bulk import insert_rows
-from .checks import check_grade_taught, image_type
+from .checks import check_grade_taught, image_type, is_finite
 from .identifiers import parse_citizen_id, parse_gcode
 from .models import (
     AuditEntry,
@@ -368,11 +368,12 @@ class MeasurementResult:
 def check_measurement(*, measured_on: date, weight_kg: Decimal, height_cm: Decimal) -> None:
     """Refuse a weight, height or date no person could have; raise ValidationError."""
     errors = {}
-    if not WEIGHT_RANGE[0] <= weight_kg <= WEIGHT_RANGE[1]:
+    # A NaN is neither inside nor outside a range: comparing with it raises, so it is refused first.
+    if not is_finite(weight_kg) or not WEIGHT_RANGE[0] <= weight_kg <= WEIGHT_RANGE[1]:
         errors["weight_kg"] = _(
             "น้ำหนักต้องอยู่ระหว่าง 1–200 กก. / The weight must be between 1 and 200 kg."
         )
-    if not HEIGHT_RANGE[0] <= height_cm <= HEIGHT_RANGE[1]:
+    if not is_finite(height_cm) or not HEIGHT_RANGE[0] <= height_cm <= HEIGHT_RANGE[1]:
         errors["height_cm"] = _(
             "ส่วนสูงต้องอยู่ระหว่าง 30–250 ซม. / The height must be between 30 and 250 cm."
         )

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .checks import decimal_from_text
 from .identifiers import THAI_DIGITS, parse_citizen_id, parse_gcode
 
 MAX_ROWS = 20_000
@@ -69,14 +70,6 @@ def _cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
-
-
-def _parse_decimal(text: str) -> Decimal:
-    cleaned = text.translate(THAI_DIGITS).replace(",", ".").strip()
-    value = Decimal(cleaned)
-    if not value.is_finite():
-        raise InvalidOperation
-    return value.quantize(Decimal("0.1"))
 
 
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
@@ -276,7 +269,7 @@ def _parse_row(parsed: Parsed, line: int, cells: dict) -> Row | None:
             ok = False
             continue
         try:
-            value = _parse_decimal(text)
+            value = decimal_from_text(text)
         except (InvalidOperation, ValueError):
             parsed.error(line, _("%(th)sไม่ใช่ตัวเลข / The %(en)s is not a number.") % what)
             ok = False

@@ -1,6 +1,6 @@
 import secrets
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 from django.conf import settings
 from django.contrib import messages
@@ -29,6 +29,7 @@ from accounts.permissions import (
 )
 
 from . import exports, selectors, services
+from .checks import decimal_from_text
 from .forms import (
     BulkMoveForm,
     ClassEditForm,
@@ -530,8 +531,8 @@ class MeasurementGridView(SchoolMixin, TemplateView):
             try:
                 entries.append(
                     services.MeasurementEntry(
-                        enrollment.student_id, measured_on, Decimal(weight).quantize(Decimal("0.1")),
-                        Decimal(height).quantize(Decimal("0.1")),
+                        enrollment.student_id, measured_on, decimal_from_text(weight),
+                        decimal_from_text(height),
                     )
                 )  # fmt: skip
             except (InvalidOperation, ValueError):

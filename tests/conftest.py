@@ -1,14 +1,32 @@
 """Personas: one user per role, each with a membership that grants its object permissions."""
 
+import os
 from datetime import date
 
 import pytest
 from django.db import connection
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from accounts.models import Role
 from accounts.services import membership_create
 
 from .factories import AreaOfficeFactory, SchoolFactory, UserFactory
+
+# Hypothesis profiles, loaded before any test module is imported. "ci" (`make test`) is
+# derandomized: the same examples every run, so a red run is red again when rerun. "fuzz"
+# (`make fuzz`) draws new examples from a seed it prints, six times as many. Function-scoped
+# fixtures (personas, the client) are shared by the examples on purpose: each example that writes
+# runs in a savepoint that is rolled back. No example database is written into the checkout.
+_HYPOTHESIS = {
+    "deadline": None,
+    "database": None,
+    "print_blob": True,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+hypothesis_settings.register_profile("ci", max_examples=50, derandomize=True, **_HYPOTHESIS)
+hypothesis_settings.register_profile("fuzz", max_examples=300, **_HYPOTHESIS)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -16,6 +16,7 @@ from census.models import SnapshotGradeCount
 from schools.models import School
 
 from ..fuzz import strategies  # noqa: F401  (loads the Hypothesis profile)
+from ..fuzz.strategies import examples
 from .subsidy_data import K1, P1, P2, F, M, certify, rate, years
 
 GRADES = [P1, P2, K1, "10M1", "14M5"]
@@ -49,7 +50,7 @@ def _born(grade: str, under_age: bool) -> date:
     share=st.sampled_from(["0.70", "0.65", "0.333", "0.5"]),
     rate_book=rates,
 )
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 def test_the_summary_agrees_with_each_school_to_the_satang(
     school, other_school, data, term, mode, share, rate_book
 ):

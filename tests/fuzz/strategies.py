@@ -1,27 +1,16 @@
-"""Strategies shared by the property tests (valid identifiers, hostile text) and their profiles.
+"""Strategies shared by the property tests (valid identifiers, hostile text). The Hypothesis
+profiles are in tests/conftest.py."""
 
-Importing this module loads the Hypothesis profile: "ci" (modest, the default, so that `make test`
-stays fast) or HYPOTHESIS_PROFILE=thorough (ten times more examples). No example database is
-written into the shared checkout.
-"""
-
-import os
-
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from schools.identifiers import citizen_id_check_digit
 
-# Function-scoped fixtures (personas, the test client) are shared by the examples on purpose:
-# each example that writes runs in a savepoint that is rolled back.
-_COMMON = {
-    "deadline": None,
-    "database": None,
-    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-}
-settings.register_profile("ci", max_examples=50, **_COMMON)
-settings.register_profile("thorough", max_examples=500, **_COMMON)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+def examples(n: int) -> int:
+    """Return a test's own number of examples scaled to the profile: n in "ci", 6n in "fuzz"."""
+    return max(1, n * settings.default.max_examples // 50)
+
 
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
 

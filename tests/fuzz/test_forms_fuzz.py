@@ -34,7 +34,7 @@ from schools.models import (
 )
 
 from ..factories import EnrollmentFactory, MeasurementFactory, make_citizen_id
-from .strategies import NASTY, hostile_text
+from .strategies import NASTY, examples, hostile_text
 
 WATCHED = (
     Student,
@@ -52,7 +52,7 @@ WATCHED = (
     SubsidyRate,
 )
 # Each example is two requests: 21 forms × 2 walks × 20 examples stay under two minutes.
-FORM_EXAMPLES = 20
+FORM_EXAMPLES = examples(20)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -371,6 +371,68 @@ def test_numbers_past_a_column_are_refused_not_a_server_error(client, world, cas
                 transaction.set_rollback(True)
 
 
+# Every spelling of a number that is not finite that Python's Decimal or float accepts.
+NON_FINITE = ["NaN", "nan", "-NaN", "sNaN", "Infinity", "-Infinity", "inf", "-inf", "๑e999999999"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_numbers_that_are_not_finite_are_field_errors_in_every_form(client, world, case):
+    """Every number field, in an otherwise valid form, given NaN or Infinity: a field error, never a
+    server error, nothing saved."""
+    client.force_login(world[case.persona])
+    url = case.path(world)
+    form = client.get(url).context["form"]
+    baseline = {**initial_data(form), **BASELINES.get(case.url.split("@")[0], lambda w: {})(world)}
+    numeric = [
+        name
+        for name, field in form.fields.items()
+        if isinstance(field, forms.IntegerField | forms.DecimalField | forms.FloatField)
+    ]
+    for name in numeric:
+        for value in NON_FINITE:
+            payload = {**baseline, form.add_prefix(name): value}
+            for key, item in payload.items():
+                if isinstance(item, SimpleUploadedFile):
+                    payload[key] = SimpleUploadedFile(item.name, PDF)
+            with transaction.atomic():
+                before = state()
+                response = client.post(url, payload)
+                assert response.status_code in (200, 302), (case.name, name, value)
+                if response.status_code == 200:
+                    assert name in response.context["form"].errors, (case.name, name, value)
+                else:  # the pages that answer a refused form with a message on the next page
+                    assert error_messages(response), (case.name, name, value)
+                assert state() == before, (case.name, name, value, "refused but changed")
+                transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize("value", NON_FINITE)
+@pytest.mark.parametrize("column", ["w", "h"])
+def test_a_number_that_is_not_finite_in_the_measurement_grid_is_a_row_error(
+    client, world, column, value
+):
+    # Found by the fuzzer: a NaN weight reached the range check, where comparing it raised (500).
+    client.force_login(world["staff"])
+    enrollment = world["learner"]
+    url = reverse("schools:grid", args=[world["school"].code])
+    values = {"w": "25.5", "h": "130", column: value}
+    before = state()
+    response = client.post(
+        url,
+        {
+            "measured_on": "2026-06-01",
+            "grade": enrollment.grade,
+            "room": enrollment.room,
+            f"w_{enrollment.pk}": values["w"],
+            f"h_{enrollment.pk}": values["h"],
+        },
+    )
+    assert response.status_code == 200
+    [row] = [r for r in response.context["rows"] if r["enrollment"].pk == enrollment.pk]
+    assert row["error"]
+    assert state() == before
+
+
 @given(
     measured_on=st.one_of(st.just("2026-06-01"), hostile_text),
     weight=st.one_of(numbers, st.just("25.5")),
@@ -381,6 +443,8 @@ def test_numbers_past_a_column_are_refused_not_a_server_error(client, world, cas
 # Found by the thorough profile: "¹" is a digit to str.isdigit(), not a number to int().
 @example(measured_on="2026-06-01", weight="25.5", height="130", grade=Grade.P3.value, room="¹")
 @example(measured_on="2026-06-01", weight="25.5", height="130", grade=Grade.P3.value, room="๑")
+# Found by the fuzzer: a NaN weight answered 500 (comparing a NaN in the range check raised).
+@example(measured_on="2026-06-01", weight="NaN", height="130", grade=Grade.P3.value, room="1")
 def test_hostile_input_never_breaks_the_measurement_grid(
     client, world, measured_on, weight, height, grade, room
 ):

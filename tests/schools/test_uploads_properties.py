@@ -30,7 +30,7 @@ from schools.uploads import (
 )
 
 from ..factories import EnrollmentFactory
-from ..fuzz.strategies import NASTY, citizen_ids, hostile_text
+from ..fuzz.strategies import NASTY, citizen_ids, examples, hostile_text
 
 HEADER = ["เลขประจำตัวประชาชน", "น้ำหนัก (กก.)", "ส่วนสูง (ซม.)", "วันที่ชั่งวัด"]
 THAI = re.compile(r"[\u0e00-\u0e7f]")
@@ -155,7 +155,7 @@ def test_valid_rows_round_trip_through_csv(rows):
 
 
 @given(st.lists(good_rows(), min_size=1, max_size=10, unique_by=lambda r: r[0][0]))
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 def test_valid_rows_round_trip_through_xlsx(rows):
     data = xlsx_of([[cid, float(w), float(h), d] for (cid, w, h, d), _ in rows])
     parsed = parse_or_refuse(data, "wh.xlsx")
@@ -171,7 +171,7 @@ def three_row_xlsx() -> bytes:
 
 
 @given(st.data())
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 def test_damaged_xlsx_gives_rows_or_a_clear_refusal(data):
     original = bytearray(three_row_xlsx())
     for _ in range(data.draw(st.integers(1, 20))):
@@ -298,7 +298,7 @@ def enrolled(school):
     ),
     st.sampled_from(["wh.csv", "wh.xlsx", "ข้อมูล น้ำหนัก.csv", "a" * 300 + ".csv", "..\\..\\x.csv"]),
 )
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 def test_http_upload_of_hostile_files(client_as, staff, school, enrolled, data, name):
     client = client_as(staff)
     with transaction.atomic():
