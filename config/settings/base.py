@@ -234,3 +234,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# The address of a login attempt (config/client_ip.py): how many reverse proxies stand in front of
+# gunicorn and append to X-Forwarded-For. 0 (the embedded default, runserver): the header is never
+# read. Production's default is 1, the documented nginx.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"

@@ -41,6 +41,8 @@ if env("CACHE_URL", default=""):
 vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# nginx in front (deploy/nginx-opendmc.conf) appends the client's address to X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Load balancers probe the health endpoint over plain HTTP on the private network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]

@@ -146,3 +146,14 @@ def test_the_units_run_what_the_settings_route():
         encoding="utf-8"
     )
     assert "08:00" in (deploy / "opendmc-worker-annexes-stop.timer").read_text(encoding="utf-8")
+
+
+def test_production_reads_the_client_address_behind_exactly_the_documented_nginx(tmp_path):
+    # deploy/nginx-opendmc.conf is one proxy appending the address it saw to X-Forwarded-For: the
+    # login rate limit must key on that entry (config/client_ip.py), not on nginx's 127.0.0.1.
+    conf = (ROOT / "deploy" / "nginx-opendmc.conf").read_text()
+    assert conf.count("X-Forwarded-For $proxy_add_x_forwarded_for") == 1
+    probe = "from django.conf import settings; print(settings.TRUSTED_PROXY_COUNT)"
+    result = manage(tmp_path, "shell", "-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "1"
