@@ -1,12 +1,18 @@
-"""Insert many rows in one statement.
+"""Insert or update many rows in one statement.
 
-On PostgreSQL the rows are streamed with ``COPY … FROM STDIN`` inside the current transaction,
-which costs a fraction of ``bulk_create``'s per-object work; elsewhere (the SQLite default)
-``bulk_create`` does the job.
+Inserts: on PostgreSQL the rows are streamed with ``COPY … FROM STDIN`` inside the current
+transaction, which costs a fraction of ``bulk_create``'s per-object work; elsewhere (the SQLite
+default) ``bulk_create`` does the job.
+
+Updates: one ``UPDATE … FROM (VALUES …)`` per chunk, joined on the primary key, on PostgreSQL and
+SQLite (3.33+) alike. ``bulk_update`` writes a ``CASE WHEN id = … THEN …`` per column and row, which
+the database evaluates row by row against every branch: 3,000 corrected weights took 40–89× the
+plain statement.
 """
 
 import json
 from collections.abc import Sequence
+from itertools import islice
 
 from django.db import connection, models
 
@@ -36,4 +42,42 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
                     for i in json_columns:
                         row[i] = json.dumps(row[i], ensure_ascii=False)
                 copy.write_row(row)
+    return len(rows)
+
+
+# SQLite allows 32,766 bound parameters a statement, PostgreSQL 65,535: chunks stay well below both.
+_UPDATE_PARAMETERS = 30_000
+
+
+def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]) -> int:
+    """Update rows given as (primary key, *values in the order of fields); return how many."""
+    if not rows:
+        return 0
+    meta = model._meta
+    model_fields = [meta.pk, *(meta.get_field(name) for name in fields)]
+    quote = connection.ops.quote_name
+    names = [quote(f"v{i}") for i in range(len(model_fields))]
+    postgresql = connection.vendor == "postgresql"
+    # PostgreSQL types a VALUES list from its literals: cast each parameter to its column's type.
+    casts = [f"::{f.db_type(connection)}" if postgresql else "" for f in model_fields]
+    row_sql = "(" + ", ".join(f"%s{cast}" for cast in casts) + ")"
+    assignments = ", ".join(
+        f"{quote(f.column)} = v.{name}" for f, name in zip(model_fields[1:], names[1:], strict=True)
+    )
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    per_chunk = max(1, _UPDATE_PARAMETERS // len(model_fields))
+    iterator = iter(rows)
+    with connection.cursor() as cursor:
+        while chunk := list(islice(iterator, per_chunk)):
+            params = [
+                field.get_db_prep_save(value, connection)
+                for row in chunk
+                for field, value in zip(model_fields, row, strict=True)
+            ]
+            values = ", ".join([row_sql] * len(chunk))
+            cursor.execute(
+                f"WITH v ({', '.join(names)}) AS (VALUES {values}) "  # noqa: S608 — names and types
+                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{pk} = v.{names[0]}",
+                params,
+            )
     return len(rows)

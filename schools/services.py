@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from .bulk import insert_rows
+from .bulk import insert_rows, update_rows
 from .checks import check_grade_taught, image_type, is_finite
 from .identifiers import parse_citizen_id, parse_gcode
 from .models import (
@@ -294,9 +294,9 @@ def enrollments_change_class(
                 )
             )
     now = timezone.now()
-    for enrollment in changed:
-        enrollment.updated_at = now
-    Enrollment.objects.bulk_update(changed, ["grade", "room", "updated_at"], batch_size=1000)
+    update_rows(
+        Enrollment, ("grade", "room", "updated_at"), [(e.pk, e.grade, e.room, now) for e in changed]
+    )
     AuditEntry.objects.bulk_create(entries, batch_size=1000)
     return len(changed)
 
@@ -438,9 +438,7 @@ def measurements_record(
                     now,
                 )
             )
-            current.weight_kg, current.height_cm = e.weight_kg, e.height_cm
-            current.source, current.recorded_by = source, actor
-            to_update.append(current)
+            to_update.append((current.pk, e.weight_kg, e.height_cm, source, actor_id))
         else:
             result.unchanged += 1
     insert_rows(
@@ -448,9 +446,7 @@ def measurements_record(
         ("student", "measured_on", "weight_kg", "height_cm", "source", "recorded_by", "created_at"),
         to_create,
     )
-    Measurement.objects.bulk_update(
-        to_update, ["weight_kg", "height_cm", "source", "recorded_by"], batch_size=2000
-    )
+    update_rows(Measurement, ("weight_kg", "height_cm", "source", "recorded_by"), to_update)
     insert_rows(
         AuditEntry,
         ("student", "school", "actor", "action", "changes", "reason", "created_at"),
