@@ -19,8 +19,13 @@ from .calendar import default_as_of
 from .models import AcademicYear, RosterSnapshot, Round, SchoolRound, SnapshotRow
 from .subsidy import funded_born_after
 
-DEFAULT_OPENS = time(8, 30)
+# The guideline's count day: the confirm button works from 08:00, the director certifies from
+# 08:30, and the system closes at 16:30 (as are the citizen-ID corrections).
+DEFAULT_CONFIRM_OPENS = time(8, 0)
+DEFAULT_CERTIFY_OPENS = time(8, 30)
 DEFAULT_CLOSES = time(16, 30)
+# Staff are asked to confirm from 08:30 although the button works from 08:00: the page says both.
+GUIDELINE_CONFIRM_FROM = time(8, 30)
 
 
 def _at(day: date, clock: time) -> datetime:
@@ -30,9 +35,9 @@ def _at(day: date, clock: time) -> datetime:
 def _round_defaults(as_of: date) -> dict:
     return {
         "as_of": as_of,
-        "confirm_opens": _at(as_of, DEFAULT_OPENS),
+        "confirm_opens": _at(as_of, DEFAULT_CONFIRM_OPENS),
         "confirm_closes": _at(as_of, DEFAULT_CLOSES),
-        "certify_opens": _at(as_of, DEFAULT_OPENS),
+        "certify_opens": _at(as_of, DEFAULT_CERTIFY_OPENS),
         "certify_closes": _at(as_of, DEFAULT_CLOSES),
         "id_correction_cutoff": _at(as_of, DEFAULT_CLOSES),
     }
@@ -142,6 +147,14 @@ def confirm_window(round: Round) -> Window:
 
 def certify_window(round: Round) -> Window:
     return Window(round.certify_opens, round.certify_closes)
+
+
+def confirm_asked_from(round: Round) -> datetime | None:
+    """Return when the guideline asks staff to confirm, if the confirm button works before then."""
+    if round.is_demo:  # a demo round is open all day, outside the guideline
+        return None
+    asked = _at(timezone.localdate(round.confirm_opens), GUIDELINE_CONFIRM_FROM)
+    return asked if round.confirm_opens < asked < round.confirm_closes else None
 
 
 def check_confirm_window(*, round: Round, at: datetime | None = None) -> None:

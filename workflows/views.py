@@ -59,6 +59,7 @@ class CertificationStepView(LoginRequiredMixin, TemplateView):
             school_round=self.school_round,
             round=round,
             confirm_window=census.confirm_window(round),
+            confirm_asked_from=census.confirm_asked_from(round),
             certify_window=census.certify_window(round),
             counts=grade_sex_counts(school=self.school_round.school),
             records=SignedDocument.objects.filter(

@@ -41,8 +41,8 @@ def test_the_whole_count_day(client, opened, staff, director, area_officer, time
 @pytest.mark.parametrize(
     "moment,allowed",
     [
-        (at(8, 29, 59), False),
-        (at(8, 30, 0), True),
+        (at(7, 59, 59), False),
+        (at(8, 0, 0), True),  # the guideline: the confirm button works from 08:00
         (at(16, 29, 59), True),
         (at(16, 30, 0), False),
         (at(10, 0, day=date(2026, 11, 9)), False),
@@ -74,11 +74,8 @@ def test_confirm_window_edges(client, opened, staff, time_machine, moment, allow
         (at(10, 0, day=date(2026, 11, 11)), False),
     ],
 )
-def test_certify_window_edges(
-    client, opened, staff, director, time_machine, moment, allowed, round2
-):
-    # Confirm early (the ministry opened confirmation at 08:00), certify at the edge.
-    Round.objects.filter(pk=round2.pk).update(confirm_opens=at(8, 0))
+def test_certify_window_edges(client, opened, staff, director, time_machine, moment, allowed):
+    # Confirm early (the button works from 08:00), certify at the edge.
     time_machine.move_to(at(8, 5), tick=False)
     step(client, staff, "prepare")
     step(client, staff, "confirm")
@@ -91,6 +88,16 @@ def test_certify_window_edges(
         assert response.status_code == 200
         assert "Certification is open only" in response.content.decode()
         assert not RosterSnapshot.objects.exists()
+
+
+def test_the_confirm_page_says_the_guideline_asks_for_0830_and_the_button_works_from_0800(
+    client, opened, staff, time_machine
+):
+    time_machine.move_to(at(8, 0), tick=False)
+    step(client, staff, "prepare")
+    page = client.get(open_task(client, staff, "confirm")).content.decode()
+    assert "10 พ.ย. 2569 08:00–16:30 น." in page
+    assert "แนวปฏิบัติให้เจ้าหน้าที่ยืนยันข้อมูลตั้งแต่ 08:30 น. ปุ่มยืนยันใช้ได้ตั้งแต่ 08:00 น." in page
 
 
 def test_confirm_refused_while_errors_remain_then_allowed(
