@@ -14,6 +14,7 @@ from accounts.models import User
 from schools.checks import check_reason
 from schools.models import School
 from schools.templatetags.thai import thai_date
+from schools.validation import school_findings
 
 from .calendar import default_as_of
 from .models import AcademicYear, RosterSnapshot, Round, SchoolRound, SnapshotRow
@@ -211,30 +212,9 @@ def school_round_open(*, round: Round, school: School) -> tuple[SchoolRound, boo
     return SchoolRound.objects.get_or_create(round=round, school=school)
 
 
-@transaction.atomic
-def school_round_prepare(*, school_round: SchoolRound, actor: User) -> SchoolRound:
-    """Mark the school's data as prepared by its staff (the step before confirming)."""
-    school_round = _lock(school_round)
-    if school_round.state not in (SchoolRound.State.NOT_STARTED, SchoolRound.State.PREPARED):
-        raise _state_error(school_round)
-    school_round.state = SchoolRound.State.PREPARED
-    school_round.prepared_at = timezone.now()
-    school_round.save(update_fields=["state", "prepared_at", "updated_at"])
-    return school_round
-
-
-@transaction.atomic
-def school_round_confirm(
-    *, school_round: SchoolRound, actor: User, at: datetime | None = None
-) -> SchoolRound:
-    """Confirm the school's data inside the confirm window; refused while validation errors remain."""
-    from schools.validation import school_findings
-
-    school_round = _lock(school_round)
-    if school_round.state != SchoolRound.State.PREPARED:
-        raise _state_error(school_round)
-    check_confirm_window(round=school_round.round, at=at)
-    findings = school_findings(school=school_round.school)
+def check_findings(*, school: School) -> None:
+    """Refuse the school's data while validation errors remain or queries lack an explanation."""
+    findings = school_findings(school=school)
     problems = []
     if findings.errors:
         problems.append(
@@ -250,6 +230,33 @@ def school_round_confirm(
         )
     if problems:
         raise ValidationError(problems, code="findings")
+
+
+@transaction.atomic
+def school_round_prepare(*, school_round: SchoolRound, actor: User) -> SchoolRound:
+    """Mark the school's data as prepared by its staff (the step before confirming); refused, as
+    confirming is, while validation errors remain or queries lack an explanation."""
+    school_round = _lock(school_round)
+    if school_round.state not in (SchoolRound.State.NOT_STARTED, SchoolRound.State.PREPARED):
+        raise _state_error(school_round)
+    check_findings(school=school_round.school)
+    school_round.state = SchoolRound.State.PREPARED
+    school_round.prepared_at = timezone.now()
+    school_round.save(update_fields=["state", "prepared_at", "updated_at"])
+    return school_round
+
+
+@transaction.atomic
+def school_round_confirm(
+    *, school_round: SchoolRound, actor: User, at: datetime | None = None
+) -> SchoolRound:
+    """Confirm the school's data inside the confirm window; refused while validation errors remain."""
+    school_round = _lock(school_round)
+    if school_round.state != SchoolRound.State.PREPARED:
+        raise _state_error(school_round)
+    check_confirm_window(round=school_round.round, at=at)
+    # Checked again: the data may have changed since it was prepared.
+    check_findings(school=school_round.school)
     school_round.state = SchoolRound.State.CONFIRMED
     school_round.confirmed_at = timezone.now()
     school_round.confirmed_by = actor

@@ -100,14 +100,61 @@ def test_the_confirm_page_says_the_guideline_asks_for_0830_and_the_button_works_
     assert "แนวปฏิบัติให้เจ้าหน้าที่ยืนยันข้อมูลตั้งแต่ 08:30 น. ปุ่มยืนยันใช้ได้ตั้งแต่ 08:00 น." in page
 
 
-def test_confirm_refused_while_errors_remain_then_allowed(
-    client, opened, staff, school, time_machine
+def _area_dashboard_state(client, area_officer, school, round):
+    client.force_login(area_officer)
+    response = client.get(
+        reverse("census:area_dashboard", args=[school.area_office.code]) + f"?round={round.pk}"
+    )
+    return {s.pk: s.round_state for s in response.context["schools"]}[school.pk]
+
+
+def test_prepare_refused_while_errors_remain_then_allowed(
+    client, opened, staff, area_officer, school, time_machine
 ):
     unmeasured = EnrollmentFactory(
         school=school, grade=Grade.P3, student=StudentFactory(birth_date=date(2017, 8, 1))
     )
     time_machine.move_to(at(9, 0), tick=False)
-    step(client, staff, "prepare")
+    response = step(client, staff, "prepare")
+    assert response.status_code == 200
+    assert "validation error(s) remain" in response.content.decode()
+    assert SchoolRound.objects.get().state == SchoolRound.State.NOT_STARTED
+    assert _area_dashboard_state(client, area_officer, school, opened.round) == "not_started"
+    MeasurementFactory(
+        student=unmeasured.student, measured_on=date(2026, 11, 9), weight_kg=28, height_cm=131
+    )
+    assert step(client, staff, "prepare").status_code == 302
+    assert SchoolRound.objects.get().state == SchoolRound.State.PREPARED
+    assert _area_dashboard_state(client, area_officer, school, opened.round) == "prepared"
+
+
+def test_prepare_needs_queries_explained(client, opened, staff, school, time_machine):
+    odd = EnrollmentFactory(
+        school=school, grade=Grade.P3, student=StudentFactory(birth_date=date(2017, 8, 1))
+    )
+    MeasurementFactory(
+        student=odd.student, measured_on=date(2026, 6, 1), weight_kg=90, height_cm=131
+    )
+    time_machine.move_to(at(9, 0), tick=False)
+    response = step(client, staff, "prepare")
+    assert "query(ies) still need an explanation" in response.content.decode()
+    assert SchoolRound.objects.get().state == SchoolRound.State.NOT_STARTED
+    client.post(
+        reverse("schools:validation", args=[school.code]),
+        {"rule": "implausible", "subject_key": str(odd.student.public_id), "text": "ชั่งซ้ำแล้ว ถูกต้อง"},
+    )
+    assert step(client, staff, "prepare").status_code == 302
+    assert step(client, staff, "confirm").status_code == 302
+
+
+def test_confirm_refused_when_an_error_appears_after_prepare(
+    client, opened, staff, school, time_machine
+):
+    time_machine.move_to(at(9, 0), tick=False)
+    assert step(client, staff, "prepare").status_code == 302
+    unmeasured = EnrollmentFactory(
+        school=school, grade=Grade.P3, student=StudentFactory(birth_date=date(2017, 8, 1))
+    )
     response = step(client, staff, "confirm")
     assert response.status_code == 200
     assert "validation error(s) remain" in response.content.decode()
@@ -117,24 +164,6 @@ def test_confirm_refused_while_errors_remain_then_allowed(
     )
     assert step(client, staff, "confirm").status_code == 302
     assert SchoolRound.objects.get().state == SchoolRound.State.CONFIRMED
-
-
-def test_confirm_needs_queries_explained(client, opened, staff, school, time_machine):
-    odd = EnrollmentFactory(
-        school=school, grade=Grade.P3, student=StudentFactory(birth_date=date(2017, 8, 1))
-    )
-    MeasurementFactory(
-        student=odd.student, measured_on=date(2026, 6, 1), weight_kg=90, height_cm=131
-    )
-    time_machine.move_to(at(9, 0), tick=False)
-    step(client, staff, "prepare")
-    response = step(client, staff, "confirm")
-    assert "query(ies) still need an explanation" in response.content.decode()
-    client.post(
-        reverse("schools:validation", args=[school.code]),
-        {"rule": "implausible", "subject_key": str(odd.student.public_id), "text": "ชั่งซ้ำแล้ว ถูกต้อง"},
-    )
-    assert step(client, staff, "confirm").status_code == 302
 
 
 def test_roster_is_locked_while_confirmed(
