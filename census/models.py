@@ -108,7 +108,15 @@ class SchoolRound(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     last_rejection = models.CharField(_("last rejection reason"), max_length=500, blank=True)
+    # Who sent the confirmation back last, and when: what the send-back record says.
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     revoked_reason = models.CharField(_("revocation reason"), max_length=500, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -279,7 +279,10 @@ def school_round_reject(
     reason = check_reason(reason)
     school_round.state = SchoolRound.State.PREPARED
     school_round.last_rejection = reason
-    school_round.save(update_fields=["state", "last_rejection", "updated_at"])
+    school_round.rejected_at, school_round.rejected_by = timezone.now(), actor
+    school_round.save(
+        update_fields=["state", "last_rejection", "rejected_at", "rejected_by", "updated_at"]
+    )
     return school_round
 
 
@@ -307,8 +310,8 @@ def school_round_acknowledge(*, school_round: SchoolRound, actor: User) -> Schoo
     if school_round.state != SchoolRound.State.CERTIFIED:
         raise _state_error(school_round)
     school_round.state = SchoolRound.State.ACKNOWLEDGED
-    school_round.acknowledged_at = timezone.now()
-    school_round.save(update_fields=["state", "acknowledged_at", "updated_at"])
+    school_round.acknowledged_at, school_round.acknowledged_by = timezone.now(), actor
+    school_round.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "updated_at"])
     return school_round
 
 

@@ -2,9 +2,10 @@
 
 start → prepare [staff] → confirm [staff, confirm window] → confirmation record
       → certify [director, certify window] → certified? → snapshot + certification record (+ annex)
-                                               └ rejected → confirm again
-      → acknowledge [area officer] → end
+                                               └ sent back → send-back record → confirm again
+      → acknowledge [area officer] → acknowledgement record → end
 Every waiting step times out at the close of the certify window → missed → end.
+Each decision signs its record; prepare does not (docs/design-notes.md says why).
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -55,14 +56,18 @@ class CertificationFlow(SchoolScopedFlowMixin, flow.Flow):
         .OnTimeout(process_deadline, this.missed)
         .Next(this.decided)
     )
-    decided = flow.If(act.process.certified).Then(this.record_certification).Else(this.confirm)
+    decided = (
+        flow.If(act.process.certified).Then(this.record_certification).Else(this.record_send_back)
+    )
+    record_send_back = flow.Function(this.sign_send_back).Next(this.confirm)
     record_certification = flow.Function(this.sign_certification).Next(this.acknowledge)
     acknowledge = (
         flow.View(views.AcknowledgeView.as_view())
         .Annotation(title=_("Acknowledge the certification (area office)"))
         .Permission("schools.acknowledge_round", obj=lambda p: p.coerced.school.area_office)
-        .Next(this.end)
+        .Next(this.record_acknowledgement)
     )
+    record_acknowledgement = flow.Function(this.sign_acknowledgement).Next(this.end)
     missed = flow.Function(this.mark_missed).Next(this.end_missed)
     end = flow.End()
     end_missed = flow.End()
@@ -80,8 +85,16 @@ class CertificationFlow(SchoolScopedFlowMixin, flow.Flow):
         confirm_task = activation.task.previous.get()
         services.confirmation_record(process=activation.process, confirm_task_id=confirm_task.pk)
 
+    def sign_send_back(self, activation):
+        # One record per send-back, named by the certify task that decided it (before the gateway).
+        certify_task = activation.task.previous.get().previous.get()
+        services.send_back_record(process=activation.process, certify_task_id=certify_task.pk)
+
     def sign_certification(self, activation):
         services.certification_record(process=activation.process)
+
+    def sign_acknowledgement(self, activation):
+        services.acknowledgement_record(process=activation.process)
 
     def mark_missed(self, activation):
         services.certification_missed(process=activation.process)

@@ -236,6 +236,67 @@ def test_reject_then_confirm_again_then_certify(client, opened, staff, director,
     assert RosterSnapshot.objects.count() == 1
 
 
+@pytest.fixture
+def record_facts():
+    """Collect what each signed record printed, by kind (the PDF's Thai text is font glyphs)."""
+    from django.test.signals import template_rendered
+
+    printed = {}
+
+    def collect(sender, template, context, **kwargs):
+        if template.name == "documents/summary_record.html":
+            printed.setdefault(context["record"].kind, []).append(dict(context["facts"]))
+
+    template_rendered.connect(collect)
+    yield printed
+    template_rendered.disconnect(collect)
+
+
+def test_each_send_back_signs_a_record_with_its_reason(
+    client, opened, staff, director, time_machine, record_facts
+):
+    run_to_certify(client, staff, director, time_machine)
+    reasons = ["ตัวเลขชั้น ป.3 ไม่ตรงกับสมุดทะเบียน", "ยังขาดนักเรียนย้ายเข้า 1 คน"]
+    step(client, director, "certify", {"decision": "reject", "reason": reasons[0]})
+    sent_back = SignedDocument.objects.get(kind=Kind.SEND_BACK)
+    assert (sent_back.actor, sent_back.school) == (director, opened.school)
+    assert sent_back.actor_role == "ผู้อำนวยการโรงเรียน"
+    facts = record_facts[Kind.SEND_BACK][0]
+    assert facts["เหตุผลที่ส่งกลับ"] == reasons[0]
+    assert director.display_name in facts["ส่งกลับโดย"]
+    assert staff.display_name in facts["ยืนยันโดย"]
+    # The staff see it on their confirm page, and a second send-back signs a second record.
+    client.force_login(staff)
+    page = client.get(open_task(client, staff, "confirm")).content.decode()
+    assert str(sent_back.public_id) in page
+    assert step(client, staff, "confirm").status_code == 302
+    step(client, director, "certify", {"decision": "reject", "reason": reasons[1]})
+    assert SignedDocument.objects.filter(kind=Kind.SEND_BACK).count() == 2
+    assert [f["เหตุผลที่ส่งกลับ"] for f in record_facts[Kind.SEND_BACK]] == reasons
+
+
+def test_the_area_office_acknowledgement_signs_a_record(
+    client, opened, staff, director, area_officer, other_area_officer, time_machine, record_facts
+):
+    from workflows.certification import CertificationFlow
+
+    snapshot = certified(client, staff, director, time_machine)
+    task = _task(CertificationFlow.acknowledge)
+    client.force_login(other_area_officer)
+    assert client.post(reverse("workflows:take", args=[task.pk])).status_code == 404
+    assert not SignedDocument.objects.filter(kind=Kind.ACKNOWLEDGEMENT).exists()
+    assert step(client, area_officer, "acknowledge").status_code == 302
+    acknowledged = SignedDocument.objects.get(kind=Kind.ACKNOWLEDGEMENT)
+    assert (acknowledged.actor, acknowledged.school) == (area_officer, opened.school)
+    assert acknowledged.actor_role == "เจ้าหน้าที่สำนักงานเขตพื้นที่การศึกษา"
+    assert acknowledged.subject == snapshot
+    facts = record_facts[Kind.ACKNOWLEDGEMENT][0]
+    assert facts["จำนวนนักเรียนที่รับรอง"] == "4 คน"
+    assert director.display_name in facts["การรับรอง"]
+    assert area_officer.display_name in facts["ผู้รับทราบ"]
+    assert SchoolRound.objects.get().acknowledged_by == area_officer
+
+
 def test_reject_needs_a_reason(client, opened, staff, director, time_machine):
     run_to_certify(client, staff, director, time_machine)
     response = step(client, director, "certify", {"decision": "reject", "reason": ""})
