@@ -17,7 +17,16 @@ from schools.templatetags.thai import thai_date
 from schools.validation import school_findings
 
 from .calendar import default_as_of
-from .models import AcademicYear, RosterSnapshot, Round, SchoolRound, SnapshotRow
+from .models import (
+    ROUND_FIELDS,
+    ROUND_TIMES,
+    AcademicYear,
+    RosterSnapshot,
+    Round,
+    RoundChange,
+    SchoolRound,
+    SnapshotRow,
+)
 from .subsidy import funded_born_after
 
 # The guideline's count day: the confirm button works from 08:00, the director certifies from
@@ -79,23 +88,84 @@ def check_round_times(*, fields: dict) -> None:
         raise ValidationError(errors)
 
 
+_OPENINGS = ("confirm_opens", "certify_opens")
+
+
+def _follow_as_of(*, before: dict, after: dict) -> dict:
+    """Move the times left as they were to the new as-of date, at the same Bangkok clock time:
+    a count day that moves takes its windows and its ID-correction cut-off with it."""
+    days = after["as_of"] - before["as_of"]
+    if not days:
+        return after
+    moved = dict(after)
+    for name in ROUND_TIMES:
+        if after[name] == before[name]:
+            local = timezone.localtime(before[name])
+            moved[name] = _at(local.date() + days, local.time())
+    return moved
+
+
+def check_round_change(*, before: dict, after: dict, at: datetime) -> None:
+    """Refuse a change of a round that would rewrite what has passed: a time that has passed stays
+    as it is, a close (or the cut-off) cannot move into the past, and the as-of date stays once a
+    window has opened; raise ValidationError naming the field."""
+    errors = {}
+    for name in ROUND_TIMES:
+        old, new = before[name], after[name]
+        if old == new:
+            continue
+        if old <= at:
+            errors[name] = _("%(when)s has passed: this time can no longer change.") % {
+                "when": thai_date(old)
+            }
+        elif name not in _OPENINGS and new <= at:
+            # A window shortened to a close already past would end at once for the schools in it.
+            errors[name] = _(
+                "This close would already have passed (it is %(now)s now): a window can only "
+                "be shortened to a time still ahead."
+            ) % {"now": thai_date(at)}
+    if after["as_of"] != before["as_of"] and min(before[n] for n in _OPENINGS) <= at:
+        errors["as_of"] = _("The as-of date cannot change once a window of the round has opened.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _iso(value) -> str:
+    return (timezone.localtime(value) if isinstance(value, datetime) else value).isoformat()
+
+
 @transaction.atomic
-def round_update(*, round: Round, actor: User, **fields) -> Round:
-    """Change a round's as-of date or any of its windows (ministry admin)."""
+def round_update(
+    *, round: Round, actor: User | None, at: datetime | None = None, **fields
+) -> Round:
+    """Change a round's as-of date or windows (ministry admin) and log the change.
+
+    Times left unchanged follow a moved as-of date; what has passed cannot change. Call it through
+    workflows.services.round_change, which moves the round's open processes with it.
+    """
     round = Round.objects.select_for_update().get(pk=round.pk)
-    merged = {
-        name: fields.get(name, getattr(round, name))
-        for name in ("as_of", "confirm_opens", "confirm_closes", "certify_opens", "certify_closes",
-                     "id_correction_cutoff")
-    }  # fmt: skip
-    check_round_times(fields=merged)
     if round.closed_at is not None:
         raise ValidationError(
             _("รอบนี้ปิดแล้ว แก้ไขไม่ได้ / This round has closed and cannot change."), code="closed"
         )
-    for name, value in merged.items():
-        setattr(round, name, value)
-    round.save(update_fields=list(merged))
+    before = {name: getattr(round, name) for name in ROUND_FIELDS}
+    after = _follow_as_of(
+        before=before, after={name: fields.get(name, before[name]) for name in ROUND_FIELDS}
+    )
+    check_round_times(fields=after)
+    check_round_change(before=before, after=after, at=at or timezone.now())
+    changed = [name for name in ROUND_FIELDS if after[name] != before[name]]
+    if not changed:
+        return round
+    for name in changed:
+        setattr(round, name, after[name])
+    round.save(update_fields=changed)
+    RoundChange.objects.create(
+        round=round,
+        changed_by=actor,
+        before={name: _iso(before[name]) for name in changed},
+        after={name: _iso(after[name]) for name in changed},
+    )
     return round
 
 

@@ -4,7 +4,10 @@ start → prepare [staff] → confirm [staff, confirm window] → confirmation r
       → certify [director, certify window] → certified? → snapshot + certification record (+ annex)
                                                └ sent back → send-back record → confirm again
       → acknowledge [area officer] → acknowledgement record → end
-Every waiting step times out at the close of the certify window → missed → end.
+Every waiting step times out at the close of the certify window → missed → end. The ministry may
+move that close while the round is open (workflows.services.round_change moves the deadline and
+the timers): a timer that fires although the deadline has moved later sends the school back to its
+step instead.
 Each decision signs its record; prepare does not (docs/design-notes.md says why).
 """
 
@@ -15,8 +18,12 @@ from viewflow.workflow import act, flow
 from census.models import SchoolRound
 
 from . import services, views
-from .flowbase import SchoolScopedFlowMixin, process_deadline
+from .flowbase import SchoolScopedFlowMixin, process_deadline, process_deadline_passed
 from .models import CertificationProcess
+
+
+def _state(activation) -> str:
+    return activation.process.school_round.state
 
 
 class CertificationFlow(SchoolScopedFlowMixin, flow.Flow):
@@ -27,25 +34,25 @@ class CertificationFlow(SchoolScopedFlowMixin, flow.Flow):
     )
 
     start = flow.StartHandle(this.start_process).Next(this.route_start)
+    # The step the school's state calls for: at the start, and after a timer that fired early.
     route_start = (
-        flow.If(
-            lambda activation: activation.process.school_round.state == SchoolRound.State.PREPARED
-        )
-        .Then(this.confirm)
-        .Else(this.prepare)
+        flow.Switch()
+        .Case(this.certify, lambda activation: _state(activation) == SchoolRound.State.CONFIRMED)
+        .Case(this.confirm, lambda activation: _state(activation) == SchoolRound.State.PREPARED)
+        .Default(this.prepare)
     )
     prepare = (
         flow.View(views.PrepareView.as_view())
         .Annotation(title=_("Check and prepare the data"))
         .Permission("schools.keep_roster", obj=lambda p: p.coerced.school)
-        .OnTimeout(process_deadline, this.missed)
+        .OnTimeout(process_deadline, this.timed_out)
         .Next(this.confirm)
     )
     confirm = (
         flow.View(views.ConfirmView.as_view())
         .Annotation(title=_("Confirm the data (staff)"))
         .Permission("schools.confirm_round", obj=lambda p: p.coerced.school)
-        .OnTimeout(process_deadline, this.missed)
+        .OnTimeout(process_deadline, this.timed_out)
         .Next(this.record_confirmation)
     )
     record_confirmation = flow.Function(this.sign_confirmation).Next(this.certify)
@@ -53,9 +60,12 @@ class CertificationFlow(SchoolScopedFlowMixin, flow.Flow):
         flow.View(views.CertifyView.as_view())
         .Annotation(title=_("Certify the data (director)"))
         .Permission("schools.certify_round", obj=lambda p: p.coerced.school)
-        .OnTimeout(process_deadline, this.missed)
+        .OnTimeout(process_deadline, this.timed_out)
         .Next(this.decided)
     )
+    # The dispatcher may fire a timer it found due just before the ministry moved the close later
+    # (it does not read the moment again): the deadline, read under the process's lock, decides.
+    timed_out = flow.If(process_deadline_passed).Then(this.missed).Else(this.route_start)
     decided = (
         flow.If(act.process.certified).Then(this.record_certification).Else(this.record_send_back)
     )

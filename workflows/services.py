@@ -6,6 +6,8 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts.models import User
 from accounts.selectors import area_officer_emails
@@ -52,6 +54,30 @@ def round_open(*, round: Round, schools=None) -> int:
         started += new
     Round.objects.filter(pk=round.pk, opened_at__isnull=True).update(opened_at=timezone.now())
     return started
+
+
+@transaction.atomic
+def round_change(*, round: Round, actor: User, **fields) -> tuple[Round, int]:
+    """Change a round's as-of date or windows and move its open certification processes with it:
+    their deadline and the timers of their waiting steps, in one transaction; return the round
+    and how many processes moved."""
+    open_processes = CertificationProcess.objects.filter(round=round).exclude(
+        status__in=[PROCESS.DONE, PROCESS.CANCELED]
+    )
+    # The flow lock of every open process (viewflow's select_for_update lock is this row lock):
+    # no step of these schools runs against the old deadline while it moves.
+    list(open_processes.select_for_update().order_by("pk").values_list("pk", flat=True))
+    round = census.round_update(round=round, actor=actor, **fields)
+    closes = round.certify_closes
+    moved = open_processes.exclude(deadline=closes).update(deadline=closes)
+    # A waiting step's timeout is a viewflow Task row (TIMER, SCHEDULED) that the timer
+    # dispatcher fires once its `scheduled` moment has come: moving that moment moves the timeout.
+    Task.objects.filter(
+        process__in=open_processes.values("pk"),
+        flow_task_type="TIMER",
+        status=STATUS.SCHEDULED,
+    ).exclude(scheduled=closes).update(scheduled=closes)
+    return round, moved
 
 
 def confirmation_record(*, process: CertificationProcess, confirm_task_id: int) -> SignedDocument:
