@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from schools.models import Grade
 
-from .models import Round, SubsidyRate
+from .models import ROUND_FIELDS, ROUND_TIMES, Round, SubsidyRate
 
 
 class AcademicYearForm(forms.Form):
@@ -22,26 +22,10 @@ class DateTimeInput(forms.DateTimeInput):
 class RoundForm(forms.ModelForm):
     class Meta:
         model = Round
-        fields = [
-            "as_of",
-            "confirm_opens",
-            "confirm_closes",
-            "certify_opens",
-            "certify_closes",
-            "id_correction_cutoff",
-        ]
+        fields = list(ROUND_FIELDS)
         widgets = {
             "as_of": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            **{
-                name: DateTimeInput()
-                for name in (
-                    "confirm_opens",
-                    "confirm_closes",
-                    "certify_opens",
-                    "certify_closes",
-                    "id_correction_cutoff",
-                )
-            },
+            **{name: DateTimeInput() for name in ROUND_TIMES},
         }
 
     # A date far outside the calendar overflows when it is converted to UTC for the database.

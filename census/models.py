@@ -79,6 +79,38 @@ class Round(models.Model):
         return f"{self.academic_year.year}/{self.number}{demo}"
 
 
+class RoundChange(models.Model):
+    """One change of a round's dates or windows: who, when, each changed field before and after
+    (ISO 8601). Written once by census.services.round_update, never changed."""
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="changes")
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    before = models.JSONField(_("before"))
+    after = models.JSONField(_("after"))
+
+    class Meta:
+        verbose_name = _("round change")
+        verbose_name_plural = _("round changes")
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.round_id} @ {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+# What the ministry sets on a round: its as-of date and its times (Round's fields of those names).
+ROUND_TIMES = (
+    "confirm_opens",
+    "confirm_closes",
+    "certify_opens",
+    "certify_closes",
+    "id_correction_cutoff",
+)
+ROUND_FIELDS = ("as_of", *ROUND_TIMES)
+
+
 class SchoolRound(models.Model):
     """One school's progress through one round: what the dashboards show and what locks the roster."""
 
@@ -108,7 +140,15 @@ class SchoolRound(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     last_rejection = models.CharField(_("last rejection reason"), max_length=500, blank=True)
+    # Who sent the confirmation back last, and when: what the send-back record says.
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     revoked_reason = models.CharField(_("revocation reason"), max_length=500, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,12 +1,12 @@
 """Reads of rounds and school rounds."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import RosterSnapshot, Round, SchoolRound
+from .models import ROUND_FIELDS, RosterSnapshot, Round, RoundChange, SchoolRound
 
 
 def roster_locked(*, school_id: int) -> bool:
@@ -37,3 +37,25 @@ def certified_snapshot(*, school_id: int, round_id: int) -> RosterSnapshot | Non
     return RosterSnapshot.objects.filter(
         school_id=school_id, round_id=round_id, status=RosterSnapshot.Status.CERTIFIED
     ).first()
+
+
+def round_changes(*, round: Round) -> list[dict]:
+    """Return the round's changes, newest first, each with who, when, and each field's before and
+    after as moments (or the as-of date)."""
+    changes = RoundChange.objects.filter(round=round).select_related("changed_by")
+    return [
+        {
+            "changed_at": change.changed_at,
+            "changed_by": change.changed_by,
+            "fields": [
+                (Round._meta.get_field(name).verbose_name, _value(change.before[name]),
+                 _value(change.after[name]))
+                for name in ROUND_FIELDS if name in change.after
+            ],
+        }
+        for change in changes
+    ]  # fmt: skip
+
+
+def _value(iso: str) -> date | datetime:
+    return datetime.fromisoformat(iso) if "T" in iso else date.fromisoformat(iso)

@@ -14,13 +14,28 @@ from accounts.models import User
 from schools.checks import check_reason
 from schools.models import School
 from schools.templatetags.thai import thai_date
+from schools.validation import school_findings
 
 from .calendar import default_as_of
-from .models import AcademicYear, RosterSnapshot, Round, SchoolRound, SnapshotRow
+from .models import (
+    ROUND_FIELDS,
+    ROUND_TIMES,
+    AcademicYear,
+    RosterSnapshot,
+    Round,
+    RoundChange,
+    SchoolRound,
+    SnapshotRow,
+)
 from .subsidy import funded_born_after
 
-DEFAULT_OPENS = time(8, 30)
+# The guideline's count day: the confirm button works from 08:00, the director certifies from
+# 08:30, and the system closes at 16:30 (as are the citizen-ID corrections).
+DEFAULT_CONFIRM_OPENS = time(8, 0)
+DEFAULT_CERTIFY_OPENS = time(8, 30)
 DEFAULT_CLOSES = time(16, 30)
+# Staff are asked to confirm from 08:30 although the button works from 08:00: the page says both.
+GUIDELINE_CONFIRM_FROM = time(8, 30)
 
 
 def _at(day: date, clock: time) -> datetime:
@@ -30,9 +45,9 @@ def _at(day: date, clock: time) -> datetime:
 def _round_defaults(as_of: date) -> dict:
     return {
         "as_of": as_of,
-        "confirm_opens": _at(as_of, DEFAULT_OPENS),
+        "confirm_opens": _at(as_of, DEFAULT_CONFIRM_OPENS),
         "confirm_closes": _at(as_of, DEFAULT_CLOSES),
-        "certify_opens": _at(as_of, DEFAULT_OPENS),
+        "certify_opens": _at(as_of, DEFAULT_CERTIFY_OPENS),
         "certify_closes": _at(as_of, DEFAULT_CLOSES),
         "id_correction_cutoff": _at(as_of, DEFAULT_CLOSES),
     }
@@ -73,23 +88,84 @@ def check_round_times(*, fields: dict) -> None:
         raise ValidationError(errors)
 
 
+_OPENINGS = ("confirm_opens", "certify_opens")
+
+
+def _follow_as_of(*, before: dict, after: dict) -> dict:
+    """Move the times left as they were to the new as-of date, at the same Bangkok clock time:
+    a count day that moves takes its windows and its ID-correction cut-off with it."""
+    days = after["as_of"] - before["as_of"]
+    if not days:
+        return after
+    moved = dict(after)
+    for name in ROUND_TIMES:
+        if after[name] == before[name]:
+            local = timezone.localtime(before[name])
+            moved[name] = _at(local.date() + days, local.time())
+    return moved
+
+
+def check_round_change(*, before: dict, after: dict, at: datetime) -> None:
+    """Refuse a change of a round that would rewrite what has passed: a time that has passed stays
+    as it is, a close (or the cut-off) cannot move into the past, and the as-of date stays once a
+    window has opened; raise ValidationError naming the field."""
+    errors = {}
+    for name in ROUND_TIMES:
+        old, new = before[name], after[name]
+        if old == new:
+            continue
+        if old <= at:
+            errors[name] = _("%(when)s has passed: this time can no longer change.") % {
+                "when": thai_date(old)
+            }
+        elif name not in _OPENINGS and new <= at:
+            # A window shortened to a close already past would end at once for the schools in it.
+            errors[name] = _(
+                "This close would already have passed (it is %(now)s now): a window can only "
+                "be shortened to a time still ahead."
+            ) % {"now": thai_date(at)}
+    if after["as_of"] != before["as_of"] and min(before[n] for n in _OPENINGS) <= at:
+        errors["as_of"] = _("The as-of date cannot change once a window of the round has opened.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _iso(value) -> str:
+    return (timezone.localtime(value) if isinstance(value, datetime) else value).isoformat()
+
+
 @transaction.atomic
-def round_update(*, round: Round, actor: User, **fields) -> Round:
-    """Change a round's as-of date or any of its windows (ministry admin)."""
+def round_update(
+    *, round: Round, actor: User | None, at: datetime | None = None, **fields
+) -> Round:
+    """Change a round's as-of date or windows (ministry admin) and log the change.
+
+    Times left unchanged follow a moved as-of date; what has passed cannot change. Call it through
+    workflows.services.round_change, which moves the round's open processes with it.
+    """
     round = Round.objects.select_for_update().get(pk=round.pk)
-    merged = {
-        name: fields.get(name, getattr(round, name))
-        for name in ("as_of", "confirm_opens", "confirm_closes", "certify_opens", "certify_closes",
-                     "id_correction_cutoff")
-    }  # fmt: skip
-    check_round_times(fields=merged)
     if round.closed_at is not None:
         raise ValidationError(
             _("รอบนี้ปิดแล้ว แก้ไขไม่ได้ / This round has closed and cannot change."), code="closed"
         )
-    for name, value in merged.items():
-        setattr(round, name, value)
-    round.save(update_fields=list(merged))
+    before = {name: getattr(round, name) for name in ROUND_FIELDS}
+    after = _follow_as_of(
+        before=before, after={name: fields.get(name, before[name]) for name in ROUND_FIELDS}
+    )
+    check_round_times(fields=after)
+    check_round_change(before=before, after=after, at=at or timezone.now())
+    changed = [name for name in ROUND_FIELDS if after[name] != before[name]]
+    if not changed:
+        return round
+    for name in changed:
+        setattr(round, name, after[name])
+    round.save(update_fields=changed)
+    RoundChange.objects.create(
+        round=round,
+        changed_by=actor,
+        before={name: _iso(before[name]) for name in changed},
+        after={name: _iso(after[name]) for name in changed},
+    )
     return round
 
 
@@ -142,6 +218,14 @@ def confirm_window(round: Round) -> Window:
 
 def certify_window(round: Round) -> Window:
     return Window(round.certify_opens, round.certify_closes)
+
+
+def confirm_asked_from(round: Round) -> datetime | None:
+    """Return when the guideline asks staff to confirm, if the confirm button works before then."""
+    if round.is_demo:  # a demo round is open all day, outside the guideline
+        return None
+    asked = _at(timezone.localdate(round.confirm_opens), GUIDELINE_CONFIRM_FROM)
+    return asked if round.confirm_opens < asked < round.confirm_closes else None
 
 
 def check_confirm_window(*, round: Round, at: datetime | None = None) -> None:
@@ -198,30 +282,9 @@ def school_round_open(*, round: Round, school: School) -> tuple[SchoolRound, boo
     return SchoolRound.objects.get_or_create(round=round, school=school)
 
 
-@transaction.atomic
-def school_round_prepare(*, school_round: SchoolRound, actor: User) -> SchoolRound:
-    """Mark the school's data as prepared by its staff (the step before confirming)."""
-    school_round = _lock(school_round)
-    if school_round.state not in (SchoolRound.State.NOT_STARTED, SchoolRound.State.PREPARED):
-        raise _state_error(school_round)
-    school_round.state = SchoolRound.State.PREPARED
-    school_round.prepared_at = timezone.now()
-    school_round.save(update_fields=["state", "prepared_at", "updated_at"])
-    return school_round
-
-
-@transaction.atomic
-def school_round_confirm(
-    *, school_round: SchoolRound, actor: User, at: datetime | None = None
-) -> SchoolRound:
-    """Confirm the school's data inside the confirm window; refused while validation errors remain."""
-    from schools.validation import school_findings
-
-    school_round = _lock(school_round)
-    if school_round.state != SchoolRound.State.PREPARED:
-        raise _state_error(school_round)
-    check_confirm_window(round=school_round.round, at=at)
-    findings = school_findings(school=school_round.school)
+def check_findings(*, school: School) -> None:
+    """Refuse the school's data while validation errors remain or queries lack an explanation."""
+    findings = school_findings(school=school)
     problems = []
     if findings.errors:
         problems.append(
@@ -237,6 +300,33 @@ def school_round_confirm(
         )
     if problems:
         raise ValidationError(problems, code="findings")
+
+
+@transaction.atomic
+def school_round_prepare(*, school_round: SchoolRound, actor: User) -> SchoolRound:
+    """Mark the school's data as prepared by its staff (the step before confirming); refused, as
+    confirming is, while validation errors remain or queries lack an explanation."""
+    school_round = _lock(school_round)
+    if school_round.state not in (SchoolRound.State.NOT_STARTED, SchoolRound.State.PREPARED):
+        raise _state_error(school_round)
+    check_findings(school=school_round.school)
+    school_round.state = SchoolRound.State.PREPARED
+    school_round.prepared_at = timezone.now()
+    school_round.save(update_fields=["state", "prepared_at", "updated_at"])
+    return school_round
+
+
+@transaction.atomic
+def school_round_confirm(
+    *, school_round: SchoolRound, actor: User, at: datetime | None = None
+) -> SchoolRound:
+    """Confirm the school's data inside the confirm window; refused while validation errors remain."""
+    school_round = _lock(school_round)
+    if school_round.state != SchoolRound.State.PREPARED:
+        raise _state_error(school_round)
+    check_confirm_window(round=school_round.round, at=at)
+    # Checked again: the data may have changed since it was prepared.
+    check_findings(school=school_round.school)
     school_round.state = SchoolRound.State.CONFIRMED
     school_round.confirmed_at = timezone.now()
     school_round.confirmed_by = actor
@@ -259,7 +349,10 @@ def school_round_reject(
     reason = check_reason(reason)
     school_round.state = SchoolRound.State.PREPARED
     school_round.last_rejection = reason
-    school_round.save(update_fields=["state", "last_rejection", "updated_at"])
+    school_round.rejected_at, school_round.rejected_by = timezone.now(), actor
+    school_round.save(
+        update_fields=["state", "last_rejection", "rejected_at", "rejected_by", "updated_at"]
+    )
     return school_round
 
 
@@ -287,8 +380,8 @@ def school_round_acknowledge(*, school_round: SchoolRound, actor: User) -> Schoo
     if school_round.state != SchoolRound.State.CERTIFIED:
         raise _state_error(school_round)
     school_round.state = SchoolRound.State.ACKNOWLEDGED
-    school_round.acknowledged_at = timezone.now()
-    school_round.save(update_fields=["state", "acknowledged_at", "updated_at"])
+    school_round.acknowledged_at, school_round.acknowledged_by = timezone.now(), actor
+    school_round.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "updated_at"])
     return school_round
 
 

@@ -11,7 +11,9 @@ from django.views.generic import FormView, TemplateView
 
 from accounts.permissions import can_administer, can_keep_roster
 from schools.models import Grade
+from schools.templatetags.thai import thai_date
 from schools.views import SchoolMixin, form_error
+from workflows.services import round_change
 
 from . import feeds, rollover, services
 from .deadlines import deadlines_for, next_deadlines
@@ -19,6 +21,7 @@ from .feeds import live_calendar_feed
 from .forms import AcademicYearForm, RoundForm
 from .ics import ics_calendar
 from .models import AcademicYear, RolloverChoice, Round
+from .selectors import round_changes
 
 
 class MinistryOnlyMixin(LoginRequiredMixin):
@@ -132,15 +135,26 @@ class RoundEditView(MinistryOnlyMixin, FormView):
         return {**super().get_form_kwargs(), "instance": self.round}
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(round=self.round, **kwargs)
+        return super().get_context_data(
+            round=self.round, changes=round_changes(round=self.round), **kwargs
+        )
 
     def form_valid(self, form):
         try:
-            services.round_update(round=self.round, actor=self.request.user, **form.cleaned_data)
+            round, moved = round_change(
+                round=self.round, actor=self.request.user, **form.cleaned_data
+            )
         except ValidationError as exc:
             form_error(form, exc)
             return self.form_invalid(form)
-        messages.success(self.request, _("Round saved."))
+        if moved:
+            messages.success(
+                self.request,
+                _("Round saved. %(n)s schools in progress now close at %(closes)s.")
+                % {"n": moved, "closes": thai_date(round.certify_closes)},
+            )
+        else:
+            messages.success(self.request, _("Round saved."))
         return redirect(reverse("census:index"))
 
 

@@ -19,6 +19,8 @@ class Kind(models.TextChoices):
     CERTIFICATION = "certification", _("บันทึกการรับรองข้อมูล / Certification record")
     ROSTER_ANNEX = "roster_annex", _("บัญชีรายชื่อนักเรียนแนบท้าย / Roster annex")
     REVOCATION = "revocation", _("บันทึกการเพิกถอนการรับรอง / Revocation record")
+    SEND_BACK = "send_back", _("Send-back record")
+    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement record")
     DROPOUT_DECISION = "dropout_decision", _("ผลการพิจารณาจำหน่ายนักเรียน / Dropout decision")
     ID_CORRECTION_DECISION = (
         "id_correction_decision",

@@ -2,9 +2,13 @@
 
 start → prepare [staff] → confirm [staff, confirm window] → confirmation record
       → certify [director, certify window] → certified? → snapshot + certification record (+ annex)
-                                               └ rejected → confirm again
-      → acknowledge [area officer] → end
-Every waiting step times out at the close of the certify window → missed → end.
+                                               └ sent back → send-back record → confirm again
+      → acknowledge [area officer] → acknowledgement record → end
+Every waiting step times out at the close of the certify window → missed → end. The ministry may
+move that close while the round is open (workflows.services.round_change moves the deadline and
+the timers): a timer that fires although the deadline has moved later sends the school back to its
+step instead.
+Each decision signs its record; prepare does not (docs/design-notes.md says why).
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -14,8 +18,12 @@ from viewflow.workflow import act, flow
 from census.models import SchoolRound
 
 from . import services, views
-from .flowbase import SchoolScopedFlowMixin, process_deadline
+from .flowbase import SchoolScopedFlowMixin, process_deadline, process_deadline_passed
 from .models import CertificationProcess
+
+
+def _state(activation) -> str:
+    return activation.process.school_round.state
 
 
 class CertificationFlow(SchoolScopedFlowMixin, flow.Flow):
@@ -26,25 +34,25 @@ class CertificationFlow(SchoolScopedFlowMixin, flow.Flow):
     )
 
     start = flow.StartHandle(this.start_process).Next(this.route_start)
+    # The step the school's state calls for: at the start, and after a timer that fired early.
     route_start = (
-        flow.If(
-            lambda activation: activation.process.school_round.state == SchoolRound.State.PREPARED
-        )
-        .Then(this.confirm)
-        .Else(this.prepare)
+        flow.Switch()
+        .Case(this.certify, lambda activation: _state(activation) == SchoolRound.State.CONFIRMED)
+        .Case(this.confirm, lambda activation: _state(activation) == SchoolRound.State.PREPARED)
+        .Default(this.prepare)
     )
     prepare = (
         flow.View(views.PrepareView.as_view())
         .Annotation(title=_("Check and prepare the data"))
         .Permission("schools.keep_roster", obj=lambda p: p.coerced.school)
-        .OnTimeout(process_deadline, this.missed)
+        .OnTimeout(process_deadline, this.timed_out)
         .Next(this.confirm)
     )
     confirm = (
         flow.View(views.ConfirmView.as_view())
         .Annotation(title=_("Confirm the data (staff)"))
         .Permission("schools.confirm_round", obj=lambda p: p.coerced.school)
-        .OnTimeout(process_deadline, this.missed)
+        .OnTimeout(process_deadline, this.timed_out)
         .Next(this.record_confirmation)
     )
     record_confirmation = flow.Function(this.sign_confirmation).Next(this.certify)
@@ -52,17 +60,24 @@ class CertificationFlow(SchoolScopedFlowMixin, flow.Flow):
         flow.View(views.CertifyView.as_view())
         .Annotation(title=_("Certify the data (director)"))
         .Permission("schools.certify_round", obj=lambda p: p.coerced.school)
-        .OnTimeout(process_deadline, this.missed)
+        .OnTimeout(process_deadline, this.timed_out)
         .Next(this.decided)
     )
-    decided = flow.If(act.process.certified).Then(this.record_certification).Else(this.confirm)
+    # The dispatcher may fire a timer it found due just before the ministry moved the close later
+    # (it does not read the moment again): the deadline, read under the process's lock, decides.
+    timed_out = flow.If(process_deadline_passed).Then(this.missed).Else(this.route_start)
+    decided = (
+        flow.If(act.process.certified).Then(this.record_certification).Else(this.record_send_back)
+    )
+    record_send_back = flow.Function(this.sign_send_back).Next(this.confirm)
     record_certification = flow.Function(this.sign_certification).Next(this.acknowledge)
     acknowledge = (
         flow.View(views.AcknowledgeView.as_view())
         .Annotation(title=_("Acknowledge the certification (area office)"))
         .Permission("schools.acknowledge_round", obj=lambda p: p.coerced.school.area_office)
-        .Next(this.end)
+        .Next(this.record_acknowledgement)
     )
+    record_acknowledgement = flow.Function(this.sign_acknowledgement).Next(this.end)
     missed = flow.Function(this.mark_missed).Next(this.end_missed)
     end = flow.End()
     end_missed = flow.End()
@@ -80,8 +95,16 @@ class CertificationFlow(SchoolScopedFlowMixin, flow.Flow):
         confirm_task = activation.task.previous.get()
         services.confirmation_record(process=activation.process, confirm_task_id=confirm_task.pk)
 
+    def sign_send_back(self, activation):
+        # One record per send-back, named by the certify task that decided it (before the gateway).
+        certify_task = activation.task.previous.get().previous.get()
+        services.send_back_record(process=activation.process, certify_task_id=certify_task.pk)
+
     def sign_certification(self, activation):
         services.certification_record(process=activation.process)
+
+    def sign_acknowledgement(self, activation):
+        services.acknowledgement_record(process=activation.process)
 
     def mark_missed(self, activation):
         services.certification_missed(process=activation.process)

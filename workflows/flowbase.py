@@ -1,5 +1,6 @@
 """What every OpenDMC flow shares: row locks, pages scoped by school, management by the ministry."""
 
+from django.utils import timezone
 from viewflow.workflow import lock
 
 from accounts.permissions import can_administer, can_view_school
@@ -8,6 +9,11 @@ from accounts.permissions import can_administer, can_view_school
 def process_deadline(activation):
     """Return the process's deadline: the moment its waiting steps time out."""
     return activation.process.deadline
+
+
+def process_deadline_passed(activation) -> bool:
+    """Return whether the process's deadline (as it stands now, perhaps moved) has passed."""
+    return timezone.now() >= activation.process.deadline
 
 
 class SchoolScopedFlowMixin:

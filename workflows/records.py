@@ -9,10 +9,12 @@ from census.models import RosterSnapshot, SchoolRound
 from census.services import snapshot_rows
 from schools.models import Grade
 from schools.selectors import grade_sex_counts
+from schools.templatetags.thai import thai_date
 
 ROLE_STAFF = "เจ้าหน้าที่โรงเรียน"
 ROLE_DIRECTOR = "ผู้อำนวยการโรงเรียน"
 ROLE_MINISTRY = "ผู้ดูแลระบบ สพฐ."
+ROLE_AREA_OFFICER = "เจ้าหน้าที่สำนักงานเขตพื้นที่การศึกษา"
 
 
 def _grade_table(rows: list[tuple[str, int, int]]) -> dict[str, Any]:
@@ -28,8 +30,6 @@ def _grade_table(rows: list[tuple[str, int, int]]) -> dict[str, Any]:
 
 
 def _round_facts(school_round: SchoolRound) -> list[tuple[str, str]]:
-    from schools.templatetags.thai import thai_date
-
     r = school_round.round
     return [
         (
@@ -68,10 +68,38 @@ def certification_context(snapshot: RosterSnapshot) -> dict[str, Any]:
         }  # fmt: skip
 
 
+def send_back_context(school_round: SchoolRound) -> dict[str, Any]:
+    """Return the send-back record: the confirmed counts the director sent back, why, and by whom."""
+    with translation.override("th"):
+        table = grade_sex_counts(school=school_round.school)
+        return {
+            "intro": "ผู้อำนวยการโรงเรียนไม่รับรองข้อมูลที่เจ้าหน้าที่ยืนยัน และส่งกลับให้แก้ไขตามเหตุผลด้านล่าง",
+            "facts": _round_facts(school_round)
+            + [("ยืนยันโดย", f"{school_round.confirmed_by.display_name} ({ROLE_STAFF}) {thai_date(school_round.confirmed_at)}"),
+               ("ส่งกลับโดย", f"{school_round.rejected_by.display_name} ({ROLE_DIRECTOR}) {thai_date(school_round.rejected_at)}"),
+               ("เหตุผลที่ส่งกลับ", school_round.last_rejection)],
+            "counts": _grade_table([(r.grade, r.male, r.female) for r in table.rows]),
+            "note": "เจ้าหน้าที่แก้ไขและยืนยันข้อมูลใหม่ได้ภายในช่วงเวลายืนยัน",
+        }  # fmt: skip
+
+
+def acknowledgement_context(snapshot: RosterSnapshot) -> dict[str, Any]:
+    """Return the acknowledgement record: which certification the area office saw, and who."""
+    school_round = snapshot.school_round
+    with translation.override("th"):
+        rows = [(g, c.get("M", 0), c.get("F", 0)) for g, c in sorted(snapshot.counts.items())]
+        return {
+            "intro": "สำนักงานเขตพื้นที่การศึกษารับทราบการรับรองข้อมูลนักเรียนรายบุคคลของโรงเรียน",
+            "facts": _round_facts(school_round)
+            + [("การรับรอง", f"{snapshot.certified_by.display_name} ({ROLE_DIRECTOR}) {thai_date(snapshot.certified_at)}"),
+               ("จำนวนนักเรียนที่รับรอง", f"{snapshot.learner_count:,} คน"),
+               ("ผู้รับทราบ", f"{school_round.acknowledged_by.display_name} ({ROLE_AREA_OFFICER}) {thai_date(school_round.acknowledged_at)}")],
+            "counts": _grade_table(rows),
+        }  # fmt: skip
+
+
 def revocation_context(snapshot: RosterSnapshot) -> dict[str, Any]:
     """Return the revocation record: which certification, why, and by whom."""
-    from schools.templatetags.thai import thai_date
-
     with translation.override("th"):
         return {
             "intro": "สพฐ. เพิกถอนการรับรองข้อมูลของโรงเรียนในรอบนี้",

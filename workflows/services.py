@@ -6,6 +6,8 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts.models import User
 from accounts.selectors import area_officer_emails
@@ -54,6 +56,30 @@ def round_open(*, round: Round, schools=None) -> int:
     return started
 
 
+@transaction.atomic
+def round_change(*, round: Round, actor: User, **fields) -> tuple[Round, int]:
+    """Change a round's as-of date or windows and move its open certification processes with it:
+    their deadline and the timers of their waiting steps, in one transaction; return the round
+    and how many processes moved."""
+    open_processes = CertificationProcess.objects.filter(round=round).exclude(
+        status__in=[PROCESS.DONE, PROCESS.CANCELED]
+    )
+    # The flow lock of every open process (viewflow's select_for_update lock is this row lock):
+    # no step of these schools runs against the old deadline while it moves.
+    list(open_processes.select_for_update().order_by("pk").values_list("pk", flat=True))
+    round = census.round_update(round=round, actor=actor, **fields)
+    closes = round.certify_closes
+    moved = open_processes.exclude(deadline=closes).update(deadline=closes)
+    # A waiting step's timeout is a viewflow Task row (TIMER, SCHEDULED) that the timer
+    # dispatcher fires once its `scheduled` moment has come: moving that moment moves the timeout.
+    Task.objects.filter(
+        process__in=open_processes.values("pk"),
+        flow_task_type="TIMER",
+        status=STATUS.SCHEDULED,
+    ).exclude(scheduled=closes).update(scheduled=closes)
+    return round, moved
+
+
 def confirmation_record(*, process: CertificationProcess, confirm_task_id: int) -> SignedDocument:
     """Sign the record of the staff's confirmation (once per confirmation)."""
     school_round = SchoolRound.objects.select_related(
@@ -72,19 +98,42 @@ def confirmation_record(*, process: CertificationProcess, confirm_task_id: int) 
     )
 
 
-def certification_record(*, process: CertificationProcess) -> SignedDocument:
-    """Sign the certification record now and queue the full roster annex for Celery."""
-    snapshot = (
+def send_back_record(*, process: CertificationProcess, certify_task_id: int) -> SignedDocument:
+    """Sign the record of the director's send-back, with its reason (once per send-back)."""
+    school_round = SchoolRound.objects.select_related(
+        "school__area_office", "round__academic_year", "confirmed_by", "rejected_by"
+    ).get(pk=process.school_round_id)
+    return document_issue(
+        step_key=f"certification:{process.pk}:send_back:{certify_task_id}",
+        kind=Kind.SEND_BACK,
+        template="documents/summary_record.html",
+        context=records.send_back_context(school_round),
+        school=school_round.school,
+        actor=school_round.rejected_by,
+        actor_role=records.ROLE_DIRECTOR,
+        title="บันทึกการส่งกลับข้อมูลเพื่อแก้ไข",
+        subject=process,
+    )
+
+
+def _certified_snapshot(process: CertificationProcess) -> RosterSnapshot:
+    return (
         RosterSnapshot.objects.select_related(
             "school__area_office",
             "round__academic_year",
             "certified_by",
             "school_round__school__area_office",
             "school_round__round__academic_year",
+            "school_round__acknowledged_by",
         )
         .filter(school_round_id=process.school_round_id, status=RosterSnapshot.Status.CERTIFIED)
         .get()
     )
+
+
+def certification_record(*, process: CertificationProcess) -> SignedDocument:
+    """Sign the certification record now and queue the full roster annex for Celery."""
+    snapshot = _certified_snapshot(process)
     record = document_issue(
         step_key=f"snapshot:{snapshot.public_id}:certification",
         kind=Kind.CERTIFICATION,
@@ -105,6 +154,22 @@ def certification_record(*, process: CertificationProcess) -> SignedDocument:
         context_kwargs={"snapshot_id": snapshot.pk},
     )
     return record
+
+
+def acknowledgement_record(*, process: CertificationProcess) -> SignedDocument:
+    """Sign the record of the area office's acknowledgement of the certification (once each)."""
+    snapshot = _certified_snapshot(process)
+    return document_issue(
+        step_key=f"snapshot:{snapshot.public_id}:acknowledgement",
+        kind=Kind.ACKNOWLEDGEMENT,
+        template="documents/summary_record.html",
+        context=records.acknowledgement_context(snapshot),
+        school=snapshot.school,
+        actor=snapshot.school_round.acknowledged_by,
+        actor_role=records.ROLE_AREA_OFFICER,
+        title="บันทึกการรับทราบการรับรองข้อมูล",
+        subject=snapshot,
+    )
 
 
 def certification_missed(*, process: CertificationProcess) -> SchoolRound:

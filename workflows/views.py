@@ -59,11 +59,12 @@ class CertificationStepView(LoginRequiredMixin, TemplateView):
             school_round=self.school_round,
             round=round,
             confirm_window=census.confirm_window(round),
+            confirm_asked_from=census.confirm_asked_from(round),
             certify_window=census.certify_window(round),
             counts=grade_sex_counts(school=self.school_round.school),
             records=SignedDocument.objects.filter(
                 school=self.school_round.school,
-                kind__in=(Kind.CONFIRMATION, Kind.CERTIFICATION),
+                kind__in=(Kind.CONFIRMATION, Kind.SEND_BACK, Kind.CERTIFICATION),
                 created_at__gte=self.process.created,
             ).order_by("created_at"),
             step_title=self.step_title,
@@ -144,7 +145,7 @@ class CertifyView(CertificationStepView):
     def done_message(self):
         if self.process.certified:
             return _("Certified: the roster is frozen and the certification record is signed.")
-        return _("Sent back to the staff to confirm again.")
+        return _("Sent back to the staff to confirm again; the send-back record is signed.")
 
 
 class AcknowledgeView(CertificationStepView):
@@ -155,7 +156,7 @@ class AcknowledgeView(CertificationStepView):
         census.school_round_acknowledge(school_round=self.school_round, actor=request.user)
 
     def done_message(self):
-        return _("Acknowledged.")
+        return _("Acknowledged; the acknowledgement record is signed.")
 
 
 class InboxView(LoginRequiredMixin, TemplateView):

@@ -23,7 +23,8 @@ def test_a_new_year_has_three_rounds_with_default_windows(client_as, ministry_ad
     assert rounds[2].as_of == date(2027, 11, 10)
     assert rounds[3].as_of == date(2028, 4, 30)
     for r in rounds.values():
-        assert (r.confirm_opens, r.confirm_closes) == (bkk(r.as_of, 8, 30), bkk(r.as_of, 16, 30))
+        # The guideline: the confirm button works from 08:00, the director certifies from 08:30.
+        assert (r.confirm_opens, r.confirm_closes) == (bkk(r.as_of, 8, 0), bkk(r.as_of, 16, 30))
         assert (r.certify_opens, r.certify_closes) == (bkk(r.as_of, 8, 30), bkk(r.as_of, 16, 30))
         assert r.id_correction_cutoff == bkk(r.as_of, 16, 30)
 
@@ -43,7 +44,7 @@ def test_the_ministry_changes_a_window(client_as, ministry_admin):
         reverse("census:round_edit", args=[r1.pk]),
         {
             "as_of": "2027-06-10",
-            "confirm_opens": "2027-06-10T08:00",
+            "confirm_opens": "2027-06-10T07:30",
             "confirm_closes": "2027-06-10T16:30",
             "certify_opens": "2027-06-10T08:30",
             "certify_closes": "2027-06-10T16:30",
@@ -52,7 +53,7 @@ def test_the_ministry_changes_a_window(client_as, ministry_admin):
     )
     assert response.status_code == 302
     r1.refresh_from_db()
-    assert r1.confirm_opens == bkk(date(2027, 6, 10), 8, 0)
+    assert r1.confirm_opens == bkk(date(2027, 6, 10), 7, 30)
 
 
 def test_a_window_that_closes_before_it_opens_is_refused(client_as, ministry_admin):
@@ -72,7 +73,7 @@ def test_a_window_that_closes_before_it_opens_is_refused(client_as, ministry_adm
     assert response.status_code == 200
     assert "must close after it opens" in response.content.decode()
     r1.refresh_from_db()
-    assert r1.confirm_opens == bkk(date(2027, 6, 10), 8, 30)
+    assert r1.confirm_opens == bkk(date(2027, 6, 10), 8, 0)
 
 
 @pytest.mark.parametrize("persona", ["staff", "director", "area_officer", "id_approver"])

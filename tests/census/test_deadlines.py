@@ -87,7 +87,7 @@ def test_the_feed_lists_the_users_deadlines_in_utc_with_a_reminder(client, clien
         e for e in found if e["UID"].startswith(f"round-{year.rounds.get(number=2).pk}-confirm")
     ]
     assert len(confirm) == 1
-    assert confirm[0]["DTSTART"] == "20261110T013000Z"  # 08:30 in Bangkok
+    assert confirm[0]["DTSTART"] == "20261110T010000Z"  # 08:00 in Bangkok
     assert confirm[0]["DTEND"] == "20261110T093000Z"  # 16:30
     assert "ยืนยัน" in confirm[0]["SUMMARY"] and "confirm" in confirm[0]["SUMMARY"]
     assert "TRIGGER:-P1D" in lines

@@ -41,8 +41,8 @@ def test_the_whole_count_day(client, opened, staff, director, area_officer, time
 @pytest.mark.parametrize(
     "moment,allowed",
     [
-        (at(8, 29, 59), False),
-        (at(8, 30, 0), True),
+        (at(7, 59, 59), False),
+        (at(8, 0, 0), True),  # the guideline: the confirm button works from 08:00
         (at(16, 29, 59), True),
         (at(16, 30, 0), False),
         (at(10, 0, day=date(2026, 11, 9)), False),
@@ -74,11 +74,8 @@ def test_confirm_window_edges(client, opened, staff, time_machine, moment, allow
         (at(10, 0, day=date(2026, 11, 11)), False),
     ],
 )
-def test_certify_window_edges(
-    client, opened, staff, director, time_machine, moment, allowed, round2
-):
-    # Confirm early (the ministry opened confirmation at 08:00), certify at the edge.
-    Round.objects.filter(pk=round2.pk).update(confirm_opens=at(8, 0))
+def test_certify_window_edges(client, opened, staff, director, time_machine, moment, allowed):
+    # Confirm early (the button works from 08:00), certify at the edge.
     time_machine.move_to(at(8, 5), tick=False)
     step(client, staff, "prepare")
     step(client, staff, "confirm")
@@ -93,14 +90,71 @@ def test_certify_window_edges(
         assert not RosterSnapshot.objects.exists()
 
 
-def test_confirm_refused_while_errors_remain_then_allowed(
-    client, opened, staff, school, time_machine
+def test_the_confirm_page_says_the_guideline_asks_for_0830_and_the_button_works_from_0800(
+    client, opened, staff, time_machine
+):
+    time_machine.move_to(at(8, 0), tick=False)
+    step(client, staff, "prepare")
+    page = client.get(open_task(client, staff, "confirm")).content.decode()
+    assert "10 พ.ย. 2569 08:00–16:30 น." in page
+    assert "แนวปฏิบัติให้เจ้าหน้าที่ยืนยันข้อมูลตั้งแต่ 08:30 น. ปุ่มยืนยันใช้ได้ตั้งแต่ 08:00 น." in page
+
+
+def _area_dashboard_state(client, area_officer, school, round):
+    client.force_login(area_officer)
+    response = client.get(
+        reverse("census:area_dashboard", args=[school.area_office.code]) + f"?round={round.pk}"
+    )
+    return {s.pk: s.round_state for s in response.context["schools"]}[school.pk]
+
+
+def test_prepare_refused_while_errors_remain_then_allowed(
+    client, opened, staff, area_officer, school, time_machine
 ):
     unmeasured = EnrollmentFactory(
         school=school, grade=Grade.P3, student=StudentFactory(birth_date=date(2017, 8, 1))
     )
     time_machine.move_to(at(9, 0), tick=False)
-    step(client, staff, "prepare")
+    response = step(client, staff, "prepare")
+    assert response.status_code == 200
+    assert "validation error(s) remain" in response.content.decode()
+    assert SchoolRound.objects.get().state == SchoolRound.State.NOT_STARTED
+    assert _area_dashboard_state(client, area_officer, school, opened.round) == "not_started"
+    MeasurementFactory(
+        student=unmeasured.student, measured_on=date(2026, 11, 9), weight_kg=28, height_cm=131
+    )
+    assert step(client, staff, "prepare").status_code == 302
+    assert SchoolRound.objects.get().state == SchoolRound.State.PREPARED
+    assert _area_dashboard_state(client, area_officer, school, opened.round) == "prepared"
+
+
+def test_prepare_needs_queries_explained(client, opened, staff, school, time_machine):
+    odd = EnrollmentFactory(
+        school=school, grade=Grade.P3, student=StudentFactory(birth_date=date(2017, 8, 1))
+    )
+    MeasurementFactory(
+        student=odd.student, measured_on=date(2026, 6, 1), weight_kg=90, height_cm=131
+    )
+    time_machine.move_to(at(9, 0), tick=False)
+    response = step(client, staff, "prepare")
+    assert "query(ies) still need an explanation" in response.content.decode()
+    assert SchoolRound.objects.get().state == SchoolRound.State.NOT_STARTED
+    client.post(
+        reverse("schools:validation", args=[school.code]),
+        {"rule": "implausible", "subject_key": str(odd.student.public_id), "text": "ชั่งซ้ำแล้ว ถูกต้อง"},
+    )
+    assert step(client, staff, "prepare").status_code == 302
+    assert step(client, staff, "confirm").status_code == 302
+
+
+def test_confirm_refused_when_an_error_appears_after_prepare(
+    client, opened, staff, school, time_machine
+):
+    time_machine.move_to(at(9, 0), tick=False)
+    assert step(client, staff, "prepare").status_code == 302
+    unmeasured = EnrollmentFactory(
+        school=school, grade=Grade.P3, student=StudentFactory(birth_date=date(2017, 8, 1))
+    )
     response = step(client, staff, "confirm")
     assert response.status_code == 200
     assert "validation error(s) remain" in response.content.decode()
@@ -110,24 +164,6 @@ def test_confirm_refused_while_errors_remain_then_allowed(
     )
     assert step(client, staff, "confirm").status_code == 302
     assert SchoolRound.objects.get().state == SchoolRound.State.CONFIRMED
-
-
-def test_confirm_needs_queries_explained(client, opened, staff, school, time_machine):
-    odd = EnrollmentFactory(
-        school=school, grade=Grade.P3, student=StudentFactory(birth_date=date(2017, 8, 1))
-    )
-    MeasurementFactory(
-        student=odd.student, measured_on=date(2026, 6, 1), weight_kg=90, height_cm=131
-    )
-    time_machine.move_to(at(9, 0), tick=False)
-    step(client, staff, "prepare")
-    response = step(client, staff, "confirm")
-    assert "query(ies) still need an explanation" in response.content.decode()
-    client.post(
-        reverse("schools:validation", args=[school.code]),
-        {"rule": "implausible", "subject_key": str(odd.student.public_id), "text": "ชั่งซ้ำแล้ว ถูกต้อง"},
-    )
-    assert step(client, staff, "confirm").status_code == 302
 
 
 def test_roster_is_locked_while_confirmed(
@@ -198,6 +234,67 @@ def test_reject_then_confirm_again_then_certify(client, opened, staff, director,
     assert SignedDocument.objects.filter(kind=Kind.CONFIRMATION).count() == 2
     assert step(client, director, "certify", {"decision": "certify"}).status_code == 302
     assert RosterSnapshot.objects.count() == 1
+
+
+@pytest.fixture
+def record_facts():
+    """Collect what each signed record printed, by kind (the PDF's Thai text is font glyphs)."""
+    from django.test.signals import template_rendered
+
+    printed = {}
+
+    def collect(sender, template, context, **kwargs):
+        if template.name == "documents/summary_record.html":
+            printed.setdefault(context["record"].kind, []).append(dict(context["facts"]))
+
+    template_rendered.connect(collect)
+    yield printed
+    template_rendered.disconnect(collect)
+
+
+def test_each_send_back_signs_a_record_with_its_reason(
+    client, opened, staff, director, time_machine, record_facts
+):
+    run_to_certify(client, staff, director, time_machine)
+    reasons = ["ตัวเลขชั้น ป.3 ไม่ตรงกับสมุดทะเบียน", "ยังขาดนักเรียนย้ายเข้า 1 คน"]
+    step(client, director, "certify", {"decision": "reject", "reason": reasons[0]})
+    sent_back = SignedDocument.objects.get(kind=Kind.SEND_BACK)
+    assert (sent_back.actor, sent_back.school) == (director, opened.school)
+    assert sent_back.actor_role == "ผู้อำนวยการโรงเรียน"
+    facts = record_facts[Kind.SEND_BACK][0]
+    assert facts["เหตุผลที่ส่งกลับ"] == reasons[0]
+    assert director.display_name in facts["ส่งกลับโดย"]
+    assert staff.display_name in facts["ยืนยันโดย"]
+    # The staff see it on their confirm page, and a second send-back signs a second record.
+    client.force_login(staff)
+    page = client.get(open_task(client, staff, "confirm")).content.decode()
+    assert str(sent_back.public_id) in page
+    assert step(client, staff, "confirm").status_code == 302
+    step(client, director, "certify", {"decision": "reject", "reason": reasons[1]})
+    assert SignedDocument.objects.filter(kind=Kind.SEND_BACK).count() == 2
+    assert [f["เหตุผลที่ส่งกลับ"] for f in record_facts[Kind.SEND_BACK]] == reasons
+
+
+def test_the_area_office_acknowledgement_signs_a_record(
+    client, opened, staff, director, area_officer, other_area_officer, time_machine, record_facts
+):
+    from workflows.certification import CertificationFlow
+
+    snapshot = certified(client, staff, director, time_machine)
+    task = _task(CertificationFlow.acknowledge)
+    client.force_login(other_area_officer)
+    assert client.post(reverse("workflows:take", args=[task.pk])).status_code == 404
+    assert not SignedDocument.objects.filter(kind=Kind.ACKNOWLEDGEMENT).exists()
+    assert step(client, area_officer, "acknowledge").status_code == 302
+    acknowledged = SignedDocument.objects.get(kind=Kind.ACKNOWLEDGEMENT)
+    assert (acknowledged.actor, acknowledged.school) == (area_officer, opened.school)
+    assert acknowledged.actor_role == "เจ้าหน้าที่สำนักงานเขตพื้นที่การศึกษา"
+    assert acknowledged.subject == snapshot
+    facts = record_facts[Kind.ACKNOWLEDGEMENT][0]
+    assert facts["จำนวนนักเรียนที่รับรอง"] == "4 คน"
+    assert director.display_name in facts["การรับรอง"]
+    assert area_officer.display_name in facts["ผู้รับทราบ"]
+    assert SchoolRound.objects.get().acknowledged_by == area_officer
 
 
 def test_reject_needs_a_reason(client, opened, staff, director, time_machine):
