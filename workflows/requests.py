@@ -5,7 +5,7 @@ changes only through schools.services, inside the same transaction as the decisi
 """
 
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.selectors import users_with_role
-from census.models import Round
+from census.services import id_correction_freeze_ends, id_corrections_frozen_by
 from documents.models import Kind, SignedDocument
 from documents.services import document_issue
 from schools import services as roster
@@ -154,10 +154,37 @@ def dropout_record(*, process: DropoutProcess) -> SignedDocument:
 # --- citizen-ID correction by e-mail ---------------------------------------------------------
 
 
-def id_corrections_closed_now(*, at=None) -> Round | None:
-    """Return the round whose count day it is after its ID-correction cut-off (requests wait)."""
-    at = at or timezone.now()
-    return Round.objects.filter(as_of=timezone.localdate(at), id_correction_cutoff__lte=at).first()
+def id_corrections_freeze_notice(*, deciding: bool, at: datetime | None = None) -> str:
+    """Return why a citizen-ID correction cannot be sent or decided now, or "" while it can."""
+    round = id_corrections_frozen_by(at=at)
+    if round is None:
+        return ""
+    values = {
+        "round": round,
+        "cutoff": thai_date(round.id_correction_cutoff),
+        "until": thai_date(id_correction_freeze_ends(round)),
+    }
+    if deciding:
+        return (
+            _(
+                "Citizen-ID corrections are frozen for the count day of round %(round)s, from "
+                "%(cutoff)s until %(until)s. The request stays waiting: decide it from %(until)s."
+            )
+            % values
+        )
+    return (
+        _(
+            "Citizen-ID corrections are frozen for the count day of round %(round)s, from "
+            "%(cutoff)s until %(until)s: send the request from %(until)s."
+        )
+        % values
+    )
+
+
+def _check_id_corrections_open(*, deciding: bool) -> None:
+    notice = id_corrections_freeze_notice(deciding=deciding)
+    if notice:
+        raise ValidationError(notice, code="frozen")
 
 
 def id_approvers_for(school: School) -> list[User]:
@@ -177,13 +204,7 @@ def id_correction_request(
         raise ValidationError(
             _("นักเรียนคนนี้ไม่ได้กำลังศึกษาที่โรงเรียนนี้ / This learner is not enrolled here.")
         )
-    closed = id_corrections_closed_now()
-    if closed is not None:
-        raise ValidationError(
-            _("ปิดรับคำขอแก้ไขเลขประจำตัวของวันนับนี้แล้ว (16:30 น.) ส่งได้อีกครั้งในวันถัดไป / "
-              "ID corrections for this count day closed at the cut-off; send the request tomorrow."),
-            code="cutoff",
-        )  # fmt: skip
+    _check_id_corrections_open(deciding=False)
     new_id = parse_citizen_id(new_citizen_id)
     if new_id == student.citizen_id:
         raise ValidationError(
@@ -288,6 +309,8 @@ def id_correction_decide(
     *, process: IdCorrectionProcess, actor: User, decision: str, comment: str
 ) -> None:
     """Apply the approver's decision; on approval the new ID is checked again, then changed."""
+    # Refused before anything is written: the request keeps waiting and the link stays usable.
+    _check_id_corrections_open(deciding=True)
     _decided(process, actor=actor, decision=decision, comment=comment)
     if decision == Decision.APPROVED:
         roster.student_citizen_id_change(
