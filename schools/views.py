@@ -23,6 +23,7 @@ from accounts.permissions import (
     areas_overseen_by,
     can_administer,
     can_keep_roster,
+    can_register_gcode,
     can_see_full_ids,
     memberships_for,
     schools_visible_to,
@@ -34,6 +35,7 @@ from .forms import (
     ClassEditForm,
     EvidenceForm,
     ExplanationForm,
+    GCodeRegisterForm,
     MeasurementForm,
     MeasurementUploadForm,
     NameEditForm,
@@ -46,6 +48,7 @@ from .models import (
     Enrollment,
     EnrollmentStatus,
     Grade,
+    IssuedGCode,
     Measurement,
     MeasurementUpload,
     StudentDocument,
@@ -172,6 +175,7 @@ class RosterView(LoginRequiredMixin, TemplateView):
             full_ids=can_edit,
             can_edit=can_edit,
             can_revoke=can_administer(self.request.user),
+            can_register_gcode=can_register_gcode(self.request.user, school),
             school_rounds=school_rounds_of(school=school),
             **kwargs,
         )
@@ -221,9 +225,13 @@ class SchoolMixin(LoginRequiredMixin):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         self.school = access_school(request.user, kwargs["code"])
-        if self.edit and not can_keep_roster(request.user, self.school):
+        if not self.allowed(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
+
+    def allowed(self, user) -> bool:
+        """Return whether the user may use the page: the roster right where it changes the roster."""
+        return not self.edit or can_keep_roster(user, self.school)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(school=self.school, **kwargs)
@@ -306,6 +314,7 @@ class ServiceFormView(FormView):
 
 class StudentAddView(SchoolMixin, ServiceFormView):
     form_class = StudentAddForm
+    template_name = "schools/student_add.html"
     gcode = False
 
     @property
@@ -314,6 +323,15 @@ class StudentAddView(SchoolMixin, ServiceFormView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "gcode": self.gcode}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        refused = context["form"].non_field_errors().as_data()
+        if any(e.code == services.GCODE_NOT_ISSUED for e in refused):
+            context["gcode_request_url"] = reverse(
+                "workflows:gcode_request", args=[self.school.code]
+            )
+        return context
 
     def get_initial(self):
         return {"started_on": timezone.localdate(), "nationality": "ไทย", "room": 1}
@@ -328,6 +346,33 @@ class StudentAddView(SchoolMixin, ServiceFormView):
             self.request, _("Learner added: %(name)s") % {"name": result.student.full_name_th}
         )
         return reverse("schools:student", args=[self.school.code, result.student.public_id])
+
+
+class GCodeRegisterView(SchoolMixin, ServiceFormView):
+    """Record a G-code the national G-code system issued for a learner of the school (area office)."""
+
+    edit = False
+    form_class = GCodeRegisterForm
+    template_name = "schools/gcode_register.html"
+    title = _("Record a G-code issued by the national system")
+    success_message = _("G-code recorded: the school may now add the learner (2.7.4).")
+
+    def allowed(self, user) -> bool:
+        return can_register_gcode(user, self.school)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            issued=selectors.issued_gcodes_of(school=self.school), **kwargs
+        )
+
+    def perform(self, form):
+        return services.gcode_register(
+            school=self.school, actor=self.request.user, source=IssuedGCode.Source.NATIONAL,
+            **form.cleaned_data,
+        )  # fmt: skip
+
+    def get_success_url(self, result=None):
+        return reverse("schools:gcode_register", args=[self.school.code])
 
 
 class TransferOutView(StudentMixin, ServiceFormView):

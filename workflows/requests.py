@@ -24,7 +24,16 @@ from documents.services import document_issue
 from schools import services as roster
 from schools.checks import check_grade_taught, check_reason
 from schools.identifiers import format_citizen_id, mask_citizen_id, parse_citizen_id, parse_gcode
-from schools.models import Enrollment, EnrollmentStatus, Grade, School, Student, StudentDocument
+from schools.models import (
+    Enrollment,
+    EnrollmentStatus,
+    Grade,
+    IssuedGCode,
+    School,
+    Student,
+    StudentDocument,
+)
+from schools.selectors import gcode_taken
 from schools.templatetags.thai import thai_date
 
 from .models import (
@@ -515,7 +524,8 @@ def gcode_next(*, year_be: int) -> str:
     while True:
         counter.last += 1
         code = f"G{year_be % 100:02d}{counter.last:010d}"
-        if not Student.objects.filter(gcode=code).exists():
+        # The national system issues codes of the same shape: skip any already recorded.
+        if not gcode_taken(code):
             counter.save(update_fields=["last"])
             return code
 
@@ -525,6 +535,10 @@ def gcode_decide(*, process: GCodeProcess, actor: User, decision: str, comment: 
     _decided(process, actor=actor, decision=decision, comment=comment)
     if decision == Decision.APPROVED:
         code = gcode_next(year_be=timezone.localdate().year + 543)
+        roster.gcode_register(
+            gcode=code, school=process.school, actor=actor, source=IssuedGCode.Source.OPENDMC,
+            learner_name=str(process), request_key=process.request_key,
+        )  # fmt: skip
         enrollment = roster.student_add(
             school=process.school, actor=actor, gcode=code, title=process.title,
             first_name_th=process.first_name_th, last_name_th=process.last_name_th,
