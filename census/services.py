@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from schools.checks import check_reason
 from schools.models import School
-from schools.templatetags.thai import thai_date
+from schools.templatetags.thai import be_date, thai_date
 
 from .calendar import default_as_of
 from .models import AcademicYear, RosterSnapshot, Round, SchoolRound, SnapshotRow
@@ -482,7 +482,8 @@ def round_remind(*, round: Round, area_office, actor: User) -> int:
                 % {
                     "school": school.name_th,
                     "round": round,
-                    "closes": thai_date(round.certify_closes),
+                    # An e-mail is Thai first: the date too, whatever the sender's language.
+                    "closes": be_date(round.certify_closes),
                 },
                 None,
                 to,

@@ -4,6 +4,7 @@ Every decision leaves exactly one signed record (its step key is the process); t
 changes only through schools.services, inside the same transaction as the decision.
 """
 
+import functools
 import secrets
 from datetime import date, datetime, timedelta
 
@@ -13,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
@@ -34,7 +35,7 @@ from schools.models import (
     StudentDocument,
 )
 from schools.selectors import gcode_taken
-from schools.templatetags.thai import thai_date
+from schools.templatetags.thai import be_date, thai_date
 
 from .models import (
     Decision,
@@ -72,6 +73,17 @@ def _attach_evidence(*, process, school: School, actor: User, files, kind: str) 
             school=school, actor=actor, uploaded_file=f, kind=kind,
             student=getattr(process, "student", None), request_key=process.request_key,
         )  # fmt: skip
+
+
+def _in_thai(build):
+    """Build a signed record in Thai, whatever the language of the request that decides it."""
+
+    @functools.wraps(build)
+    def in_thai(*args, **kwargs):
+        with translation.override("th"):
+            return build(*args, **kwargs)
+
+    return in_thai
 
 
 def _record(
@@ -142,6 +154,7 @@ def dropout_decide(*, process: DropoutProcess, actor: User, decision: str, comme
     process.save(update_fields=["decision", "decision_comment", "decided_by", "decided_at"])
 
 
+@_in_thai
 def dropout_record(*, process: DropoutProcess) -> SignedDocument:
     student = process.student
     return _record(
@@ -152,7 +165,7 @@ def dropout_record(*, process: DropoutProcess) -> SignedDocument:
             ("นักเรียน", f"{student.full_name_th} ({student.identifier_masked})"),
             ("โรงเรียน", f"{process.school.name_th} ({process.school.code})"),
             ("เหตุผล", f"{process.get_reason_display()} {process.reason_note}".strip()),
-            ("วันที่มีผล", process.effective_on.isoformat()),
+            ("วันที่มีผล", be_date(process.effective_on, "long")),
             ("ผู้ยื่นคำขอ", process.requested_by.display_name),
         ],
         actor=process.decided_by,
@@ -261,7 +274,7 @@ def id_correction_send_links(*, process: IdCorrectionProcess) -> int:
         ) % {
             "school": process.school.name_th,
             "name": process.student.full_name_th,
-            "expires": thai_date(link.expires_at),
+            "expires": be_date(link.expires_at),
             "url": url,
         }
         if approver.email:
@@ -337,6 +350,7 @@ def id_correction_expire(*, process: IdCorrectionProcess) -> None:
     process.save(update_fields=["decision"])
 
 
+@_in_thai
 def id_correction_record(*, process: IdCorrectionProcess) -> SignedDocument:
     old = format_citizen_id(process.old_citizen_id) if process.old_citizen_id else process.old_gcode
     return _record(
@@ -436,6 +450,7 @@ def transfer_decide(
     )
 
 
+@_in_thai
 def transfer_record(*, process: TransferProcess) -> SignedDocument:
     return _record(
         process,
@@ -449,7 +464,7 @@ def transfer_record(*, process: TransferProcess) -> SignedDocument:
             ),
             ("โรงเรียนปลายทาง", f"{process.school.name_th} ({process.school.code})"),
             ("ชั้น/ห้อง", f"{Grade(process.grade).label}/{process.room}"),
-            ("วันที่ย้าย", process.released_on.isoformat() if process.released_on else "—"),
+            ("วันที่ย้าย", be_date(process.released_on, "long") or "—"),
         ],
         actor=process.decided_by,
         role="เจ้าหน้าที่โรงเรียนต้นทาง",
@@ -562,6 +577,7 @@ def gcode_decide(*, process: GCodeProcess, actor: User, decision: str, comment: 
     )
 
 
+@_in_thai
 def gcode_record(*, process: GCodeProcess) -> SignedDocument:
     return _record(
         process,
