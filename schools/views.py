@@ -175,7 +175,9 @@ class RosterView(LoginRequiredMixin, TemplateView):
             full_ids=can_edit,
             can_edit=can_edit,
             can_revoke=can_administer(self.request.user),
-            can_register_gcode=can_register_gcode(self.request.user, school),
+            # Only the area office records G-codes; asking guardian for the school's own staff
+            # as well would cost three queries on the page they open most.
+            can_register_gcode=not can_edit and can_register_gcode(self.request.user, school),
             school_rounds=school_rounds_of(school=school),
             **kwargs,
         )

@@ -185,3 +185,11 @@ def test_two_schools_adding_the_same_new_g_code_at_once_add_one_learner():
         t.join()
     assert sorted(outcomes) == ["active_elsewhere", "ok"]
     assert Student.objects.filter(gcode=issued.gcode).count() == 1
+
+
+def test_the_roster_links_the_area_officer_to_the_record_of_g_codes(
+    client_as, staff, area_officer, school
+):
+    roster = reverse("schools:roster", args=[school.code])
+    assert register_url(school) in client_as(area_officer).get(roster).content.decode()
+    assert register_url(school) not in client_as(staff).get(roster).content.decode()
