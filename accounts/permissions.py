@@ -164,6 +164,11 @@ def can_keep_roster(user: User, school: School) -> bool:
     return user.is_authenticated and user.has_perm("schools.keep_roster", school)
 
 
+def can_register_gcode(user: User, school: School) -> bool:
+    """Return whether the user may record a G-code issued for the school (its area officers)."""
+    return user.is_authenticated and user.has_perm("schools.approve_gcode", school.area_office)
+
+
 def can_see_full_ids(user: User, school: School) -> bool:
     """Return whether the user needs the learners' full citizen IDs (the school's own staff)."""
     return can_keep_roster(user, school)

@@ -21,6 +21,7 @@ from documents.models import Kind, SignedDocument
 from documents.services import document_issue
 from schools.checks import check_reason, image_type
 from schools.models import AreaOffice, School
+from schools.templatetags.thai import be_date
 
 from . import records, selectors
 from .models import (
@@ -209,7 +210,7 @@ def school_survey_miss(*, school_survey: SchoolSurvey) -> SchoolSurvey:
             "code": school.code,
             "year": survey_year.year,
             "fiscal": survey_year.fiscal_year,
-            "closes": timezone.localtime(survey_year.closes).strftime("%Y-%m-%d %H:%M"),
+            "closes": be_date(survey_year.closes),
         }
         subject = (
             _("ไม่ได้รับรองข้อมูลสิ่งก่อสร้าง (B-OBEC) ปีการศึกษา %(year)s / Building survey %(year)s missed")
@@ -254,7 +255,7 @@ def survey_remind(*, survey_year: SurveyYear, area_office: AreaOffice, actor: Us
         for r in rows
         if r.state not in (SchoolSurvey.State.CERTIFIED, SchoolSurvey.State.MISSED)
     ]
-    closes = timezone.localtime(survey_year.closes).strftime("%Y-%m-%d %H:%M")
+    closes = be_date(survey_year.closes)
     messages = []
     for school in pending:
         recipients = _school_emails(school)
@@ -536,7 +537,7 @@ def budget_list_sign(
                 "ลงนามบัญชีได้เมื่อปิดการสำรวจแล้ว (%(c)s) / "
                 "The list can be signed once the survey has closed (%(c)s)."
             )
-            % {"c": timezone.localtime(survey_year.closes).strftime("%Y-%m-%d %H:%M")},
+            % {"c": be_date(survey_year.closes)},
             code="open",
         )
     listing = selectors.budget_list(

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from accounts.models import Membership, Role
-from schools.templatetags.thai import thai_date
+from schools.templatetags.thai import be_date
 
 from .models import AutomaticReminder, Round, SchoolRound
 
@@ -83,9 +83,10 @@ def _message(kind: str, round: Round, school) -> tuple[str, str]:
     values = {
         "school": school.name_th,
         "round": round,
-        "opens": thai_date(round.confirm_opens),
-        "closes": thai_date(round.confirm_closes),
-        "certify_closes": thai_date(round.certify_closes),
+        # Thai dates whatever language the worker's thread speaks (the texts are Thai first).
+        "opens": be_date(round.confirm_opens),
+        "closes": be_date(round.confirm_closes),
+        "certify_closes": be_date(round.certify_closes),
         "link": link,
     }
     with override("th"):

@@ -7,13 +7,14 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from schools.checks import check_reason
 from schools.models import School
-from schools.templatetags.thai import thai_date
+from schools.templatetags.thai import be_date, thai_date
 from schools.validation import school_findings
 
 from .calendar import default_as_of
@@ -250,9 +251,24 @@ def check_certify_window(*, round: Round, at: datetime | None = None) -> None:
         )
 
 
-def id_corrections_open(*, round: Round, at: datetime | None = None) -> bool:
-    """Return whether citizen-ID corrections may still change this round (before its cut-off)."""
-    return (at or timezone.now()) < round.id_correction_cutoff
+def id_correction_freeze_ends(round: Round) -> datetime:
+    """Return when a round's citizen-ID freeze ends: its count day's end or its certify close, the later."""
+    return max(_at(round.as_of + timedelta(days=1), time(0, 0)), round.certify_closes)
+
+
+def id_corrections_frozen_by(*, at: datetime | None = None) -> Round | None:
+    """Return the round that freezes citizen-ID corrections at a moment, or None while they may change.
+
+    From a round's cut-off no ID changes until its count day is over and its certify window has
+    closed: with the default windows the cut-off and the close are both 16:30, and an ID changed at
+    16:45 on the count day would still differ from what the school just certified. Any round counts,
+    several on one day included; the one that ends the freeze last is returned.
+    """
+    at = at or timezone.now()
+    rounds = Round.objects.filter(id_correction_cutoff__lte=at).filter(
+        Q(as_of=timezone.localdate(at)) | Q(certify_closes__gt=at)
+    )
+    return max(rounds, key=id_correction_freeze_ends, default=None)
 
 
 # --- a school's way through a round -------------------------------------------------------------
@@ -559,7 +575,8 @@ def round_remind(*, round: Round, area_office, actor: User) -> int:
                 % {
                     "school": school.name_th,
                     "round": round,
-                    "closes": thai_date(round.certify_closes),
+                    # An e-mail is Thai first: the date too, whatever the sender's language.
+                    "closes": be_date(round.certify_closes),
                 },
                 None,
                 to,

@@ -50,7 +50,10 @@ class StudentAddForm(forms.Form):
         self.gcode = gcode
         if gcode:
             self.fields["identifier"].label = _("G-code")
-            self.fields["identifier"].help_text = _("G followed by 12 digits")
+            self.fields["identifier"].help_text = _(
+                "G followed by 12 digits, as issued by the G-code request or recorded by the area "
+                "office"
+            )
         else:
             self.fields["identifier"].help_text = _("13 digits; dashes are optional")
 
@@ -69,6 +72,21 @@ class StudentAddForm(forms.Form):
         identifier = data.pop("identifier")
         data["gcode" if self.gcode else "citizen_id"] = identifier
         return data
+
+
+class GCodeRegisterForm(forms.Form):
+    """Record a G-code that the national G-code system issued, with its evidence."""
+
+    gcode = forms.CharField(
+        label=_("G-code"), max_length=20, help_text=_("G followed by 12 digits")
+    )
+    learner_name = forms.CharField(
+        label=_("Learner's name as the issuance shows it"), max_length=200
+    )
+    evidence = forms.FileField(label=_("Evidence of the issuance (PDF, JPEG or PNG)"))
+
+    def clean_gcode(self):
+        return parse_gcode(self.cleaned_data["gcode"])
 
 
 class TransferOutForm(forms.Form):

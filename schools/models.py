@@ -427,3 +427,59 @@ class QueryExplanation(models.Model):
 
     def __str__(self):
         return f"{self.rule}:{self.subject_key}"
+
+
+class IssuedGCode(models.Model):
+    """A G-code known to have been issued, so that menu 2.7.4 adds a learner only with a real one.
+
+    Written by OpenDMC's G-code request when it issues a code, by the area office for a code the
+    national G-code system issued (with its evidence), or for a learner who held the code before
+    issuances were recorded. Never changed, except to note the learner who took the code."""
+
+    class Source(models.TextChoices):
+        OPENDMC = "opendmc", _("OpenDMC's G-code request")
+        NATIONAL = "national", _("The national G-code system")
+        EARLIER = "earlier", _("Held by a learner before issuances were recorded")
+
+    gcode = models.CharField(_("G-code"), max_length=13, unique=True)
+    source = models.CharField(_("issued by"), max_length=10, choices=Source.choices)
+    school = models.ForeignKey(
+        School,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued for school"),
+    )
+    learner_name = models.CharField(_("learner's name as issued"), max_length=200, blank=True)
+    # One code, one learner: a second learner can never take a code already taken.
+    student = models.OneToOneField(
+        Student, on_delete=models.PROTECT, null=True, blank=True, related_name="gcode_issuance"
+    )
+    # The G-code request that issued it ("workflows.gcodeprocess:<pk>"), if OpenDMC did.
+    request_key = models.CharField(max_length=100, blank=True)
+    evidence = models.ForeignKey(
+        StudentDocument, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    registered_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("issued G-code")
+        verbose_name_plural = _("issued G-codes")
+        ordering = ["-registered_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="issued_gcode_shape",
+                condition=Q(Exact(Length("gcode"), 13)) & Q(gcode__startswith="G"),
+            ),
+            models.CheckConstraint(
+                name="national_gcode_has_evidence",
+                condition=~Q(source="national") | Q(evidence__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.gcode} ({self.get_source_display()})"

@@ -52,6 +52,7 @@ from .models import (
     Enrollment,
     EnrollmentStatus,
     Grade,
+    IssuedGCode,
     Measurement,
     School,
     Student,
@@ -358,6 +359,8 @@ ENROLLMENT_FIELDS = ["id", "student", "school", "grade", "room", "status", "star
                      "exit_note", "created_at", "updated_at"]  # fmt: skip
 MEASUREMENT_FIELDS = ["id", "student", "measured_on", "weight_kg", "height_cm", "source",
                       "created_at"]  # fmt: skip
+ISSUED_GCODE_FIELDS = ["gcode", "source", "school", "learner_name", "student", "request_key",
+                       "registered_at"]  # fmt: skip
 
 
 def _load_learners(p: Plan, meter: Meter, now: datetime, today: date) -> None:
@@ -372,7 +375,7 @@ def _load_learners(p: Plan, meter: Meter, now: datetime, today: date) -> None:
     )  # fmt: skip
     grade_index = {g: i for i, g in enumerate(GRADES)}
     birth_base = {g: date(year - (4 + i) - 1, 5, 17) for g, i in grade_index.items()}
-    students, enrollments, measurements = [], [], []
+    students, enrollments, measurements, issued = [], [], [], []
     seq = 0
     started = time.perf_counter()
 
@@ -381,6 +384,8 @@ def _load_learners(p: Plan, meter: Meter, now: datetime, today: date) -> None:
             (Student, STUDENT_FIELDS, students, "learners"),
             (Enrollment, ENROLLMENT_FIELDS, enrollments, "enrollments"),
             (Measurement, MEASUREMENT_FIELDS, measurements, "measurements"),
+            # Menu 2.7.4 adds a learner only with a recorded G-code, as the demo's are.
+            (IssuedGCode, ISSUED_GCODE_FIELDS, issued, "issued G-codes"),
         ):
             meter.add(name, insert_rows(model, fields, rows))
             rows.clear()
@@ -426,6 +431,9 @@ def _load_learners(p: Plan, meter: Meter, now: datetime, today: date) -> None:
                 (seq, seq, sid, grade, k % rooms + 1, EnrollmentStatus.ACTIVE, started_on, "",
                  now, now)
             )  # fmt: skip
+            if use_g:
+                issued.append((gcode_for(seq, g_offset), IssuedGCode.Source.EARLIER, sid, "", seq,
+                               "", now))  # fmt: skip
             if rng.random() < MEASURED_SHARE:
                 weight, height = typical_weight_height(age, rng.uniform(-0.06, 0.06))
                 measurements.append(

@@ -10,6 +10,7 @@ from .models import (
     Enrollment,
     EnrollmentStatus,
     Grade,
+    IssuedGCode,
     Measurement,
     School,
     Sex,
@@ -196,3 +197,20 @@ def room_measurements(*, school: School, grade: str, room: int) -> list[dict]:
 def school_uploads(*, school: School) -> QuerySet:
     """Return the school's latest weight and height uploads."""
     return school.measurement_uploads.select_related("uploaded_by")[:10]
+
+
+def issued_gcodes_of(*, school: School, limit: int = 100) -> list[IssuedGCode]:
+    """Return the G-codes recorded as issued for a school, newest first, with who holds them."""
+    return list(
+        IssuedGCode.objects.filter(school=school).select_related(
+            "student", "evidence", "registered_by"
+        )[:limit]
+    )
+
+
+def gcode_taken(code: str) -> bool:
+    """Return whether a G-code was issued already or is held by a learner."""
+    return (
+        IssuedGCode.objects.filter(gcode=code).exists()
+        or Student.objects.filter(gcode=code).exists()
+    )

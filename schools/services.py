@@ -22,6 +22,7 @@ from .models import (
     AuditEntry,
     Enrollment,
     EnrollmentStatus,
+    IssuedGCode,
     Measurement,
     MeasurementUpload,
     QueryExplanation,
@@ -161,6 +162,8 @@ def student_add(
         if citizen_id
         else {"gcode": parse_gcode(gcode)}
     )
+    # Locked: two schools adding the same new code at once would both find no learner yet.
+    issuance = _issued_gcode(key["gcode"]) if gcode else None
     student = Student.objects.select_for_update().filter(**key).first()
     if student is None:
         student = Student.objects.create(
@@ -175,9 +178,80 @@ def student_add(
             nationality=nationality,
         )
         audit_record(student=student, school=school, actor=actor, action=AuditEntry.Action.ADD)
+    if issuance is not None and issuance.student_id is None:
+        issuance.student = student
+        issuance.save(update_fields=["student"])
+        if issuance.evidence_id:
+            StudentDocument.objects.filter(pk=issuance.evidence_id, student=None).update(
+                student=student
+            )
     return enrollment_start(
         student=student, school=school, grade=grade, room=room, started_on=started_on, actor=actor
     )
+
+
+GCODE_NOT_ISSUED = "gcode_not_issued"
+
+
+def _issued_gcode(code: str) -> IssuedGCode:
+    issuance = IssuedGCode.objects.select_for_update().filter(gcode=code).first()
+    if issuance is None:
+        raise ValidationError(
+            _(
+                "No issuance of the G-code %(code)s is recorded: ask the area office for a G-code "
+                "with the G-code request, or ask it to record a code the national G-code system "
+                "issued."
+            )
+            % {"code": code},
+            code=GCODE_NOT_ISSUED,
+        )
+    return issuance
+
+
+@transaction.atomic
+def gcode_register(
+    *,
+    gcode: str,
+    school: School,
+    actor: User | None,
+    source: str,
+    learner_name: str = "",
+    evidence=None,
+    request_key: str = "",
+) -> IssuedGCode:
+    """Record a G-code as issued for a school's learner (a national one needs its evidence)."""
+    code = parse_gcode(gcode)
+    learner_name = learner_name.strip()[:200]
+    if source == IssuedGCode.Source.NATIONAL:
+        errors = {}
+        if not learner_name:
+            errors["learner_name"] = _("Give the learner's name as the issuance shows it.")
+        if not evidence:
+            errors["evidence"] = _("Attach the evidence of the national issuance.")
+        if errors:
+            raise ValidationError(errors)
+    already = ValidationError(
+        {"gcode": _("The G-code %(code)s is already recorded.") % {"code": code}},
+        code="exists",
+    )
+    if IssuedGCode.objects.filter(gcode=code).exists():
+        raise already
+    document = None
+    if evidence:
+        document = student_document_upload(
+            school=school, actor=actor, uploaded_file=evidence,
+            kind=StudentDocument.Kind.OTHER, description=code,
+            request_key=f"{IssuedGCode._meta.label_lower}:{code}",
+        )  # fmt: skip
+    try:
+        # The savepoint keeps the outer transaction usable when another request recorded it first.
+        with transaction.atomic():
+            return IssuedGCode.objects.create(
+                gcode=code, source=source, school=school, learner_name=learner_name,
+                request_key=request_key, evidence=document, registered_by=actor,
+            )  # fmt: skip
+    except IntegrityError as exc:
+        raise already from exc
 
 
 # --- roster edits (menus 2.7.5, 2.7.7, 2.7.8) ------------------------------------------------

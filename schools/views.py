@@ -23,6 +23,7 @@ from accounts.permissions import (
     areas_overseen_by,
     can_administer,
     can_keep_roster,
+    can_register_gcode,
     can_see_full_ids,
     memberships_for,
     schools_visible_to,
@@ -35,6 +36,7 @@ from .forms import (
     ClassEditForm,
     EvidenceForm,
     ExplanationForm,
+    GCodeRegisterForm,
     MeasurementForm,
     MeasurementUploadForm,
     NameEditForm,
@@ -47,6 +49,7 @@ from .models import (
     Enrollment,
     EnrollmentStatus,
     Grade,
+    IssuedGCode,
     Measurement,
     MeasurementUpload,
     StudentDocument,
@@ -173,6 +176,9 @@ class RosterView(LoginRequiredMixin, TemplateView):
             full_ids=can_edit,
             can_edit=can_edit,
             can_revoke=can_administer(self.request.user),
+            # Only the area office records G-codes; asking guardian for the school's own staff
+            # as well would cost three queries on the page they open most.
+            can_register_gcode=not can_edit and can_register_gcode(self.request.user, school),
             school_rounds=school_rounds_of(school=school),
             **kwargs,
         )
@@ -222,9 +228,13 @@ class SchoolMixin(LoginRequiredMixin):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         self.school = access_school(request.user, kwargs["code"])
-        if self.edit and not can_keep_roster(request.user, self.school):
+        if not self.allowed(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
+
+    def allowed(self, user) -> bool:
+        """Return whether the user may use the page: the roster right where it changes the roster."""
+        return not self.edit or can_keep_roster(user, self.school)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(school=self.school, **kwargs)
@@ -307,6 +317,7 @@ class ServiceFormView(FormView):
 
 class StudentAddView(SchoolMixin, ServiceFormView):
     form_class = StudentAddForm
+    template_name = "schools/student_add.html"
     gcode = False
 
     @property
@@ -315,6 +326,15 @@ class StudentAddView(SchoolMixin, ServiceFormView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "gcode": self.gcode}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        refused = context["form"].non_field_errors().as_data()
+        if any(e.code == services.GCODE_NOT_ISSUED for e in refused):
+            context["gcode_request_url"] = reverse(
+                "workflows:gcode_request", args=[self.school.code]
+            )
+        return context
 
     def get_initial(self):
         return {"started_on": timezone.localdate(), "nationality": "ไทย", "room": 1}
@@ -329,6 +349,33 @@ class StudentAddView(SchoolMixin, ServiceFormView):
             self.request, _("Learner added: %(name)s") % {"name": result.student.full_name_th}
         )
         return reverse("schools:student", args=[self.school.code, result.student.public_id])
+
+
+class GCodeRegisterView(SchoolMixin, ServiceFormView):
+    """Record a G-code the national G-code system issued for a learner of the school (area office)."""
+
+    edit = False
+    form_class = GCodeRegisterForm
+    template_name = "schools/gcode_register.html"
+    title = _("Record a G-code issued by the national system")
+    success_message = _("G-code recorded: the school may now add the learner (2.7.4).")
+
+    def allowed(self, user) -> bool:
+        return can_register_gcode(user, self.school)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            issued=selectors.issued_gcodes_of(school=self.school), **kwargs
+        )
+
+    def perform(self, form):
+        return services.gcode_register(
+            school=self.school, actor=self.request.user, source=IssuedGCode.Source.NATIONAL,
+            **form.cleaned_data,
+        )  # fmt: skip
+
+    def get_success_url(self, result=None):
+        return reverse("schools:gcode_register", args=[self.school.code])
 
 
 class TransferOutView(StudentMixin, ServiceFormView):

@@ -23,6 +23,9 @@ class SchoolsApp(Application):
     add_gcode_path = path(
         "<str:code>/learners/add-gcode/", views.StudentAddView.as_view(gcode=True), name="add_gcode"
     )
+    gcode_register_path = path(
+        "<str:code>/gcodes/", views.GCodeRegisterView.as_view(), name="gcode_register"
+    )
     move_path = path("<str:code>/move/", views.BulkMoveView.as_view(), name="move")
     grid_path = path(
         "<str:code>/measurements/grid/", views.MeasurementGridView.as_view(), name="grid"

@@ -7,7 +7,17 @@ import factory
 
 from accounts.models import User
 from schools.identifiers import citizen_id_check_digit
-from schools.models import AreaOffice, Enrollment, Grade, Measurement, School, Sex, Student, Title
+from schools.models import (
+    AreaOffice,
+    Enrollment,
+    Grade,
+    IssuedGCode,
+    Measurement,
+    School,
+    Sex,
+    Student,
+    Title,
+)
 
 _ids = itertools.count(1)
 
@@ -56,6 +66,7 @@ class SchoolFactory(factory.django.DjangoModelFactory):
 class StudentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Student
+        skip_postgeneration_save = True
 
     citizen_id = factory.LazyFunction(make_citizen_id)
     gcode = None
@@ -64,6 +75,14 @@ class StudentFactory(factory.django.DjangoModelFactory):
     last_name_th = factory.Iterator(["ศรีสุข", "แก้วมณี", "บุญมา"])
     sex = Sex.MALE
     birth_date = date(2016, 7, 1)
+
+    @factory.post_generation
+    def gcode_issuance(obj, create, extracted, **kwargs):
+        # A learner's G-code was issued somewhere: record it, as the migration did for older ones.
+        if create and obj.gcode:
+            IssuedGCode.objects.get_or_create(
+                gcode=obj.gcode, defaults={"source": IssuedGCode.Source.EARLIER, "student": obj}
+            )
 
 
 class EnrollmentFactory(factory.django.DjangoModelFactory):
@@ -86,3 +105,15 @@ class MeasurementFactory(factory.django.DjangoModelFactory):
     weight_kg = 25
     height_cm = 130
     source = Measurement.Source.FORM
+
+
+class IssuedGCodeFactory(factory.django.DjangoModelFactory):
+    """A G-code issued by OpenDMC's G-code request and not yet taken by a learner."""
+
+    class Meta:
+        model = IssuedGCode
+
+    gcode = factory.Sequence(lambda n: f"G69{n:010d}")
+    source = IssuedGCode.Source.OPENDMC
+    school = factory.SubFactory(SchoolFactory)
+    learner_name = "ด.ช.อาทิตย์ ไม่มีนามสกุล"

@@ -222,6 +222,7 @@ class IdLinkView(LoginRequiredMixin, FormView):
         return super().get_context_data(
             title=_("Correct a citizen ID"),
             process=self.process,
+            notice=requests.id_corrections_freeze_notice(deciding=True),
             **request_context(self.process),
             **kwargs,
         )

@@ -4,8 +4,9 @@ Every decision leaves exactly one signed record (its step key is the process); t
 changes only through schools.services, inside the same transaction as the decision.
 """
 
+import functools
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -13,19 +14,28 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.selectors import users_with_role
-from census.models import Round
+from census.services import id_correction_freeze_ends, id_corrections_frozen_by
 from documents.models import Kind, SignedDocument
 from documents.services import document_issue
 from schools import services as roster
 from schools.checks import check_grade_taught, check_reason
 from schools.identifiers import format_citizen_id, mask_citizen_id, parse_citizen_id, parse_gcode
-from schools.models import Enrollment, EnrollmentStatus, Grade, School, Student, StudentDocument
-from schools.templatetags.thai import thai_date
+from schools.models import (
+    Enrollment,
+    EnrollmentStatus,
+    Grade,
+    IssuedGCode,
+    School,
+    Student,
+    StudentDocument,
+)
+from schools.selectors import gcode_taken
+from schools.templatetags.thai import be_date, thai_date
 
 from .models import (
     Decision,
@@ -63,6 +73,17 @@ def _attach_evidence(*, process, school: School, actor: User, files, kind: str) 
             school=school, actor=actor, uploaded_file=f, kind=kind,
             student=getattr(process, "student", None), request_key=process.request_key,
         )  # fmt: skip
+
+
+def _in_thai(build):
+    """Build a signed record in Thai, whatever the language of the request that decides it."""
+
+    @functools.wraps(build)
+    def in_thai(*args, **kwargs):
+        with translation.override("th"):
+            return build(*args, **kwargs)
+
+    return in_thai
 
 
 def _record(
@@ -133,6 +154,7 @@ def dropout_decide(*, process: DropoutProcess, actor: User, decision: str, comme
     process.save(update_fields=["decision", "decision_comment", "decided_by", "decided_at"])
 
 
+@_in_thai
 def dropout_record(*, process: DropoutProcess) -> SignedDocument:
     student = process.student
     return _record(
@@ -143,7 +165,7 @@ def dropout_record(*, process: DropoutProcess) -> SignedDocument:
             ("นักเรียน", f"{student.full_name_th} ({student.identifier_masked})"),
             ("โรงเรียน", f"{process.school.name_th} ({process.school.code})"),
             ("เหตุผล", f"{process.get_reason_display()} {process.reason_note}".strip()),
-            ("วันที่มีผล", process.effective_on.isoformat()),
+            ("วันที่มีผล", be_date(process.effective_on, "long")),
             ("ผู้ยื่นคำขอ", process.requested_by.display_name),
         ],
         actor=process.decided_by,
@@ -154,10 +176,37 @@ def dropout_record(*, process: DropoutProcess) -> SignedDocument:
 # --- citizen-ID correction by e-mail ---------------------------------------------------------
 
 
-def id_corrections_closed_now(*, at=None) -> Round | None:
-    """Return the round whose count day it is after its ID-correction cut-off (requests wait)."""
-    at = at or timezone.now()
-    return Round.objects.filter(as_of=timezone.localdate(at), id_correction_cutoff__lte=at).first()
+def id_corrections_freeze_notice(*, deciding: bool, at: datetime | None = None) -> str:
+    """Return why a citizen-ID correction cannot be sent or decided now, or "" while it can."""
+    round = id_corrections_frozen_by(at=at)
+    if round is None:
+        return ""
+    values = {
+        "round": round,
+        "cutoff": thai_date(round.id_correction_cutoff),
+        "until": thai_date(id_correction_freeze_ends(round)),
+    }
+    if deciding:
+        return (
+            _(
+                "Citizen-ID corrections are frozen for the count day of round %(round)s, from "
+                "%(cutoff)s until %(until)s. The request stays waiting: decide it from %(until)s."
+            )
+            % values
+        )
+    return (
+        _(
+            "Citizen-ID corrections are frozen for the count day of round %(round)s, from "
+            "%(cutoff)s until %(until)s: send the request from %(until)s."
+        )
+        % values
+    )
+
+
+def _check_id_corrections_open(*, deciding: bool) -> None:
+    notice = id_corrections_freeze_notice(deciding=deciding)
+    if notice:
+        raise ValidationError(notice, code="frozen")
 
 
 def id_approvers_for(school: School) -> list[User]:
@@ -177,13 +226,7 @@ def id_correction_request(
         raise ValidationError(
             _("นักเรียนคนนี้ไม่ได้กำลังศึกษาที่โรงเรียนนี้ / This learner is not enrolled here.")
         )
-    closed = id_corrections_closed_now()
-    if closed is not None:
-        raise ValidationError(
-            _("ปิดรับคำขอแก้ไขเลขประจำตัวของวันนับนี้แล้ว (16:30 น.) ส่งได้อีกครั้งในวันถัดไป / "
-              "ID corrections for this count day closed at the cut-off; send the request tomorrow."),
-            code="cutoff",
-        )  # fmt: skip
+    _check_id_corrections_open(deciding=False)
     new_id = parse_citizen_id(new_citizen_id)
     if new_id == student.citizen_id:
         raise ValidationError(
@@ -231,7 +274,7 @@ def id_correction_send_links(*, process: IdCorrectionProcess) -> int:
         ) % {
             "school": process.school.name_th,
             "name": process.student.full_name_th,
-            "expires": thai_date(link.expires_at),
+            "expires": be_date(link.expires_at),
             "url": url,
         }
         if approver.email:
@@ -288,6 +331,8 @@ def id_correction_decide(
     *, process: IdCorrectionProcess, actor: User, decision: str, comment: str
 ) -> None:
     """Apply the approver's decision; on approval the new ID is checked again, then changed."""
+    # Refused before anything is written: the request keeps waiting and the link stays usable.
+    _check_id_corrections_open(deciding=True)
     _decided(process, actor=actor, decision=decision, comment=comment)
     if decision == Decision.APPROVED:
         roster.student_citizen_id_change(
@@ -305,6 +350,7 @@ def id_correction_expire(*, process: IdCorrectionProcess) -> None:
     process.save(update_fields=["decision"])
 
 
+@_in_thai
 def id_correction_record(*, process: IdCorrectionProcess) -> SignedDocument:
     old = format_citizen_id(process.old_citizen_id) if process.old_citizen_id else process.old_gcode
     return _record(
@@ -404,6 +450,7 @@ def transfer_decide(
     )
 
 
+@_in_thai
 def transfer_record(*, process: TransferProcess) -> SignedDocument:
     return _record(
         process,
@@ -417,7 +464,7 @@ def transfer_record(*, process: TransferProcess) -> SignedDocument:
             ),
             ("โรงเรียนปลายทาง", f"{process.school.name_th} ({process.school.code})"),
             ("ชั้น/ห้อง", f"{Grade(process.grade).label}/{process.room}"),
-            ("วันที่ย้าย", process.released_on.isoformat() if process.released_on else "—"),
+            ("วันที่ย้าย", be_date(process.released_on, "long") or "—"),
         ],
         actor=process.decided_by,
         role="เจ้าหน้าที่โรงเรียนต้นทาง",
@@ -492,7 +539,8 @@ def gcode_next(*, year_be: int) -> str:
     while True:
         counter.last += 1
         code = f"G{year_be % 100:02d}{counter.last:010d}"
-        if not Student.objects.filter(gcode=code).exists():
+        # The national system issues codes of the same shape: skip any already recorded.
+        if not gcode_taken(code):
             counter.save(update_fields=["last"])
             return code
 
@@ -502,6 +550,10 @@ def gcode_decide(*, process: GCodeProcess, actor: User, decision: str, comment: 
     _decided(process, actor=actor, decision=decision, comment=comment)
     if decision == Decision.APPROVED:
         code = gcode_next(year_be=timezone.localdate().year + 543)
+        roster.gcode_register(
+            gcode=code, school=process.school, actor=actor, source=IssuedGCode.Source.OPENDMC,
+            learner_name=str(process), request_key=process.request_key,
+        )  # fmt: skip
         enrollment = roster.student_add(
             school=process.school, actor=actor, gcode=code, title=process.title,
             first_name_th=process.first_name_th, last_name_th=process.last_name_th,
@@ -525,6 +577,7 @@ def gcode_decide(*, process: GCodeProcess, actor: User, decision: str, comment: 
     )
 
 
+@_in_thai
 def gcode_record(*, process: GCodeProcess) -> SignedDocument:
     return _record(
         process,

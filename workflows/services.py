@@ -16,7 +16,7 @@ from census.models import RosterSnapshot, Round, SchoolRound
 from documents.models import Kind, SignedDocument
 from documents.services import document_issue, document_issue_annex
 from schools.models import School
-from schools.templatetags.thai import thai_date
+from schools.templatetags.thai import be_date
 
 from . import records
 from .models import CertificationProcess
@@ -192,7 +192,7 @@ def certification_missed(*, process: CertificationProcess) -> SchoolRound:
             "school": school.name_th,
             "code": school.code,
             "round": round,
-            "closes": thai_date(round.certify_closes),
+            "closes": be_date(round.certify_closes),
         }
         transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
     return school_round

@@ -5,6 +5,8 @@ flow's pages (dashboard, process and task lists, details, inbox/queue/archive, c
 sees only the processes of the schools they may see.
 """
 
+from datetime import date
+
 from django.db.models import Q
 from django.http import Http404
 from django.urls import path
@@ -17,11 +19,15 @@ from viewflow.workflow.flow.views import (
     DashboardTaskListView,
     DashboardView,
     DetailProcessView,
+    FlowArchiveListView,
     FlowChartView,
+    FlowInboxListView,
+    FlowQueueListView,
 )
 from viewflow.workflow.flow.views.dashboard import get_task_ref
 
 from accounts.permissions import schools_visible_to
+from schools.templatetags.thai import thai_date
 
 from . import request_views, views
 from .approvals import DropoutFlow, GCodeFlow, IdCorrectionFlow, TransferFlow
@@ -51,7 +57,16 @@ class ScopedDashboardView(DashboardView):
         return context
 
 
-class ScopedProcessListView(DashboardProcessListView):
+class ThaiDatesMixin:
+    """Show a list's dates as thai_date does: Django's own format gives the Christian year."""
+
+    def format_value(self, obj, column, value):
+        if isinstance(value, date):
+            value = thai_date(value)
+        return super().format_value(obj, column, value)
+
+
+class ScopedProcessListView(ThaiDatesMixin, DashboardProcessListView):
     def get_queryset(self):
         visible = schools_visible_to(self.request.user)
         return super().get_queryset().filter(school__in=visible).order_by("-pk")
@@ -62,7 +77,7 @@ class ScopedProcessDetailView(DetailProcessView):
         return super().get_queryset().filter(school__in=schools_visible_to(self.request.user))
 
 
-class ScopedTaskListView(DashboardTaskListView):
+class ScopedTaskListView(ThaiDatesMixin, DashboardTaskListView):
     @viewprop
     def queryset(self):
         school = f"process__{self.flow_class.process_class._meta.model_name}__school__in"
@@ -83,12 +98,27 @@ class ScopedChartView(FlowChartView):
         return super().dispatch(request, *args, **kwargs)
 
 
+class InboxListView(ThaiDatesMixin, FlowInboxListView):
+    pass
+
+
+class QueueListView(ThaiDatesMixin, FlowQueueListView):
+    pass
+
+
+class ArchiveListView(ThaiDatesMixin, FlowArchiveListView):
+    pass
+
+
 class ScopedFlowViewset(FlowAppViewset):
     dashboard_view_class = ScopedDashboardView
     process_list_view_class = ScopedProcessListView
     process_detail_view_class = ScopedProcessDetailView
     task_list_view_class = ScopedTaskListView
     chart_view_class = ScopedChartView
+    inbox_view_class = InboxListView
+    queue_view_class = QueueListView
+    archive_view_class = ArchiveListView
 
 
 class WorkflowsApp(Application):

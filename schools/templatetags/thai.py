@@ -22,15 +22,13 @@ EN_MONTHS_SHORT = (
 )  # fmt: skip
 
 
-def thai_date(value, style: str = "short") -> str:
-    """Return a date (or datetime, in Bangkok time) as Thai shows it: 10 มิ.ย. 2566 13:05."""
+def _dated(value, thai: bool, style: str) -> str:
     if value in (None, ""):
         return ""
     with_time = isinstance(value, datetime.datetime)
     if with_time and timezone.is_aware(value):
         value = timezone.localtime(value)
-    lang = translation.get_language() or "th"
-    if lang.startswith("th"):
+    if thai:
         months = THAI_MONTHS_LONG if style == "long" else THAI_MONTHS_SHORT
         text = f"{value.day} {months[value.month - 1]} {value.year + 543}"
     else:
@@ -40,9 +38,30 @@ def thai_date(value, style: str = "short") -> str:
     return text
 
 
+def thai_date(value, style: str = "short") -> str:
+    """Return a date (or datetime, in Bangkok time) as the reader's language shows it: in Thai
+    10 มิ.ย. 2566 13:05 (the Buddhist year), in English 10 Jun 2023 13:05."""
+    return _dated(value, (translation.get_language() or "th").startswith("th"), style)
+
+
+def be_date(value, style: str = "short") -> str:
+    """Return a date (or datetime, in Bangkok time) in Thai with the Buddhist year, whatever the
+    active language: for signed records and e-mails, and text that is Thai in every language."""
+    return _dated(value, True, style)
+
+
 @register.filter(name="thai_date")
 def thai_date_filter(value, style: str = "short") -> str:
     return thai_date(value, style)
+
+
+@register.filter
+def thai_value(value):
+    """Return a date or datetime as thai_date shows it, and any other value unchanged (the
+    fields of viewflow's pages, which Django would show with the Christian year)."""
+    if isinstance(value, datetime.date):
+        return thai_date(value)
+    return value
 
 
 @register.filter

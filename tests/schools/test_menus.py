@@ -8,7 +8,13 @@ from django.utils import timezone
 
 from schools.models import AuditEntry, Enrollment, EnrollmentStatus, Grade, Measurement, Student
 
-from ..factories import EnrollmentFactory, SchoolFactory, StudentFactory, make_citizen_id
+from ..factories import (
+    EnrollmentFactory,
+    IssuedGCodeFactory,
+    SchoolFactory,
+    StudentFactory,
+    make_citizen_id,
+)
 
 
 @pytest.fixture
@@ -112,9 +118,12 @@ def test_add_shows_a_check_digit_error(client_as, staff, school):
 
 
 def test_staff_adds_a_g_code_learner(client_as, staff, school):
+    issued = IssuedGCodeFactory(gcode="G500001000077", school=school)
     response = client_as(staff).post(url("add_gcode", school), add_data(identifier="G500001000077"))
     assert response.status_code == 302
     assert Student.objects.get(gcode="G500001000077").citizen_id is None
+    issued.refresh_from_db()
+    assert issued.student == Student.objects.get(gcode="G500001000077")
 
 
 def test_g_code_form_refuses_a_citizen_id(client_as, staff, school):

@@ -7,7 +7,13 @@ from django.db import IntegrityError, transaction
 from schools.models import AuditEntry, Enrollment, EnrollmentStatus, Grade, Student
 from schools.services import enrollment_start, student_add
 
-from ..factories import EnrollmentFactory, SchoolFactory, StudentFactory, make_citizen_id
+from ..factories import (
+    EnrollmentFactory,
+    IssuedGCodeFactory,
+    SchoolFactory,
+    StudentFactory,
+    make_citizen_id,
+)
 
 
 def _add(school, **overrides):
@@ -98,6 +104,7 @@ def test_malformed_gcode_refused_by_the_database(db):
 
 
 def test_add_g_code_learner(school):
+    IssuedGCodeFactory(gcode="G500001000001", school=school)
     enrollment = _add(school, citizen_id="", gcode="g500001000001")
     assert enrollment.student.gcode == "G500001000001"
     assert enrollment.student.citizen_id is None

@@ -34,6 +34,8 @@ def test_seed_demo_twice_gives_the_same_counts_and_shows_every_feature(client, d
     ids = list(Student.objects.exclude(citizen_id=None).values_list("citizen_id", flat=True))
     assert all(is_valid_citizen_id(cid) for cid in ids)
     assert Student.objects.filter(gcode__isnull=False).exists()
+    # every G-code is recorded as issued (menu 2.7.4 accepts no other)
+    assert not Student.objects.exclude(gcode=None).filter(gcode_issuance=None).exists()
     sizes = [s.enrollments.filter(status="active").count() for s in School.objects.all()]
     assert len(set(sizes)) == len(sizes)
     # a past round: most schools certified with their records, one missed, one revoked

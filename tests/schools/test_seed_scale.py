@@ -18,7 +18,7 @@ from accounts.permissions import sync_user_permissions
 from census.models import RosterSnapshot, SchoolRound
 from schools import scale
 from schools.identifiers import citizen_id_check_digit, is_valid_citizen_id, parse_gcode
-from schools.models import AreaOffice, Enrollment, Measurement, School, Student
+from schools.models import AreaOffice, Enrollment, IssuedGCode, Measurement, School, Student
 
 from ..factories import SchoolFactory
 
@@ -66,6 +66,14 @@ def test_seed_scale_loads_valid_synthetic_data(db):
     assert ids[:1] == [ids[0][:12] + str(citizen_id_check_digit(ids[0][:12]))]
     gcodes = list(Student.objects.exclude(gcode=None).values_list("gcode", flat=True))
     assert gcodes and all(parse_gcode(g) == g and g.startswith("G99") for g in gcodes)
+    # each recorded as issued, for its learner and school (menu 2.7.4 accepts no other)
+    recorded = set(IssuedGCode.objects.values_list("gcode", "student__gcode", "school_id"))
+    schools = dict(
+        Enrollment.objects.filter(student__gcode__in=gcodes).values_list(
+            "student__gcode", "school_id"
+        )
+    )
+    assert recorded == {(g, g, schools[g]) for g in gcodes}
     assert all(code.startswith("99") for code in School.objects.values_list("code", flat=True))
     # Sizes skewed like the real schools, grades fit each school's level.
     sizes = sorted(

@@ -24,13 +24,14 @@ from schools.models import (
     Enrollment,
     EnrollmentStatus,
     Grade,
+    IssuedGCode,
     Measurement,
     School,
     Sex,
     Student,
     Title,
 )
-from schools.services import student_add
+from schools.services import gcode_register, student_add
 
 DEMO_PASSWORD = "opendmc-demo"  # noqa: S105 - printed on purpose: the demo's logins
 
@@ -255,6 +256,11 @@ class Command(BaseCommand):
                         if adult
                         else (Title.BOY if sex == Sex.MALE else Title.GIRL)
                     )
+                    if gcode:  # the demo's G-code learners held their codes before OpenDMC
+                        gcode_register(
+                            gcode=gcode, school=school, actor=None,
+                            source=IssuedGCode.Source.EARLIER, learner_name=f"{title}{given} {family}",
+                        )  # fmt: skip
                     enrollment = student_add(
                         school=school,
                         actor=None,
