@@ -222,6 +222,9 @@ def test_the_records_and_e_mails_of_a_count_day_show_buddhist_dates(
         at(14, 35),
         lambda: client.post(reverse("census:area_remind", args=[area.code]), {"round": round2.pk}),
     )
+    send_back = {"decision": "reject", "reason": "จำนวนนักเรียนชั้น ป.1 ไม่ตรง"}
+    run(at(14, 40), lambda: take(client, director, "certify", school, send_back))
+    run(at(14, 50), lambda: take(client, staff, "confirm", school))
     run(at(15, 0), lambda: take(client, director, "certify", school, {"decision": "certify"}))
     run(at(15, 10), lambda: take(client, area_officer, "acknowledge", school))
     run(at(16, 30, 1), fire_workflow_timers.delay)  # the late school is missed
@@ -236,6 +239,7 @@ def test_the_records_and_e_mails_of_a_count_day_show_buddhist_dates(
 
     assert set(records) == {
         Kind.CONFIRMATION, Kind.CERTIFICATION, Kind.ROSTER_ANNEX, Kind.REVOCATION,
+        Kind.SEND_BACK, Kind.ACKNOWLEDGEMENT,
     }  # fmt: skip
     subjects = " ".join(m.subject for m in mail.outbox)
     for what in ("พรุ่งนี้", "รอผู้อำนวยการ", "ยังไม่ได้ยืนยัน", "เตือน", "ไม่ได้รับรอง"):
