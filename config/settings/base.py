@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "workflows",
     "documents",
     "buildings",
+    "demo",
 ]
 
 MIDDLEWARE = [

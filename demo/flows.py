@@ -6,6 +6,7 @@ and a demo round on the day of seeding whose windows cover the whole day.
 
 from datetime import date, timedelta
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from viewflow.workflow.models import Task
@@ -17,11 +18,13 @@ from accounts.selectors import users_with_role
 from census import services as census
 from census.calendar import academic_year_of
 from census.models import AcademicYear, Round, SchoolRound
-from schools.models import School
+from schools.identifiers import citizen_id_check_digit
+from schools.models import Enrollment, EnrollmentStatus, Grade, School
 from schools.validation import school_findings
-
-from .models import CertificationProcess
-from .services import round_open
+from workflows import requests
+from workflows.approvals import DropoutFlow, GCodeFlow
+from workflows.models import CertificationProcess, Decision, DropoutProcess
+from workflows.services import certification_revoke, round_open
 
 
 def _open_task(process: CertificationProcess, node_name: str) -> Task | None:
@@ -156,8 +159,6 @@ REVOKED_IN_PAST_ROUND = "1050130008"
 def dashboard_demo(*, today: date) -> dict:
     """Move the dashboard schools through today's demo round and revoke one past certification,
     with the real steps and records; idempotent (a school already moved is left as it is)."""
-    from .services import certification_revoke
-
     demo = census.demo_round_create(day=today)
     moved = 0
     for process in CertificationProcess.objects.filter(
@@ -187,8 +188,6 @@ DEMO_EVIDENCE = b"%PDF-1.4\n% OpenDMC demo evidence\n1 0 obj<<>>endobj\ntrailer<
 
 
 def _evidence(name: str):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     return [SimpleUploadedFile(name, DEMO_EVIDENCE, content_type="application/pdf")]
 
 
@@ -203,12 +202,6 @@ def _decide_view_task(process, node, user, decide) -> None:
 def requests_demo(*, today: date) -> dict:
     """Leave pending requests of every flow in the demo inboxes, and decided ones with their
     signed records (idempotent: it does nothing once the demo has requests)."""
-    from schools.models import Enrollment, EnrollmentStatus, Grade
-
-    from . import requests
-    from .approvals import DropoutFlow, GCodeFlow
-    from .models import Decision, DropoutProcess
-
     if DropoutProcess.objects.exists():
         return {"created": False}
     schools = {s.code: s for s in School.objects.all()}
@@ -277,8 +270,6 @@ def requests_demo(*, today: date) -> dict:
         lambda: requests.gcode_decide(process=issued, actor=officer, decision=Decision.APPROVED, comment=""),
     )  # fmt: skip
     # Pending: a citizen-ID correction at Ban Mae Rim; the approval e-mail goes to var/mail/.
-    from schools.identifiers import citizen_id_check_digit
-
     twelve = "110170020345"
     requests.id_correction_request(
         student=learners(maerim, Grade.P5)[0].student, school=maerim, actor=staff_of(maerim),

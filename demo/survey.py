@@ -15,10 +15,10 @@ from viewflow.workflow.timers import fire_due_timers
 
 from accounts.models import Role
 from accounts.selectors import users_with_role
+from buildings import services
+from buildings.models import Building, SchoolLand, SchoolSurvey, SurveyYear
 from schools.models import School
-
-from . import services
-from .models import Building, SchoolLand, SchoolSurvey, SurveyYear
+from workflows.building_survey import survey_year_open
 
 MISSES = "1050130002"  # the demo school that misses the survey
 
@@ -96,8 +96,6 @@ def buildings_demo(*, today: date) -> dict:
         if staff is not None:
             _register(school, staff)
     if survey_year.opened_at is None:
-        from workflows.building_survey import survey_year_open
-
         survey_year_open(survey_year=survey_year)
         moment = survey_year.opens + timedelta(days=10)
         for school in schools:
