@@ -15,12 +15,13 @@ from viewflow.workflow import act, flow
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from buildings import services, views
+from buildings import services
 from buildings.models import SchoolSurvey, SurveyYear
 from schools.models import School
 
 from .flowbase import SchoolScopedFlowMixin, process_deadline
 from .models import BuildingSurveyProcess
+from .survey_views import SurveyCertifyView, SurveyEnterView
 
 
 class BuildingSurveyFlow(SchoolScopedFlowMixin, flow.Flow):
@@ -32,14 +33,14 @@ class BuildingSurveyFlow(SchoolScopedFlowMixin, flow.Flow):
 
     start = flow.StartHandle(this.start_process).Next(this.enter)
     enter = (
-        flow.View(views.SurveyEnterView.as_view())
+        flow.View(SurveyEnterView.as_view())
         .Annotation(title=_("Enter the buildings (staff)"))
         .Permission("schools.keep_roster", obj=lambda p: p.coerced.school)
         .OnTimeout(process_deadline, this.missed)
         .Next(this.certify)
     )
     certify = (
-        flow.View(views.SurveyCertifyView.as_view())
+        flow.View(SurveyCertifyView.as_view())
         .Annotation(title=_("Certify the buildings (director)"))
         .Permission("schools.certify_round", obj=lambda p: p.coerced.school)
         .OnTimeout(process_deadline, this.missed)
