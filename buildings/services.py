@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from accounts.selectors import users_with_role
 from census.services import Window
+from documents import roles
 from documents.models import Kind, SignedDocument
 from documents.services import document_issue
 from schools.checks import check_reason, image_type
@@ -520,7 +521,7 @@ def survey_record(*, school_survey: SchoolSurvey) -> SignedDocument:
         context=records.survey_context(school_survey),
         school=school_survey.school,
         actor=school_survey.certified_by,
-        actor_role=records.ROLE_DIRECTOR,
+        actor_role=roles.ROLE_DIRECTOR,
         title=f"รายงานข้อมูลอาคารและสิ่งก่อสร้าง ปีการศึกษา {school_survey.survey_year.year}",
         subject=school_survey,
     )
@@ -550,7 +551,7 @@ def budget_list_sign(
         school=None,
         area_office=area_office,
         actor=actor,
-        actor_role=records.ROLE_AREA,
+        actor_role=roles.ROLE_AREA_OFFICER,
         title=(f"บัญชีโรงเรียนที่มีสิทธิ์ขอตั้งงบประมาณสิ่งก่อสร้าง ปีงบประมาณ {survey_year.fiscal_year}"),
         subject=survey_year,
     )

@@ -7,12 +7,9 @@ from django.utils.translation import gettext as _
 
 from census.models import RosterSnapshot, SchoolRound
 from census.services import snapshot_rows
+from documents.roles import ROLE_DIRECTOR
 from schools.models import Grade
 from schools.selectors import grade_sex_counts
-
-ROLE_STAFF = "เจ้าหน้าที่โรงเรียน"
-ROLE_DIRECTOR = "ผู้อำนวยการโรงเรียน"
-ROLE_MINISTRY = "ผู้ดูแลระบบ สพฐ."
 
 
 def _grade_table(rows: list[tuple[str, int, int]]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from accounts.models import User
 from accounts.selectors import area_officer_emails
 from census import services as census
 from census.models import RosterSnapshot, Round, SchoolRound
+from documents import roles
 from documents.models import Kind, SignedDocument
 from documents.services import document_issue, document_issue_annex
 from schools.models import School
@@ -66,7 +67,7 @@ def confirmation_record(*, process: CertificationProcess, confirm_task_id: int) 
         context=records.confirmation_context(school_round),
         school=school_round.school,
         actor=school_round.confirmed_by,
-        actor_role=records.ROLE_STAFF,
+        actor_role=roles.ROLE_STAFF,
         title="บันทึกการยืนยันข้อมูลนักเรียนรายบุคคล",
         subject=process,
     )
@@ -92,7 +93,7 @@ def certification_record(*, process: CertificationProcess) -> SignedDocument:
         context=records.certification_context(snapshot),
         school=snapshot.school,
         actor=snapshot.certified_by,
-        actor_role=records.ROLE_DIRECTOR,
+        actor_role=roles.ROLE_DIRECTOR,
         title="หนังสือรับรองข้อมูลนักเรียนรายบุคคล",
         subject=snapshot,
     )
@@ -153,7 +154,7 @@ def certification_revoke(*, school_round: SchoolRound, actor: User, reason: str)
             context=records.revocation_context(snapshot),
             school=snapshot.school,
             actor=actor,
-            actor_role=records.ROLE_MINISTRY,
+            actor_role=roles.ROLE_MINISTRY,
             title="บันทึกการเพิกถอนการรับรองข้อมูล",
             subject=snapshot,
         )
