@@ -193,14 +193,14 @@ def _school_emails(school: School) -> list[str]:
 
 
 @transaction.atomic
-def school_survey_miss(*, school_survey: SchoolSurvey) -> SchoolSurvey:
+def school_survey_miss(*, school_survey: SchoolSurvey, at: datetime | None = None) -> SchoolSurvey:
     """Mark a school that did not certify by the close of the window as missed, and tell its staff
     and director that it is not listed for the budget request of fiscal year (year + 2)."""
     school_survey = _lock(school_survey)
     if school_survey.state in (SchoolSurvey.State.CERTIFIED, SchoolSurvey.State.MISSED):
         return school_survey
     school_survey.state = SchoolSurvey.State.MISSED
-    school_survey.missed_at = timezone.now()
+    school_survey.missed_at = _when(at)
     school_survey.save(update_fields=["state", "missed_at", "updated_at"])
     school, survey_year = school_survey.school, school_survey.survey_year
     recipients = _school_emails(school)
@@ -524,6 +524,7 @@ def survey_record(*, school_survey: SchoolSurvey) -> SignedDocument:
         actor_role=roles.ROLE_DIRECTOR,
         title=f"รายงานข้อมูลอาคารและสิ่งก่อสร้าง ปีการศึกษา {school_survey.survey_year.year}",
         subject=school_survey,
+        stated_at=school_survey.certified_at,
     )
 
 

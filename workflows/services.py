@@ -1,6 +1,7 @@
 """Steps of the certification flow that write: each calls the census and documents services."""
 
 import logging
+from datetime import datetime
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -43,7 +44,7 @@ def certification_start(*, school_round: SchoolRound) -> tuple[CertificationProc
         return CertificationProcess.objects.get(school_round=school_round, is_current=True), False
 
 
-def round_open(*, round: Round, schools=None) -> int:
+def round_open(*, round: Round, schools=None, at: datetime | None = None) -> int:
     """Start a certification process for every school (or those given) in a round; return how many."""
     schools = School.objects.all() if schools is None else schools
     started = 0
@@ -51,7 +52,7 @@ def round_open(*, round: Round, schools=None) -> int:
         school_round, _created = census.school_round_open(round=round, school=school)
         _process, new = certification_start(school_round=school_round)
         started += new
-    Round.objects.filter(pk=round.pk, opened_at__isnull=True).update(opened_at=timezone.now())
+    Round.objects.filter(pk=round.pk, opened_at__isnull=True).update(opened_at=at or timezone.now())
     return started
 
 
@@ -70,6 +71,7 @@ def confirmation_record(*, process: CertificationProcess, confirm_task_id: int) 
         actor_role=roles.ROLE_STAFF,
         title="บันทึกการยืนยันข้อมูลนักเรียนรายบุคคล",
         subject=process,
+        stated_at=school_round.confirmed_at,
     )
 
 
@@ -96,6 +98,7 @@ def certification_record(*, process: CertificationProcess) -> SignedDocument:
         actor_role=roles.ROLE_DIRECTOR,
         title="หนังสือรับรองข้อมูลนักเรียนรายบุคคล",
         subject=snapshot,
+        stated_at=snapshot.certified_at,
     )
     document_issue_annex(
         parent=record,
@@ -134,11 +137,15 @@ def certification_missed(*, process: CertificationProcess) -> SchoolRound:
     return school_round
 
 
-def certification_revoke(*, school_round: SchoolRound, actor: User, reason: str) -> SignedDocument:
+def certification_revoke(
+    *, school_round: SchoolRound, actor: User, reason: str, at: datetime | None = None
+) -> SignedDocument:
     """Revoke a school's certification (ministry), sign the revocation, and reopen the flow if the
     window is still open."""
     with transaction.atomic():
-        snapshot = census.school_round_revoke(school_round=school_round, actor=actor, reason=reason)
+        snapshot = census.school_round_revoke(
+            school_round=school_round, actor=actor, reason=reason, at=at
+        )
         old = CertificationProcess.objects.filter(
             school_round=school_round, is_current=True
         ).first()
@@ -157,6 +164,7 @@ def certification_revoke(*, school_round: SchoolRound, actor: User, reason: str)
             actor_role=roles.ROLE_MINISTRY,
             title="บันทึกการเพิกถอนการรับรองข้อมูล",
             subject=snapshot,
+            stated_at=snapshot.revoked_at,
         )
         school_round.refresh_from_db()
         if school_round.state == SchoolRound.State.PREPARED:
