@@ -190,9 +190,9 @@ def setup_data(args, work: Path) -> dict:
     from census import services as census
     from census.calendar import academic_year_of, academic_year_start
     from census.models import AcademicYear, Round, SchoolRound
+    from demo.scale import SCALE_PASSWORD, USER_PREFIX, synthetic_school_q
     from documents import signing
     from schools.models import Enrollment, EnrollmentStatus, Measurement, QueryExplanation, School
-    from schools.scale import SCALE_PASSWORD, USER_PREFIX, synthetic_school_q
     from schools.validation import school_findings
     from workflows.models import CertificationProcess
     from workflows.services import round_open

@@ -35,7 +35,7 @@ def smoke_database():
 
 def require_scale_data():
     """Stop unless the database holds seed_scale data (and only that); return the school count."""
-    from schools import scale
+    from demo import scale
     from schools.models import School
 
     try:

@@ -2,25 +2,9 @@ from django.contrib import admin
 
 from accounts.admin import MinistryAdminMixin
 
-from .models import ClassSize, SurveyYear
+from .models import ClassSize
 
-
-@admin.register(SurveyYear)
-class SurveyYearAdmin(MinistryAdminMixin, admin.ModelAdmin):
-    """The ministry sets each year's survey window; open processes follow a changed close."""
-
-    list_display = ("year", "opens", "closes", "opened_at")
-    readonly_fields = ("opened_at",)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and "closes" in form.changed_data:
-            from workflows.building_survey import survey_year_reschedule
-
-            survey_year_reschedule(survey_year=obj)
+# SurveyYear is registered by workflows.admin: a changed close moves the survey processes' timers.
 
 
 @admin.register(ClassSize)

@@ -5,13 +5,11 @@ from typing import Any
 
 from django.utils import translation
 
+from documents.roles import ROLE_DIRECTOR
 from schools.models import AreaOffice
 
 from .models import Building, SchoolLand, SchoolSurvey
 from .selectors import BudgetList, Exclusion
-
-ROLE_DIRECTOR = "ผู้อำนวยการโรงเรียน"
-ROLE_AREA = "เจ้าหน้าที่สำนักงานเขตพื้นที่การศึกษา"
 
 KIND_TH = {
     Building.Kind.CLASSROOM: "อาคารเรียน",

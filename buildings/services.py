@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from accounts.selectors import users_with_role
 from census.services import Window
+from documents import roles
 from documents.models import Kind, SignedDocument
 from documents.services import document_issue
 from schools.checks import check_reason, image_type
@@ -193,14 +194,14 @@ def _school_emails(school: School) -> list[str]:
 
 
 @transaction.atomic
-def school_survey_miss(*, school_survey: SchoolSurvey) -> SchoolSurvey:
+def school_survey_miss(*, school_survey: SchoolSurvey, at: datetime | None = None) -> SchoolSurvey:
     """Mark a school that did not certify by the close of the window as missed, and tell its staff
     and director that it is not listed for the budget request of fiscal year (year + 2)."""
     school_survey = _lock(school_survey)
     if school_survey.state in (SchoolSurvey.State.CERTIFIED, SchoolSurvey.State.MISSED):
         return school_survey
     school_survey.state = SchoolSurvey.State.MISSED
-    school_survey.missed_at = timezone.now()
+    school_survey.missed_at = _when(at)
     school_survey.save(update_fields=["state", "missed_at", "updated_at"])
     school, survey_year = school_survey.school, school_survey.survey_year
     recipients = _school_emails(school)
@@ -521,9 +522,10 @@ def survey_record(*, school_survey: SchoolSurvey) -> SignedDocument:
         context=records.survey_context(school_survey),
         school=school_survey.school,
         actor=school_survey.certified_by,
-        actor_role=records.ROLE_DIRECTOR,
+        actor_role=roles.ROLE_DIRECTOR,
         title=f"รายงานข้อมูลอาคารและสิ่งก่อสร้าง ปีการศึกษา {school_survey.survey_year.year}",
         subject=school_survey,
+        stated_at=school_survey.certified_at,
     )
 
 
@@ -551,7 +553,7 @@ def budget_list_sign(
         school=None,
         area_office=area_office,
         actor=actor,
-        actor_role=records.ROLE_AREA,
+        actor_role=roles.ROLE_AREA_OFFICER,
         title=(f"บัญชีโรงเรียนที่มีสิทธิ์ขอตั้งงบประมาณสิ่งก่อสร้าง ปีงบประมาณ {survey_year.fiscal_year}"),
         subject=survey_year,
     )

@@ -1,11 +1,12 @@
-"""B-OBEC pages: a school's register, the survey's two steps, the area dashboard and the
-budget-request lists. Each view: permission check → form → one service call → redirect."""
+"""B-OBEC pages: a school's register, the area dashboard and the budget-request lists (the
+survey's two flow steps are workflows.survey_views). Each view: permission check → form → one
+service call → redirect."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -203,89 +204,6 @@ class LandView(BuildingFormMixin, ServiceFormView):
         return services.land_update(
             school=self.school, actor=self.request.user, **form.cleaned_data
         )
-
-
-# --- the flow's two human steps -----------------------------------------------------------------
-
-
-def _next_url(request, process) -> str:
-    from workflows.views import next_url
-
-    return next_url(request, process)
-
-
-class SurveyStepView(LoginRequiredMixin, TemplateView):
-    """A human step of the building survey flow: show the school's buildings, act through a service."""
-
-    template_name = "buildings/step.html"
-    step_title = ""
-    decision = False
-
-    def dispatch(self, request, *args, **kwargs):
-        self.activation = request.activation
-        self.process = self.activation.process
-        self.survey = SchoolSurvey.objects.select_related(
-            "school__area_office", "survey_year", "submitted_by"
-        ).get(pk=self.process.school_survey_id)
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_context_data(self, **kwargs):
-        school = self.survey.school
-        year_be = timezone.localdate().year + 543
-        return super().get_context_data(
-            process=self.process,
-            task=self.activation.task,
-            school=school,
-            survey=self.survey,
-            window=services.survey_window(self.survey.survey_year),
-            buildings=[(b, b.age(year_be)) for b in selectors.buildings_of(school=school)],
-            land=selectors.land_of(school=school),
-            summary=selectors.building_summary(school=school),
-            step_title=self.step_title,
-            **kwargs,
-        )
-
-    def post(self, request, *args, **kwargs):
-        try:
-            self.act(request)
-        except ValidationError as exc:
-            return self.render_to_response(self.get_context_data(errors=exc.messages))
-        self.activation.execute()
-        messages.success(request, self.done_message())
-        return HttpResponseRedirect(_next_url(request, self.process))
-
-
-class SurveyEnterView(SurveyStepView):
-    step_title = _("Enter the buildings (staff)")
-
-    def act(self, request):
-        services.school_survey_submit(school_survey=self.survey, actor=request.user)
-
-    def done_message(self):
-        return _("Submitted: the director is asked to certify the buildings.")
-
-
-class SurveyCertifyView(SurveyStepView):
-    step_title = _("Certify the buildings (director)")
-    decision = True
-
-    def act(self, request):
-        if request.POST.get("decision") == "reject":
-            services.school_survey_reject(
-                school_survey=self.survey,
-                actor=request.user,
-                reason=request.POST.get("reason", ""),
-            )
-            self.process.certified = False
-        else:
-            services.school_survey_certify(school_survey=self.survey, actor=request.user)
-            self.process.certified = True
-        self.process.save(update_fields=["certified"])
-
-    def done_message(self):
-        if self.process.certified:
-            return _("Certified: the building survey record is signed.")
-        return _("Sent back to the staff.")
 
 
 # --- area office and ministry pages -------------------------------------------------------------

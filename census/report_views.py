@@ -15,6 +15,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from accounts.permissions import access_school, areas_overseen_by, can_administer
+from documents import roles
 from documents.models import SignedDocument
 from schools.models import Grade
 from schools.views import form_error
@@ -36,7 +37,7 @@ def _int(value, default=None):
 
 
 def _signer_role(user) -> str:
-    return subsidy.ROLE_MINISTRY if can_administer(user) else subsidy.ROLE_AREA_OFFICER
+    return roles.ROLE_MINISTRY if can_administer(user) else roles.ROLE_AREA_OFFICER
 
 
 class ReportView(LoginRequiredMixin, TemplateView):

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from documents.roles import ROLE_MINISTRY
 from schools.models import AuditEntry, Enrollment, EnrollmentStatus, Grade, School
 from schools.templatetags.thai import thai_date
 
@@ -308,7 +309,6 @@ def rollover_record(*, rollover: SchoolRollover):
     """Sign the school's rollover summary (once)."""
     from documents.models import Kind
     from documents.services import document_issue
-    from workflows.records import ROLE_MINISTRY
 
     school = School.objects.select_related("area_office").get(pk=rollover.school_id)
     year = rollover.academic_year.year

@@ -16,13 +16,22 @@ def roster_locked(*, school_id: int) -> bool:
     ).exists()
 
 
+def _round_lead() -> timedelta:
+    # Processes start this long before the confirm window, so that staff can prepare.
+    return timedelta(days=settings.ROUND_OPENS_DAYS_BEFORE)
+
+
+def round_processes_start_at(round: Round) -> datetime:
+    """Return the moment a round's processes are due to start (ROUND_OPENS_DAYS_BEFORE ahead)."""
+    return round.confirm_opens - _round_lead()
+
+
 def rounds_open_for_processes(*, at: datetime | None = None) -> QuerySet[Round]:
     """Return the rounds due to open (ROUND_OPENS_DAYS_BEFORE before the confirm window, so that
     staff can prepare) whose processes are not started yet."""
     at = at or timezone.now()
-    lead = timedelta(days=settings.ROUND_OPENS_DAYS_BEFORE)
     return Round.objects.filter(
-        opened_at__isnull=True, confirm_opens__lte=at + lead, certify_closes__gt=at
+        opened_at__isnull=True, confirm_opens__lte=at + _round_lead(), certify_closes__gt=at
     )
 
 

@@ -273,6 +273,9 @@ def id_corrections_frozen_by(*, at: datetime | None = None) -> Round | None:
 
 # --- a school's way through a round -------------------------------------------------------------
 
+# Each step takes ``at``, the moment of the act (now when not given): its window is checked, and
+# the step dated, at that moment, so that a record or a replayed history states when it happened.
+
 
 def _lock(school_round: SchoolRound) -> SchoolRound:
     # Lock the school's row only: FOR UPDATE on the join would also lock the round's single row,
@@ -319,7 +322,9 @@ def check_findings(*, school: School) -> None:
 
 
 @transaction.atomic
-def school_round_prepare(*, school_round: SchoolRound, actor: User) -> SchoolRound:
+def school_round_prepare(
+    *, school_round: SchoolRound, actor: User, at: datetime | None = None
+) -> SchoolRound:
     """Mark the school's data as prepared by its staff (the step before confirming); refused, as
     confirming is, while validation errors remain or queries lack an explanation."""
     school_round = _lock(school_round)
@@ -327,7 +332,7 @@ def school_round_prepare(*, school_round: SchoolRound, actor: User) -> SchoolRou
         raise _state_error(school_round)
     check_findings(school=school_round.school)
     school_round.state = SchoolRound.State.PREPARED
-    school_round.prepared_at = timezone.now()
+    school_round.prepared_at = at or timezone.now()
     school_round.save(update_fields=["state", "prepared_at", "updated_at"])
     return school_round
 
@@ -344,7 +349,7 @@ def school_round_confirm(
     # Checked again: the data may have changed since it was prepared.
     check_findings(school=school_round.school)
     school_round.state = SchoolRound.State.CONFIRMED
-    school_round.confirmed_at = timezone.now()
+    school_round.confirmed_at = at or timezone.now()
     school_round.confirmed_by = actor
     school_round.last_rejection = ""
     school_round.save(
@@ -381,7 +386,7 @@ def school_round_certify(
     if school_round.state != SchoolRound.State.CONFIRMED:
         raise _state_error(school_round)
     check_certify_window(round=school_round.round, at=at)
-    snapshot = snapshot_freeze(school_round=school_round, actor=actor)
+    snapshot = snapshot_freeze(school_round=school_round, actor=actor, at=at)
     school_round.state = SchoolRound.State.CERTIFIED
     school_round.certified_at = snapshot.certified_at
     school_round.certified_by = actor
@@ -390,13 +395,15 @@ def school_round_certify(
 
 
 @transaction.atomic
-def school_round_acknowledge(*, school_round: SchoolRound, actor: User) -> SchoolRound:
+def school_round_acknowledge(
+    *, school_round: SchoolRound, actor: User, at: datetime | None = None
+) -> SchoolRound:
     """Record that the area office has seen the school's certification."""
     school_round = _lock(school_round)
     if school_round.state != SchoolRound.State.CERTIFIED:
         raise _state_error(school_round)
     school_round.state = SchoolRound.State.ACKNOWLEDGED
-    school_round.acknowledged_at, school_round.acknowledged_by = timezone.now(), actor
+    school_round.acknowledged_at, school_round.acknowledged_by = at or timezone.now(), actor
     school_round.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "updated_at"])
     return school_round
 
@@ -485,7 +492,9 @@ FROM census_snapshotrow WHERE snapshot_id = %s GROUP BY grade
 """
 
 
-def snapshot_freeze(*, school_round: SchoolRound, actor: User) -> RosterSnapshot:
+def snapshot_freeze(
+    *, school_round: SchoolRound, actor: User, at: datetime | None = None
+) -> RosterSnapshot:
     """Copy the school's roster on the as-of date into an immutable snapshot (one INSERT … SELECT)
     with its learners per grade (by sex, and under the subsidy's minimum age)."""
     round = school_round.round
@@ -494,7 +503,7 @@ def snapshot_freeze(*, school_round: SchoolRound, actor: User) -> RosterSnapshot
         school=school_round.school,
         round=round,
         as_of=round.as_of,
-        certified_at=timezone.now(),
+        certified_at=at or timezone.now(),
         certified_by=actor,
     )
     sql = FREEZE_SQL_POSTGRESQL if connection.vendor == "postgresql" else FREEZE_SQL_PORTABLE

@@ -801,8 +801,6 @@ def allocation_summary(*, schools: QuerySet, academic_year: int, term: int) -> A
 
 # --- signed allocation statements -----------------------------------------------------------------
 
-ROLE_AREA_OFFICER = "เจ้าหน้าที่สำนักงานเขตพื้นที่การศึกษา"
-ROLE_MINISTRY = "ผู้ดูแลระบบ สพฐ."
 STATUS_NOTES = {
     "final": "อัตราทุกรายการยืนยันแล้ว / Every rate is confirmed.",
     "provisional": "คำนวณจากอัตราที่ยังไม่ยืนยันบางรายการ / Computed in part from provisional rates.",

@@ -11,17 +11,14 @@ from django.views.generic import FormView, TemplateView
 
 from accounts.permissions import can_administer, can_keep_roster
 from schools.models import Grade
-from schools.templatetags.thai import thai_date
-from schools.views import SchoolMixin, form_error
-from workflows.services import round_change
+from schools.views import SchoolMixin
 
 from . import feeds, rollover, services
 from .deadlines import deadlines_for, next_deadlines
 from .feeds import live_calendar_feed
-from .forms import AcademicYearForm, RoundForm
+from .forms import AcademicYearForm
 from .ics import ics_calendar
-from .models import AcademicYear, RolloverChoice, Round
-from .selectors import round_changes
+from .models import AcademicYear, RolloverChoice
 
 
 class MinistryOnlyMixin(LoginRequiredMixin):
@@ -118,43 +115,6 @@ class AcademicYearCreateView(MinistryOnlyMixin, FormView):
 
     def form_invalid(self, form):
         messages.error(self.request, " ".join(e for errors in form.errors.values() for e in errors))
-        return redirect(reverse("census:index"))
-
-
-class RoundEditView(MinistryOnlyMixin, FormView):
-    form_class = RoundForm
-    template_name = "census/round_form.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        self.round = get_object_or_404(
-            Round.objects.select_related("academic_year"), pk=kwargs["pk"]
-        )
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "instance": self.round}
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            round=self.round, changes=round_changes(round=self.round), **kwargs
-        )
-
-    def form_valid(self, form):
-        try:
-            round, moved = round_change(
-                round=self.round, actor=self.request.user, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            form_error(form, exc)
-            return self.form_invalid(form)
-        if moved:
-            messages.success(
-                self.request,
-                _("Round saved. %(n)s schools in progress now close at %(closes)s.")
-                % {"n": moved, "closes": thai_date(round.certify_closes)},
-            )
-        else:
-            messages.success(self.request, _("Round saved."))
         return redirect(reverse("census:index"))
 
 

@@ -27,7 +27,6 @@ class CensusApp(Application):
     rollover_start_path = path(
         "years/<int:pk>/rollover/", views.RolloverStartView.as_view(), name="rollover_start"
     )
-    round_edit_path = path("rounds/<int:pk>/", views.RoundEditView.as_view(), name="round_edit")
     reports_path = path("reports/", report_views.CountsReportView.as_view(), name="reports")
     report_changes_path = path(
         "reports/changes/", report_views.ChangesReportView.as_view(), name="report_changes"

@@ -9,7 +9,16 @@ from .models import SignedDocument
 class SignedDocumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Show signed records; they change only through documents.services, and never after signing."""
 
-    list_display = ("created_at", "kind", "title", "school", "area_office", "actor_name", "status")
+    list_display = (
+        "stated_at",
+        "signed_at",
+        "kind",
+        "title",
+        "school",
+        "area_office",
+        "actor_name",
+        "status",
+    )
     list_filter = ("kind", "status")
     search_fields = ("public_id", "step_key", "school__code", "school__name_th", "title")
     list_select_related = ("school", "area_office")

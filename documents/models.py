@@ -95,6 +95,10 @@ class SignedDocument(models.Model):
     actor_name = models.CharField(_("signer name"), max_length=200)
     actor_role = models.CharField(_("signer role"), max_length=200)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    # The date the record states (the moment of the act it records), printed as its date; the
+    # signature keeps its own, real time in signed_at. Empty on records made before it existed,
+    # which state their signing time.
+    stated_at = models.DateTimeField(_("dated"), null=True, blank=True)
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     file = models.FileField(_("file"), upload_to="documents/%Y/%m/", blank=True, max_length=200)
@@ -132,6 +136,11 @@ class SignedDocument(models.Model):
 
     def get_absolute_url(self):
         return reverse("documents:verify", args=[self.public_id])
+
+    @property
+    def dated_at(self):
+        """Return the date the record states: the moment of its act, else its signing time."""
+        return self.stated_at or self.signed_at
 
     @property
     def is_ready(self) -> bool:

@@ -8,7 +8,7 @@ A record is never updated: the only write after its insert is a pending annex be
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -78,11 +78,14 @@ def document_issue(
     title: str,
     subject: models.Model | None = None,
     area_office: AreaOffice | None = None,
+    stated_at: datetime | None = None,
 ) -> SignedDocument:
     """Render, sign and store the record of one step; return the existing one if the step has one.
 
-    The template receives the caller's context plus ``record`` (the document, with its
-    ``public_id``, ``school``, ``actor_name``, ``actor_role``, ``signed_at``), ``verify_url`` and ``qr``.
+    ``stated_at`` is the moment of the act the record attests, printed as its date (now if not
+    given); the signature always carries the real moment of signing. The template receives the
+    caller's context plus ``record`` (the document, with its ``public_id``, ``school``,
+    ``actor_name``, ``actor_role``, ``dated_at``, ``signed_at``), ``verify_url`` and ``qr``.
     """
     existing = SignedDocument.objects.filter(step_key=step_key).first()
     if existing is not None:
@@ -98,6 +101,7 @@ def document_issue(
         actor_name=actor.display_name if actor else SYSTEM_ACTOR_NAME,
         actor_role=actor_role,
         created_at=now,
+        stated_at=stated_at or now,
         signed_at=now,
         status=SignedDocument.Status.READY,
     )
@@ -166,6 +170,7 @@ def document_issue_annex(
         actor=parent.actor,
         actor_name=parent.actor_name,
         actor_role=parent.actor_role,
+        stated_at=parent.dated_at,
         status=SignedDocument.Status.PENDING,
         template=template,
         context_builder=context_builder,

@@ -7,6 +7,8 @@ Every waiting step times out at the close of the window (30 Oct 16:30) → misse
 is not listed for the budget request of fiscal year (academic year + 2).
 """
 
+from datetime import datetime
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,12 +17,13 @@ from viewflow.workflow import act, flow
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from buildings import services, views
+from buildings import services
 from buildings.models import SchoolSurvey, SurveyYear
 from schools.models import School
 
 from .flowbase import SchoolScopedFlowMixin, process_deadline
 from .models import BuildingSurveyProcess
+from .survey_views import SurveyCertifyView, SurveyEnterView
 
 
 class BuildingSurveyFlow(SchoolScopedFlowMixin, flow.Flow):
@@ -32,14 +35,14 @@ class BuildingSurveyFlow(SchoolScopedFlowMixin, flow.Flow):
 
     start = flow.StartHandle(this.start_process).Next(this.enter)
     enter = (
-        flow.View(views.SurveyEnterView.as_view())
+        flow.View(SurveyEnterView.as_view())
         .Annotation(title=_("Enter the buildings (staff)"))
         .Permission("schools.keep_roster", obj=lambda p: p.coerced.school)
         .OnTimeout(process_deadline, this.missed)
         .Next(this.certify)
     )
     certify = (
-        flow.View(views.SurveyCertifyView.as_view())
+        flow.View(SurveyCertifyView.as_view())
         .Annotation(title=_("Certify the buildings (director)"))
         .Permission("schools.certify_round", obj=lambda p: p.coerced.school)
         .OnTimeout(process_deadline, this.missed)
@@ -63,7 +66,10 @@ class BuildingSurveyFlow(SchoolScopedFlowMixin, flow.Flow):
         services.survey_record(school_survey=activation.process.school_survey)
 
     def mark_missed(self, activation):
-        services.school_survey_miss(school_survey=activation.process.school_survey)
+        # Missed when the window closed, however late the timer fires.
+        services.school_survey_miss(
+            school_survey=activation.process.school_survey, at=activation.process.deadline
+        )
 
 
 def survey_start(*, school_survey: SchoolSurvey) -> tuple[BuildingSurveyProcess, bool]:
@@ -78,7 +84,7 @@ def survey_start(*, school_survey: SchoolSurvey) -> tuple[BuildingSurveyProcess,
         return BuildingSurveyProcess.objects.get(school_survey=school_survey), False
 
 
-def survey_year_open(*, survey_year: SurveyYear, schools=None) -> int:
+def survey_year_open(*, survey_year: SurveyYear, schools=None, at: datetime | None = None) -> int:
     """Open the survey of every school (or those given) and start its process; return how many."""
     schools = School.objects.all() if schools is None else schools
     started = 0
@@ -90,7 +96,7 @@ def survey_year_open(*, survey_year: SurveyYear, schools=None) -> int:
             _process, new = survey_start(school_survey=school_survey)
         started += new
     SurveyYear.objects.filter(pk=survey_year.pk, opened_at__isnull=True).update(
-        opened_at=timezone.now()
+        opened_at=at or timezone.now()
     )
     return started
 

@@ -7,14 +7,10 @@ from django.utils.translation import gettext as _
 
 from census.models import RosterSnapshot, SchoolRound
 from census.services import snapshot_rows
+from documents.roles import ROLE_AREA_OFFICER, ROLE_DIRECTOR, ROLE_STAFF
 from schools.models import Grade
 from schools.selectors import grade_sex_counts
 from schools.templatetags.thai import thai_date
-
-ROLE_STAFF = "เจ้าหน้าที่โรงเรียน"
-ROLE_DIRECTOR = "ผู้อำนวยการโรงเรียน"
-ROLE_MINISTRY = "ผู้ดูแลระบบ สพฐ."
-ROLE_AREA_OFFICER = "เจ้าหน้าที่สำนักงานเขตพื้นที่การศึกษา"
 
 
 def _grade_table(rows: list[tuple[str, int, int]]) -> dict[str, Any]:

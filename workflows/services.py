@@ -1,6 +1,7 @@
 """Steps of the certification flow that write: each calls the census and documents services."""
 
 import logging
+from datetime import datetime
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -13,6 +14,7 @@ from accounts.models import User
 from accounts.selectors import area_officer_emails
 from census import services as census
 from census.models import RosterSnapshot, Round, SchoolRound
+from documents import roles
 from documents.models import Kind, SignedDocument
 from documents.services import document_issue, document_issue_annex
 from schools.models import School
@@ -44,7 +46,7 @@ def certification_start(*, school_round: SchoolRound) -> tuple[CertificationProc
         return CertificationProcess.objects.get(school_round=school_round, is_current=True), False
 
 
-def round_open(*, round: Round, schools=None) -> int:
+def round_open(*, round: Round, schools=None, at: datetime | None = None) -> int:
     """Start a certification process for every school (or those given) in a round; return how many."""
     schools = School.objects.all() if schools is None else schools
     started = 0
@@ -52,7 +54,7 @@ def round_open(*, round: Round, schools=None) -> int:
         school_round, _created = census.school_round_open(round=round, school=school)
         _process, new = certification_start(school_round=school_round)
         started += new
-    Round.objects.filter(pk=round.pk, opened_at__isnull=True).update(opened_at=timezone.now())
+    Round.objects.filter(pk=round.pk, opened_at__isnull=True).update(opened_at=at or timezone.now())
     return started
 
 
@@ -92,9 +94,10 @@ def confirmation_record(*, process: CertificationProcess, confirm_task_id: int) 
         context=records.confirmation_context(school_round),
         school=school_round.school,
         actor=school_round.confirmed_by,
-        actor_role=records.ROLE_STAFF,
+        actor_role=roles.ROLE_STAFF,
         title="บันทึกการยืนยันข้อมูลนักเรียนรายบุคคล",
         subject=process,
+        stated_at=school_round.confirmed_at,
     )
 
 
@@ -110,7 +113,7 @@ def send_back_record(*, process: CertificationProcess, certify_task_id: int) -> 
         context=records.send_back_context(school_round),
         school=school_round.school,
         actor=school_round.rejected_by,
-        actor_role=records.ROLE_DIRECTOR,
+        actor_role=roles.ROLE_DIRECTOR,
         title="บันทึกการส่งกลับข้อมูลเพื่อแก้ไข",
         subject=process,
     )
@@ -141,9 +144,10 @@ def certification_record(*, process: CertificationProcess) -> SignedDocument:
         context=records.certification_context(snapshot),
         school=snapshot.school,
         actor=snapshot.certified_by,
-        actor_role=records.ROLE_DIRECTOR,
+        actor_role=roles.ROLE_DIRECTOR,
         title="หนังสือรับรองข้อมูลนักเรียนรายบุคคล",
         subject=snapshot,
+        stated_at=snapshot.certified_at,
     )
     document_issue_annex(
         parent=record,
@@ -166,7 +170,7 @@ def acknowledgement_record(*, process: CertificationProcess) -> SignedDocument:
         context=records.acknowledgement_context(snapshot),
         school=snapshot.school,
         actor=snapshot.school_round.acknowledged_by,
-        actor_role=records.ROLE_AREA_OFFICER,
+        actor_role=roles.ROLE_AREA_OFFICER,
         title="บันทึกการรับทราบการรับรองข้อมูล",
         subject=snapshot,
     )
@@ -198,11 +202,15 @@ def certification_missed(*, process: CertificationProcess) -> SchoolRound:
     return school_round
 
 
-def certification_revoke(*, school_round: SchoolRound, actor: User, reason: str) -> SignedDocument:
+def certification_revoke(
+    *, school_round: SchoolRound, actor: User, reason: str, at: datetime | None = None
+) -> SignedDocument:
     """Revoke a school's certification (ministry), sign the revocation, and reopen the flow if the
     window is still open."""
     with transaction.atomic():
-        snapshot = census.school_round_revoke(school_round=school_round, actor=actor, reason=reason)
+        snapshot = census.school_round_revoke(
+            school_round=school_round, actor=actor, reason=reason, at=at
+        )
         old = CertificationProcess.objects.filter(
             school_round=school_round, is_current=True
         ).first()
@@ -218,9 +226,10 @@ def certification_revoke(*, school_round: SchoolRound, actor: User, reason: str)
             context=records.revocation_context(snapshot),
             school=snapshot.school,
             actor=actor,
-            actor_role=records.ROLE_MINISTRY,
+            actor_role=roles.ROLE_MINISTRY,
             title="บันทึกการเพิกถอนการรับรองข้อมูล",
             subject=snapshot,
+            stated_at=snapshot.revoked_at,
         )
         school_round.refresh_from_db()
         if school_round.state == SchoolRound.State.PREPARED:

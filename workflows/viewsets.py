@@ -29,7 +29,7 @@ from viewflow.workflow.flow.views.dashboard import get_task_ref
 from accounts.permissions import schools_visible_to
 from schools.templatetags.thai import thai_date
 
-from . import request_views, views
+from . import request_views, round_views, views
 from .approvals import DropoutFlow, GCodeFlow, IdCorrectionFlow, TransferFlow
 from .certification import CertificationFlow
 
@@ -164,6 +164,9 @@ class WorkflowsApp(Application):
     id_link_path = path("id-link/<str:token>/", request_views.IdLinkView.as_view(), name="id_link")
     take_path = path("tasks/<int:task_pk>/take/", views.TakeTaskView.as_view(), name="take")
     revoke_path = path("revoke/<int:pk>/", views.RevokeView.as_view(), name="revoke")
+    round_edit_path = path(
+        "rounds/<int:pk>/", round_views.RoundEditView.as_view(), name="round_edit"
+    )
 
 
 certification_viewset = ScopedFlowViewset(CertificationFlow, icon="how_to_reg")

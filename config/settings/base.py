@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "workflows",
     "documents",
     "buildings",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -193,7 +194,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 60 * 60,
     },
     "send-count-day-reminders": {"task": "census.tasks.send_due_reminders", "schedule": 5 * 60},
-    "open-due-survey-years": {"task": "buildings.tasks.open_due_survey_years", "schedule": 5 * 60},
+    "open-due-survey-years": {"task": "workflows.tasks.open_due_survey_years", "schedule": 5 * 60},
     "sync-membership-permissions": {
         "task": "accounts.tasks.sync_membership_permissions",
         "schedule": 60

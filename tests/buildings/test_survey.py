@@ -5,16 +5,18 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from viewflow.workflow.models import Task
 
 from buildings.models import SchoolSurvey
 from buildings.services import school_survey_open
-from buildings.tasks import open_due_survey_years
 from documents.models import Kind, SignedDocument
 from workflows.building_survey import survey_start
 from workflows.models import BuildingSurveyProcess
-from workflows.tasks import fire_workflow_timers
+from workflows.tasks import fire_workflow_timers, open_due_survey_years
 
 from .conftest import at, make_building, step, take
 
@@ -226,3 +228,76 @@ def test_register_is_locked_once_certified(client, certified, school, staff):
     )  # fmt: skip
     assert response.status_code == 200
     assert "is certified: changes wait for the next survey" in response.content.decode()
+
+
+def _move_close_in_admin(client, user, survey_year, closes_day):
+    client.force_login(user)
+    return client.post(
+        reverse("admin:buildings_surveyyear_change", args=[survey_year.pk]),
+        {
+            "year": survey_year.year,
+            "opens_0": "2026-10-01",
+            "opens_1": "00:00:00",
+            "closes_0": f"2026-10-{closes_day}",
+            "closes_1": "16:30:00",
+        },
+    )
+
+
+def _armed_timers(school):
+    return set(
+        Task.objects.filter(
+            process__buildingsurveyprocess__school=school,
+            flow_task_type="TIMER",
+            status="SCHEDULED",
+        ).values_list("scheduled", flat=True)
+    )
+
+
+def test_ministry_admin_moving_the_close_moves_the_open_processes_deadline_and_timers(
+    client, opened, school, ministry_admin, time_machine
+):
+    time_machine.move_to(at(10, 20, 9, 0), tick=False)
+    assert _armed_timers(school) == {at(10, 30, 16, 30)}
+    response = _move_close_in_admin(client, ministry_admin, opened, 31)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    assert BuildingSurveyProcess.objects.get(school=school).deadline == at(10, 31, 16, 30)
+    assert _armed_timers(school) == {at(10, 31, 16, 30)}
+
+
+def test_area_officer_cannot_move_the_survey_close(
+    client, opened, school, area_officer, time_machine
+):
+    time_machine.move_to(at(10, 20, 9, 0), tick=False)
+    response = _move_close_in_admin(client, area_officer, opened, 31)
+    assert response.status_code in (302, 403)
+    opened.refresh_from_db()
+    assert opened.closes == at(10, 30, 16, 30)
+    assert _armed_timers(school) == {at(10, 30, 16, 30)}
+
+
+def test_beat_opens_the_survey_years_with_the_workflows_task(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["open-due-survey-years"]
+    assert entry["task"] == open_due_survey_years.name == "workflows.tasks.open_due_survey_years"
+
+
+def test_the_beat_row_of_the_old_survey_task_is_moved_to_the_workflows_task(transactional_db):
+    executor = MigrationExecutor(connection)
+    before = [("workflows", "0004_inbox_open_task_index")]
+    after = [("workflows", "0005_beat_opens_survey_years_from_workflows")]
+    executor.migrate(before)
+    try:
+        every_5_min = IntervalSchedule.objects.create(every=5, period=IntervalSchedule.MINUTES)
+        PeriodicTask.objects.create(
+            name="open-due-survey-years",
+            task="buildings.tasks.open_due_survey_years",
+            interval=every_5_min,
+        )
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        assert PeriodicTask.objects.get(name="open-due-survey-years").task == (
+            "workflows.tasks.open_due_survey_years"
+        )
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())

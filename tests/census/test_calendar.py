@@ -41,7 +41,7 @@ def test_the_ministry_changes_a_window(client_as, ministry_admin):
     year = academic_year_create(year_be=2570, actor=ministry_admin)
     r1 = year.rounds.get(number=1)
     response = client_as(ministry_admin).post(
-        reverse("census:round_edit", args=[r1.pk]),
+        reverse("workflows:round_edit", args=[r1.pk]),
         {
             "as_of": "2027-06-10",
             "confirm_opens": "2027-06-10T07:30",
@@ -60,7 +60,7 @@ def test_a_window_that_closes_before_it_opens_is_refused(client_as, ministry_adm
     year = academic_year_create(year_be=2570, actor=ministry_admin)
     r1 = year.rounds.get(number=1)
     response = client_as(ministry_admin).post(
-        reverse("census:round_edit", args=[r1.pk]),
+        reverse("workflows:round_edit", args=[r1.pk]),
         {
             "as_of": "2027-06-10",
             "confirm_opens": "2027-06-10T17:00",
@@ -84,7 +84,7 @@ def test_only_the_ministry_sets_rounds(client_as, request, persona):
     assert not AcademicYear.objects.exists()
     year = academic_year_create(year_be=2570, actor=None)
     r1 = year.rounds.get(number=1)
-    assert client.get(reverse("census:round_edit", args=[r1.pk])).status_code == 403
+    assert client.get(reverse("workflows:round_edit", args=[r1.pk])).status_code == 403
     assert client.get(reverse("census:index")).status_code == 200  # everyone reads the calendar
 
 

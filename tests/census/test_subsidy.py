@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from census import subsidy
 from census.models import SubsidyRate, SubsidyRateChange
+from documents import roles
 from documents.models import SignedDocument
 
 from .subsidy_data import BORN_K, BORN_P, K1, P1, P2, F, M, certify, rate, rates_2567, years
@@ -125,7 +126,7 @@ def test_a_signed_statement_does_not_change_with_a_later_rate(
 ):
     allocation = subsidy.school_allocation(school=school, academic_year=2567, term=1)
     first = subsidy.allocation_statement_issue(
-        allocation=allocation, actor=area_officer, actor_role=subsidy.ROLE_AREA_OFFICER
+        allocation=allocation, actor=area_officer, actor_role=roles.ROLE_AREA_OFFICER
     )
     data = first.file.open("rb").read()
     tuition = SubsidyRate.objects.get(fiscal_year=2567, item="tuition", level="primary")
@@ -133,7 +134,7 @@ def test_a_signed_statement_does_not_change_with_a_later_rate(
     changed = subsidy.school_allocation(school=school, academic_year=2567, term=1)
     assert changed.total != allocation.total
     again = subsidy.allocation_statement_issue(
-        allocation=changed, actor=ministry_admin, actor_role=subsidy.ROLE_MINISTRY
+        allocation=changed, actor=ministry_admin, actor_role=roles.ROLE_MINISTRY
     )
     assert again.pk == first.pk
     assert again.file.open("rb").read() == data

@@ -77,3 +77,13 @@ def test_weasyprint_subsets_fonts_with_harfbuzz_not_fonttools():
     from weasyprint.text import ffi
 
     assert ffi.harfbuzz_subset is not None, "install libharfbuzz-subset0 (scripts/system-deps.sh)"
+
+
+def test_record_prints_its_stated_date_and_the_real_signing_time_apart():
+    stated_at = datetime.datetime(2026, 11, 10, 2, 30, tzinfo=datetime.UTC)
+    signed_at = datetime.datetime(2026, 12, 4, 3, 0, tzinfo=datetime.UTC)
+    with translation.override("th"):
+        html = _html(stated_at=stated_at, signed_at=signed_at)
+    assert "ลงวันที่ 10 พฤศจิกายน 2569 09:30 น." in html
+    assert "เมื่อ 4 ธันวาคม 2569 10:00 น." in html
+    assert "ลงวันที่ 4 ธันวาคม" not in html

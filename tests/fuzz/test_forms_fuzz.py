@@ -105,7 +105,7 @@ CASES = [
     Case("G-code request", "staff", "workflows:gcode_request@school"),
     Case("dropout request (2.7.6)", "staff", "workflows:dropout_request@learner"),
     Case("ID correction request", "staff", "workflows:id_correction_request@learner"),
-    Case("round edit", "ministry_admin", "census:round_edit@round"),
+    Case("round edit", "ministry_admin", "workflows:round_edit@round"),
     Case("academic year", "ministry_admin", "census:year_create@none"),
     Case("subsidy rate (new)", "ministry_admin", "census:rate_create@none"),
     Case("subsidy rate (edit)", "ministry_admin", "census:rate_edit@rate"),

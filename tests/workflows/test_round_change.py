@@ -25,7 +25,7 @@ def _form(round: Round, **changes) -> dict:
 
 def change_round(client, user, round: Round, **changes):
     client.force_login(user)
-    return client.post(reverse("census:round_edit", args=[round.pk]), _form(round, **changes))
+    return client.post(reverse("workflows:round_edit", args=[round.pk]), _form(round, **changes))
 
 
 def _timer(process) -> Task:
@@ -74,7 +74,7 @@ def test_a_close_extended_at_1620_lets_staff_confirm_at_1645(
     }
     assert change.after["certify_closes"] == "2026-11-10T17:30:00+07:00"
     client.force_login(ministry_admin)
-    page = client.get(reverse("census:round_edit", args=[round2.pk])).content.decode()
+    page = client.get(reverse("workflows:round_edit", args=[round2.pk])).content.decode()
     assert "10 พ.ย. 2569 16:30" in page and "10 พ.ย. 2569 17:30" in page
     assert ministry_admin.display_name in page
 

@@ -1,7 +1,8 @@
 """Demo data for B-OBEC, driven through the real flow and services.
 
 Buildings and land for every demo school, and the latest October survey that has closed: every
-school certified it except one (Wat Pa Daet), which missed it and is left off the budget list.
+school certified it except one (Wat Pa Daet), which missed it and is left off the budget list. The
+survey is dated inside its window, not on the day of seeding.
 """
 
 from datetime import date, datetime, time, timedelta
@@ -15,10 +16,13 @@ from viewflow.workflow.timers import fire_due_timers
 
 from accounts.models import Role
 from accounts.selectors import users_with_role
+from buildings import services
+from buildings.models import Building, SchoolLand, SchoolSurvey, SurveyYear
 from schools.models import School
+from workflows.building_survey import survey_year_open
+from workflows.models import BuildingSurveyProcess
 
-from . import services
-from .models import Building, SchoolLand, SchoolSurvey, SurveyYear
+from .history import flow_history_date
 
 MISSES = "1050130002"  # the demo school that misses the survey
 
@@ -75,6 +79,22 @@ def _register(school: School, staff) -> None:
         )  # fmt: skip
 
 
+def _date_history(survey_year: SurveyYear) -> None:
+    """Date the year's processes and each school's last change at the moments of the story."""
+    for process in BuildingSurveyProcess.objects.filter(survey_year=survey_year).select_related(
+        "school_survey"
+    ):
+        survey = process.school_survey
+        flow_history_date(
+            process=process,
+            started=survey_year.opens,
+            done={"enter": survey.submitted_at, "certify": survey.certified_at},
+            ended=survey_year.closes,
+        )
+        last = survey.certified_at or survey.missed_at or survey.submitted_at or survey_year.opens
+        SchoolSurvey.objects.filter(pk=survey.pk).update(updated_at=last)
+
+
 @transaction.atomic
 def buildings_demo(*, today: date) -> dict:
     """Give the demo schools their buildings and run the latest closed October survey: all
@@ -96,30 +116,31 @@ def buildings_demo(*, today: date) -> dict:
         if staff is not None:
             _register(school, staff)
     if survey_year.opened_at is None:
-        from workflows.building_survey import survey_year_open
-
-        survey_year_open(survey_year=survey_year)
-        moment = survey_year.opens + timedelta(days=10)
-        for school in schools:
+        survey_year_open(survey_year=survey_year, at=survey_year.opens)
+        for n, school in enumerate(schools):
             staff, director = people[school.pk]
             if school.code == MISSES or not (staff and director):
                 continue
             survey = SchoolSurvey.objects.get(survey_year=survey_year, school=school)
+            # Entered on the tenth day of the window, certified the same afternoon.
+            submitted = survey_year.opens + timedelta(days=9, hours=10, minutes=7 * n)
+            certified = submitted + timedelta(hours=4)
             _drive(
                 _open_task(survey),
                 staff,
-                lambda a, s=survey, u=staff: services.school_survey_submit(
-                    school_survey=s, actor=u, at=moment
+                lambda a, s=survey, u=staff, t=submitted: services.school_survey_submit(
+                    school_survey=s, actor=u, at=t
                 ),
             )
 
-            def certify(activation, s=survey, u=director):
-                services.school_survey_certify(school_survey=s, actor=u, at=moment)
+            def certify(activation, s=survey, u=director, t=certified):
+                services.school_survey_certify(school_survey=s, actor=u, at=t)
                 activation.process.certified = True
                 activation.process.save(update_fields=["certified"])
 
             _drive(_open_task(survey), director, certify)
         fire_due_timers()  # the window has closed: the rest are missed now
+        _date_history(survey_year)
     states = SchoolSurvey.objects.filter(survey_year=survey_year)
     return {
         "survey_year": survey_year,

@@ -1,11 +1,13 @@
 """Demo data for the certification flow, driven through the real flow and services.
 
 A past round that most demo schools certified (with their signed records) and one school missed,
-and a demo round on the day of seeding whose windows cover the whole day.
+dated on its count day, and a demo round on the day of seeding whose windows cover the whole day.
 """
 
-from datetime import date, timedelta
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from viewflow.workflow.models import Task
@@ -16,12 +18,17 @@ from accounts.models import Role
 from accounts.selectors import users_with_role
 from census import services as census
 from census.calendar import academic_year_of
-from census.models import AcademicYear, Round, SchoolRound
-from schools.models import School
+from census.models import AcademicYear, RosterSnapshot, Round, SchoolRound
+from census.selectors import round_processes_start_at
+from schools.identifiers import citizen_id_check_digit
+from schools.models import Enrollment, EnrollmentStatus, Grade, School
 from schools.validation import school_findings
+from workflows import requests
+from workflows.approvals import DropoutFlow, GCodeFlow
+from workflows.models import CertificationProcess, Decision, DropoutProcess
+from workflows.services import certification_revoke, round_open
 
-from .models import CertificationProcess
-from .services import round_open
+from .history import flow_history_date
 
 
 def _open_task(process: CertificationProcess, node_name: str) -> Task | None:
@@ -60,9 +67,12 @@ def past_round(today: date) -> Round | None:
 STAGES = ("prepared", "confirmed", "certified", "acknowledged")
 
 
-def _advance(process: CertificationProcess, *, moment, to: str) -> str:
-    """Drive a school's process through the real steps, as its people would, up to a stage; return
-    the stage reached (the school's people must exist)."""
+def _advance(
+    process: CertificationProcess, *, to: str, times: Mapping[str, datetime] | None = None
+) -> str:
+    """Drive a school's process through the real steps, as its people would, up to a stage, each
+    at its time in ``times`` (now if none); return the stage reached (its people must exist)."""
+    times = times or {}
     school = process.school
     staff = users_with_role(role=Role.STAFF, school=school).first()
     director = users_with_role(role=Role.DIRECTOR, school=school).first()
@@ -74,20 +84,24 @@ def _advance(process: CertificationProcess, *, moment, to: str) -> str:
     _drive(
         _open_task(process, "prepare"),
         staff,
-        lambda a: census.school_round_prepare(school_round=sr, actor=staff),
+        lambda a: census.school_round_prepare(
+            school_round=sr, actor=staff, at=times.get("prepared")
+        ),
     )
     reached = "prepared"
     if "confirmed" in wanted:
         _drive(
             _open_task(process, "confirm"),
             staff,
-            lambda a: census.school_round_confirm(school_round=sr, actor=staff, at=moment),
+            lambda a: census.school_round_confirm(
+                school_round=sr, actor=staff, at=times.get("confirmed")
+            ),
         )
         reached = "confirmed"
     if "certified" in wanted:
 
         def certify(activation):
-            census.school_round_certify(school_round=sr, actor=director, at=moment)
+            census.school_round_certify(school_round=sr, actor=director, at=times.get("certified"))
             activation.process.certified = True
             activation.process.save(update_fields=["certified"])
 
@@ -97,7 +111,9 @@ def _advance(process: CertificationProcess, *, moment, to: str) -> str:
         _drive(
             _open_task(process, "acknowledge"),
             officer,
-            lambda a: census.school_round_acknowledge(school_round=sr, actor=officer),
+            lambda a: census.school_round_acknowledge(
+                school_round=sr, actor=officer, at=times.get("acknowledged")
+            ),
         )
         reached = "acknowledged"
     return reached
@@ -114,10 +130,9 @@ def certification_demo(*, today: date, acknowledge: int = 1) -> dict:
     done = {"certified": 0, "missed": 0, "demo_round": None}
     round = past_round(today)
     if round is not None and round.opened_at is None:
-        round_open(round=round)
-        moment = round.certify_opens + timedelta(hours=1)
+        round_open(round=round, at=round_processes_start_at(round))
         acknowledged = 0
-        for process in (
+        for n, process in enumerate(
             CertificationProcess.objects.filter(round=round)
             .select_related("school")
             .order_by("school__code")
@@ -125,9 +140,11 @@ def certification_demo(*, today: date, acknowledge: int = 1) -> dict:
             if school_findings(school=process.school, today=round.as_of).errors:
                 continue  # left to miss the round
             to = "acknowledged" if acknowledged < acknowledge else "certified"
-            if _advance(process, moment=moment, to=to) == "acknowledged":
+            if _advance(process, to=to, times=count_day_times(round, n)) == "acknowledged":
                 acknowledged += 1
         fire_due_timers()  # the window has closed: the rest are missed now
+        for process in CertificationProcess.objects.filter(round=round):
+            _date_history(process, ended=round.certify_closes)
     if round is not None:
         states = SchoolRound.objects.filter(round=round)
         done["missed"] = states.filter(state=SchoolRound.State.MISSED).count()
@@ -139,6 +156,39 @@ def certification_demo(*, today: date, acknowledge: int = 1) -> dict:
         round_open(round=demo, schools=School.objects.all())
     done["demo_round"] = demo
     return done
+
+
+def count_day_times(round: Round, n: int) -> dict[str, datetime]:
+    """Return when the n-th school of the past round did each step, inside its count day's windows."""
+    confirmed = max(round.confirm_opens, round.certify_opens) + timedelta(minutes=30 + 7 * n)
+    return {
+        "prepared": round.confirm_opens + timedelta(minutes=7 * n),
+        "confirmed": confirmed,
+        "certified": confirmed + timedelta(minutes=40),
+        "acknowledged": confirmed + timedelta(minutes=100),
+    }
+
+
+def revocation_time(round: Round) -> datetime:
+    """Return when the ministry revoked a past certification: the next morning, or now if sooner."""
+    # After the windows, so that the school stays revoked rather than reopened.
+    morning = datetime.combine(round.as_of + timedelta(days=1), time(10, 0))
+    return min(timezone.make_aware(morning), timezone.now())
+
+
+def _date_history(process: CertificationProcess, *, ended: datetime) -> None:
+    sr = process.school_round
+    flow_history_date(
+        process=process,
+        started=round_processes_start_at(sr.round),
+        done={
+            "prepare": sr.prepared_at,
+            "confirm": sr.confirmed_at,
+            "certify": sr.certified_at,
+            "acknowledge": sr.acknowledged_at,
+        },
+        ended=ended,
+    )
 
 
 # Small schools of Chiang Mai area 1 that show every state on the dashboards: how far each goes in
@@ -156,17 +206,13 @@ REVOKED_IN_PAST_ROUND = "1050130008"
 def dashboard_demo(*, today: date) -> dict:
     """Move the dashboard schools through today's demo round and revoke one past certification,
     with the real steps and records; idempotent (a school already moved is left as it is)."""
-    from .services import certification_revoke
-
     demo = census.demo_round_create(day=today)
     moved = 0
     for process in CertificationProcess.objects.filter(
         round=demo, is_current=True, school__code__in=DASHBOARD_STAGES
     ).select_related("school", "school_round"):
         if process.school_round.state == SchoolRound.State.NOT_STARTED:
-            moved += bool(
-                _advance(process, moment=timezone.now(), to=DASHBOARD_STAGES[process.school.code])
-            )
+            moved += bool(_advance(process, to=DASHBOARD_STAGES[process.school.code]))
     revoked = 0
     past = past_round(today)
     admin = users_with_role(role=Role.MINISTRY_ADMIN).first()
@@ -178,7 +224,11 @@ def dashboard_demo(*, today: date) -> dict:
             school_round=sr,
             actor=admin,
             reason="ตรวจพบรายชื่อนักเรียนซ้ำกับโรงเรียนอื่น 2 คน / two learners also counted elsewhere",
+            at=revocation_time(past),
         )
+        revoked_at = RosterSnapshot.objects.get(school_round=sr).revoked_at
+        for process in CertificationProcess.objects.filter(school_round=sr):
+            _date_history(process, ended=revoked_at)
         revoked = 1
     return {"moved": moved, "revoked": revoked}
 
@@ -187,8 +237,6 @@ DEMO_EVIDENCE = b"%PDF-1.4\n% OpenDMC demo evidence\n1 0 obj<<>>endobj\ntrailer<
 
 
 def _evidence(name: str):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     return [SimpleUploadedFile(name, DEMO_EVIDENCE, content_type="application/pdf")]
 
 
@@ -203,12 +251,6 @@ def _decide_view_task(process, node, user, decide) -> None:
 def requests_demo(*, today: date) -> dict:
     """Leave pending requests of every flow in the demo inboxes, and decided ones with their
     signed records (idempotent: it does nothing once the demo has requests)."""
-    from schools.models import Enrollment, EnrollmentStatus, Grade
-
-    from . import requests
-    from .approvals import DropoutFlow, GCodeFlow
-    from .models import Decision, DropoutProcess
-
     if DropoutProcess.objects.exists():
         return {"created": False}
     schools = {s.code: s for s in School.objects.all()}
@@ -277,8 +319,6 @@ def requests_demo(*, today: date) -> dict:
         lambda: requests.gcode_decide(process=issued, actor=officer, decision=Decision.APPROVED, comment=""),
     )  # fmt: skip
     # Pending: a citizen-ID correction at Ban Mae Rim; the approval e-mail goes to var/mail/.
-    from schools.identifiers import citizen_id_check_digit
-
     twelve = "110170020345"
     requests.id_correction_request(
         student=learners(maerim, Grade.P5)[0].student, school=maerim, actor=staff_of(maerim),

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from buildings.models import SurveyYear
 from buildings.selectors import survey_years_due
 from buildings.services import survey_year_create
+from workflows.building_survey import survey_year_open
 
 
 class Command(BaseCommand):
@@ -18,8 +19,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        from workflows.building_survey import survey_year_open
-
         year = options["year"]
         if options["create"]:
             if not year:

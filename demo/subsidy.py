@@ -4,8 +4,8 @@ from datetime import date
 
 from django.db import transaction
 
-from .models import RosterSnapshot, Round, SubsidyRate
-from .subsidy import (
+from census.models import RosterSnapshot, Round, SubsidyRate
+from census.subsidy import (
     DEFAULT_RATES_CSV,
     fiscal_year_of_term,
     items_of_term,

@@ -43,11 +43,10 @@ from accounts.models import (
 )
 from accounts.permissions import AREA_ROLE_PERMS, SCHOOL_ROLE_PERMS
 from census.calendar import academic_year_of
-
-from . import demo_names
-from .bulk import insert_rows
-from .management.commands.seed_demo import typical_weight_height
-from .models import (
+from census.models import AcademicYear, RosterSnapshot, Round, SchoolRound, SnapshotRow
+from census.services import academic_year_create
+from schools.bulk import insert_rows
+from schools.models import (
     AreaOffice,
     Enrollment,
     EnrollmentStatus,
@@ -57,6 +56,9 @@ from .models import (
     School,
     Student,
 )
+
+from . import names as demo_names
+from .management.commands.seed_demo import typical_weight_height
 
 AREA_PREFIX = "SC"
 SCHOOL_PREFIX = "99"
@@ -584,9 +586,6 @@ def scale_round_open(*, seed: int, today: date | None = None, say=print) -> dict
     states, with a frozen roster snapshot for each certified school; return the round and counts.
 
     Idempotent: the round's school states and snapshots are replaced."""
-    from census.models import AcademicYear, RosterSnapshot, Round, SchoolRound, SnapshotRow
-    from census.services import academic_year_create
-
     check_database()
     today = today or timezone.localdate()
     year_be = academic_year_of(today)

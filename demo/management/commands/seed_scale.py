@@ -5,7 +5,7 @@ python manage.py seed_scale --areas 245 --schools 29000 --learners 6500000 [--se
 
 from django.core.management.base import BaseCommand, CommandError
 
-from schools import scale
+from demo import scale
 
 
 class Command(BaseCommand):

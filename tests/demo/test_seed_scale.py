@@ -16,7 +16,7 @@ from accounts.models import (
 )
 from accounts.permissions import sync_user_permissions
 from census.models import RosterSnapshot, SchoolRound
-from schools import scale
+from demo import scale
 from schools.identifiers import citizen_id_check_digit, is_valid_citizen_id, parse_gcode
 from schools.models import AreaOffice, Enrollment, IssuedGCode, Measurement, School, Student
 

@@ -17,7 +17,10 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role, User
 from accounts.services import membership_create
-from schools import demo_names
+from demo import names as demo_names
+from demo.flows import certification_demo, dashboard_demo, requests_demo
+from demo.subsidy import subsidy_demo
+from demo.survey import buildings_demo
 from schools.identifiers import citizen_id_check_digit
 from schools.models import (
     AreaOffice,
@@ -68,7 +71,7 @@ SCHOOLS = (
                "padaet", PRIMARY, per_grade=6, fix_me=True),
     DemoSchool("1050130003", "โรงเรียนบ้านดอยปุย", "Ban Doi Pui School", "5001", "เชียงใหม่",
                "doipui", PRIMARY, per_grade=5, gcode_share=0.3),
-    # Small schools that show every state on the dashboards (workflows.demo.dashboard_demo).
+    # Small schools that show every state on the dashboards (demo.flows.dashboard_demo).
     DemoSchool("1050130004", "โรงเรียนบ้านห้วยตึงเฒ่า", "Ban Huai Tueng Thao School", "5001",
                "เชียงใหม่", "huaitueng", PRIMARY, per_grade=3),
     DemoSchool("1050130005", "โรงเรียนบ้านโป่งแยง", "Ban Pong Yaeng School", "5001", "เชียงใหม่",
@@ -124,18 +127,9 @@ class Command(BaseCommand):
                                Role.DIRECTOR, school=school)
                 )  # fmt: skip
                 self._learners(spec, school, today)
-        from census.demo import subsidy_demo
-        from workflows.demo import certification_demo
-
         done = certification_demo(today=today)
-        from workflows.demo import dashboard_demo
-
         dashboard_demo(today=today)
-        from workflows.demo import requests_demo
-
         requests_demo(today=today)
-        from buildings.demo import buildings_demo
-
         bobec = buildings_demo(today=today)
         subsidy = subsidy_demo(today=today)
         self._print_logins(users)

@@ -1,10 +1,10 @@
 from datetime import date
 
-from buildings.demo import buildings_demo, latest_closed_october
 from buildings.models import Building, SchoolSurvey
+from demo.survey import buildings_demo, latest_closed_october
 from documents.models import Kind, SignedDocument
 
-from .conftest import at
+from ..buildings.conftest import at
 
 
 def test_latest_closed_october(time_machine):
