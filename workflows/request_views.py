@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
 
 from accounts.permissions import can_view_school
 from documents.models import SignedDocument
@@ -211,12 +210,20 @@ class IdLinkView(LoginRequiredMixin, FormView):
         try:
             self.link = requests.id_link_open(token=kwargs["token"], user=request.user)
         except requests.LinkRefused as refused:
-            return self.response_class(
-                request=request, template=["workflows/link_refused.html"],
-                context={"reason": str(refused)}, status=403,
-            )  # fmt: skip
+            return self.refused(refused)
         self.process = self.link.process
         return super().dispatch(request, *args, **kwargs)
+
+    def refused(self, refused):
+        """Say why the link decides nothing, with the way to the request for those who may see it."""
+        process = requests.id_link_process(token=self.kwargs["token"])
+        context = {"reason": str(refused)}
+        if process is not None and may_see_request(self.request.user, process):
+            context["request_url"] = request_url(process)
+        return self.response_class(
+            request=self.request, template=["workflows/link_refused.html"],
+            context=context, status=403,
+        )  # fmt: skip
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
@@ -227,19 +234,13 @@ class IdLinkView(LoginRequiredMixin, FormView):
         )
 
     def form_valid(self, form):
-        from .approvals import IdCorrectionFlow
-
-        task = Task.objects.filter(
-            process=self.process, flow_task=IdCorrectionFlow.decide, status=STATUS.NEW
-        ).first()
-        if task is None:
-            raise Http404
         try:
-            # Handle.run takes the flow's lock, runs our handler (the decision) and moves on.
-            IdCorrectionFlow.decide.run(task, actor=self.request.user, **form.cleaned_data)
+            requests.id_link_decide(link=self.link, actor=self.request.user, **form.cleaned_data)
         except ValidationError as exc:
             form_error(form, exc)
             return self.form_invalid(form)
+        except requests.LinkRefused as refused:
+            return self.refused(refused)
         messages.success(self.request, _("Decision recorded and signed."))
         return redirect(request_url(self.process))
 
