@@ -10,7 +10,7 @@ read from the membership itself.
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
@@ -157,6 +157,23 @@ def can_view_school(user: User, school: School) -> bool:
         or user.has_perm("schools.oversee_area", school.area_office)
         or has_national_role(user, Role.MINISTRY_ADMIN)
     )
+
+
+def can_view_request(user: User, process: Model) -> bool:
+    """Return whether the user is a party to an approval request and may see it and its records.
+
+    The parties: the requesting school (its staff and director), that school's area office and the
+    ministry; for a transfer, the releasing school too; for a citizen-ID correction, each approver
+    it was e-mailed to (its links). Read from the request's fields, so that this module needs no
+    import of the flows' models.
+    """
+    if can_view_school(user, process.school):
+        return True
+    releasing = getattr(process, "releasing_school", None)
+    if releasing is not None and can_view_school(user, releasing):
+        return True
+    links = getattr(process, "links", None)
+    return user.is_authenticated and links is not None and links.filter(approver=user).exists()
 
 
 def can_keep_roster(user: User, school: School) -> bool:

@@ -1,6 +1,27 @@
 from django.conf import settings
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.deprecation import MiddlewareMixin
+
+# The pages and downloads that show learners' personal data (names, citizen IDs, guardians, evidence,
+# signed records): every page of these URL namespaces (the rosters, the requests, the flows' task and
+# process pages), and these pages of other namespaces. The one place that decides which they are.
+PERSONAL_DATA_NAMESPACES = frozenset(
+    {"schools", "workflows", "certification", "dropout", "idcorrection", "transfer", "gcode"}
+)
+PERSONAL_DATA_VIEWS = frozenset(
+    {"documents:school_list", "documents:download", "census:rollover_review"}
+)
+
+
+def shows_personal_data(request) -> bool:
+    """Return whether the request's page or download shows personal data."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return False
+    return match.view_name in PERSONAL_DATA_VIEWS or (
+        bool(match.namespaces) and match.namespaces[0] in PERSONAL_DATA_NAMESPACES
+    )
 
 
 class ThaiFirstLocaleMiddleware(MiddlewareMixin):
@@ -51,4 +72,21 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
+        return response
+
+
+class PersonalDataNoStoreMiddleware:
+    """Ask browsers and proxies to keep no copy of a page or download with personal data.
+
+    A shared office computer's cache, or a proxy between a school and the server, would otherwise
+    hold a roster or an ID card after the user has signed out.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if shows_personal_data(request):
+            patch_cache_control(response, private=True, no_store=True)
         return response

@@ -44,3 +44,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", site.urls),
 ]
+
+# Our own pages in the user's language, without technical detail (config/errors.py).
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

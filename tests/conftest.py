@@ -4,6 +4,7 @@ import os
 from datetime import date
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -42,6 +43,22 @@ def signing_keys(tmp_path_factory):
         SIGNING_DIR=directory, SIGNING_P12=None, SIGNING_P12_PASSWORD=None, SIGNING_TRUST_ROOTS=[]
     ):
         yield keys
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """Put the SQLite test database in a file of this run, so that threads share it.
+
+    Each thread of a concurrency test opens its own connection; in memory SQLite shares one
+    database between connections only through table locks that fail at once instead of waiting.
+    Nothing here needs to survive a crash, so the file is written without waiting for the disk.
+    """
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(
+            tmp_path_factory.mktemp("db") / "test.sqlite3"
+        )
+        database.setdefault("OPTIONS", {})["init_command"] = "PRAGMA synchronous=OFF"
 
 
 @pytest.fixture(scope="session", autouse=True)

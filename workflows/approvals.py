@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
-from accounts.permissions import can_view_school
+from accounts.permissions import can_view_request
 
 from . import request_views as views
 from . import requests
@@ -92,8 +92,8 @@ class IdCorrectionFlow(SchoolScopedFlowMixin, flow.Flow):
         requests.id_correction_expire(process=activation.process)
 
     def has_view_permission(self, user, obj=None):
-        if obj is not None and obj.coerced.links.filter(approver=user).exists():
-            return True
+        if obj is not None:
+            return can_view_request(user, obj.coerced)
         return super().has_view_permission(user, obj)
 
 
@@ -121,8 +121,8 @@ class TransferFlow(SchoolScopedFlowMixin, flow.Flow):
         requests.transfer_record(process=activation.process)
 
     def has_view_permission(self, user, obj=None):
-        if obj is not None and can_view_school(user, obj.coerced.releasing_school):
-            return True
+        if obj is not None:
+            return can_view_request(user, obj.coerced)
         return super().has_view_permission(user, obj)
 
 

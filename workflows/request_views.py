@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
 
-from accounts.permissions import can_view_school
+from accounts.permissions import can_view_request
 from documents.models import SignedDocument
+from documents.selectors import can_view_document
 from schools.identifiers import mask_citizen_ids_in
 from schools.models import Enrollment, StudentDocument
 from schools.views import SchoolMixin, StudentMixin, form_error
@@ -158,7 +158,10 @@ class DecisionStepView(LoginRequiredMixin, FormView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            title=self.title, process=self.process, **request_context(self.process), **kwargs
+            title=self.title,
+            process=self.process,
+            **request_context(self.process, self.request.user),
+            **kwargs,
         )
 
     def form_valid(self, form):
@@ -211,36 +214,38 @@ class IdLinkView(LoginRequiredMixin, FormView):
         try:
             self.link = requests.id_link_open(token=kwargs["token"], user=request.user)
         except requests.LinkRefused as refused:
-            return self.response_class(
-                request=request, template=["workflows/link_refused.html"],
-                context={"reason": str(refused)}, status=403,
-            )  # fmt: skip
+            return self.refused(refused)
         self.process = self.link.process
         return super().dispatch(request, *args, **kwargs)
+
+    def refused(self, refused):
+        """Say why the link decides nothing, with the way to the request for those who may see it."""
+        process = requests.id_link_process(token=self.kwargs["token"])
+        context = {"reason": str(refused)}
+        if process is not None and can_view_request(self.request.user, process):
+            context["request_url"] = request_url(process)
+        return self.response_class(
+            request=self.request, template=["workflows/link_refused.html"],
+            context=context, status=403,
+        )  # fmt: skip
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             title=_("Correct a citizen ID"),
             process=self.process,
             notice=requests.id_corrections_freeze_notice(deciding=True),
-            **request_context(self.process),
+            **request_context(self.process, self.request.user),
             **kwargs,
         )
 
     def form_valid(self, form):
-        from .approvals import IdCorrectionFlow
-
-        task = Task.objects.filter(
-            process=self.process, flow_task=IdCorrectionFlow.decide, status=STATUS.NEW
-        ).first()
-        if task is None:
-            raise Http404
         try:
-            # Handle.run takes the flow's lock, runs our handler (the decision) and moves on.
-            IdCorrectionFlow.decide.run(task, actor=self.request.user, **form.cleaned_data)
+            requests.id_link_decide(link=self.link, actor=self.request.user, **form.cleaned_data)
         except ValidationError as exc:
             form_error(form, exc)
             return self.form_invalid(form)
+        except requests.LinkRefused as refused:
+            return self.refused(refused)
         messages.success(self.request, _("Decision recorded and signed."))
         return redirect(request_url(self.process))
 
@@ -252,29 +257,21 @@ def kind_of(process) -> str:
     return next(k for k, model in KINDS.items() if isinstance(process, model))
 
 
-def request_context(process) -> dict:
+def request_context(process, user) -> dict:
+    records = list(
+        SignedDocument.objects.filter(
+            subject_type__model=process._meta.model_name, subject_id=str(process.pk)
+        ).order_by("created_at")
+    )
     return {
         "kind": kind_of(process),
         "evidence": list(
             StudentDocument.objects.filter(request_key=process.request_key).select_related("school")
         ),
-        "records": list(
-            SignedDocument.objects.filter(
-                subject_type__model=process._meta.model_name, subject_id=str(process.pk)
-            ).order_by("created_at")
-        ),
+        "records": records,
+        # Each party downloads the signed file; anyone may check it on its verify page.
+        "downloadable": {r.pk for r in records if r.is_ready and can_view_document(user, r)},
     }
-
-
-def may_see_request(user, process) -> bool:
-    """The request's school, its area office, the releasing school and the e-mailed approvers."""
-    if can_view_school(user, process.school):
-        return True
-    if isinstance(process, TransferProcess) and can_view_school(user, process.releasing_school):
-        return True
-    if isinstance(process, IdCorrectionProcess) and process.links.filter(approver=user).exists():
-        return True
-    return False
 
 
 def access_request(user, kind: str, pk: int):
@@ -286,7 +283,7 @@ def access_request(user, kind: str, pk: int):
         .filter(pk=pk)
         .first()
     )
-    if process is None or not may_see_request(user, process):
+    if process is None or not can_view_request(user, process):
         raise Http404
     return process
 
@@ -319,7 +316,7 @@ class RequestView(LoginRequiredMixin, TemplateView):
             Task.objects.filter(process=process).select_related("owner").order_by("created", "pk")
         )
         return super().get_context_data(
-            process=process, tasks=tasks, **request_context(process), **kwargs
+            process=process, tasks=tasks, **request_context(process, self.request.user), **kwargs
         )
 
 

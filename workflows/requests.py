@@ -16,6 +16,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from viewflow.fsm import TransitionNotAllowed
+from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
 from accounts.models import Role, User
 from accounts.selectors import users_with_role
@@ -303,14 +307,39 @@ def id_link_open(*, token: str, user: User) -> IdCorrectionLink:
     if link.approver_id != user.pk:
         raise LinkRefused(_("ลิงก์นี้ส่งถึงผู้อนุมัติคนอื่น / This link was sent to another approver."))
     if link.used_at is not None or link.process.decision:
-        raise LinkRefused(
-            _(
-                "คำขอนี้พิจารณาแล้ว ลิงก์ใช้ไม่ได้อีก / The request was decided; the link cannot be used again."
-            )
-        )
+        raise _link_used()
     if timezone.now() >= link.expires_at:
         raise LinkRefused(_("ลิงก์หมดอายุแล้ว / The link has expired."))
     return link
+
+
+def _link_used() -> LinkRefused:
+    return LinkRefused(
+        _("คำขอนี้พิจารณาแล้ว ลิงก์ใช้ไม่ได้อีก / The request was decided; the link cannot be used again.")
+    )
+
+
+def id_link_decide(*, link: IdCorrectionLink, actor: User, decision: str, comment: str) -> None:
+    """Decide the link's request once; raise LinkRefused when another click or approver came first."""
+    flow = _flows().IdCorrectionFlow
+    task = Task.objects.filter(
+        process_id=link.process_id, flow_task=flow.decide, status=STATUS.NEW
+    ).first()
+    try:
+        if task is None:
+            raise _link_used()
+        # Handle.run takes the flow's lock, runs the decision and moves on, in one transaction.
+        flow.decide.run(task, actor=actor, decision=decision, comment=comment)
+    except TransitionNotAllowed as exc:
+        # Decided by the click that held the lock before this one: a double click, or two tabs.
+        raise _link_used() from exc
+    except FlowLockFailed as exc:
+        raise LinkRefused(
+            _(
+                "Someone else is deciding this request right now; open the request in a moment "
+                "to see the decision."
+            )
+        ) from exc
 
 
 def id_link_process(*, token: str) -> IdCorrectionProcess | None:

@@ -1,11 +1,14 @@
-"""Settings for the test suite: SQLite in memory by default, PostgreSQL when DATABASE_URL says so."""
+"""Settings for the test suite: SQLite by default (tests/conftest.py puts it in a file), PostgreSQL
+when DATABASE_URL says so."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, MIDDLEWARE, env
+from .base import DATABASES, MIDDLEWARE, SQLITE_OPTIONS, env
 
 SECRET_KEY = "opendmc-test-key"  # noqa: S105
 DEBUG = False
 DATABASES["default"] = env.db("DATABASE_URL", default="sqlite:///:memory:")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"

@@ -98,6 +98,8 @@ def test_the_email_link_posted_twice_decides_once(
     first = client.post(link, {"decision": "approved", "comment": ""})
     second = client.post(link, {"decision": "approved", "comment": ""})
     assert first.status_code == 302 and second.status_code == 403
+    assert "cannot be used again" in second.content.decode()
+    assert first["Location"] in second.content.decode()  # the way to the request and its decision
     assert AuditEntry.objects.filter(action=AuditEntry.Action.ID_CHANGE).count() == 1
     assert SignedDocument.objects.filter(kind=Kind.ID_CORRECTION_DECISION).count() == 1
     learner.student.refresh_from_db()
