@@ -31,7 +31,7 @@ from operator import mul
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import (
@@ -43,7 +43,7 @@ from accounts.models import (
 )
 from accounts.permissions import AREA_ROLE_PERMS, SCHOOL_ROLE_PERMS
 from census.calendar import academic_year_of
-from census.models import AcademicYear, RosterSnapshot, Round, SchoolRound, SnapshotRow
+from census.models import AcademicYear, Round, SchoolRound, SnapshotRow
 from census.services import academic_year_create
 from schools.bulk import insert_rows
 from schools.models import (
@@ -585,13 +585,26 @@ def scale_round_open(*, seed: int, today: date | None = None, say=print) -> dict
     """Put every synthetic school in round 1 of the current academic year, in a realistic mix of
     states, with a frozen roster snapshot for each certified school; return the round and counts.
 
-    Idempotent: the round's school states and snapshots are replaced."""
+    Idempotent: a round already in place is left as it is (`seed_scale --force` reloads the
+    whole seed, its round included). Certified rosters are append-only in the database, so they are
+    never deleted row by row; the reload's TRUNCATE empties them with everything else."""
     check_database()
     today = today or timezone.localdate()
     year_be = academic_year_of(today)
     if not AcademicYear.objects.filter(year=year_be).exists():
         academic_year_create(year_be=year_be, actor=None)
     round = Round.objects.get(academic_year__year=year_be, number=1, is_demo=False)
+    if SchoolRound.objects.filter(round=round).exists():
+        counts = dict(
+            SchoolRound.objects.filter(round=round)
+            .values_list("state")
+            .annotate(n=Count("pk"))
+            .values_list("state", "n")
+        )
+        say(f"  round {round} (pk {round.pk}) is already in place: nothing to do "
+            "(--force reloads everything).")  # fmt: skip
+        frozen = SnapshotRow.objects.filter(snapshot__round=round).count()
+        return {"round": round, "states": counts, "frozen": frozen}
     rng = random.Random(f"round-{seed}")
     users = dict(
         User.objects.filter(username__startswith=USER_PREFIX).values_list("username", "id")
@@ -620,13 +633,6 @@ def scale_round_open(*, seed: int, today: date | None = None, say=print) -> dict
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no queue of millions of key checks
-            cursor.execute(
-                "DELETE FROM census_snapshotrow WHERE snapshot_id IN "
-                "(SELECT id FROM census_rostersnapshot WHERE round_id = %s)",
-                [round.pk],
-            )
-        RosterSnapshot.objects.filter(round=round).delete()
-        SchoolRound.objects.filter(round=round).delete()
         insert_rows(
             SchoolRound,
             ["round", "school", "state", "prepared_at", "confirmed_at", "confirmed_by",

@@ -186,3 +186,20 @@ def test_scale_logins_work_with_the_permissions_sync_would_grant(client, db):
         # The reports read the grade counts the real freeze writes: the seed writes them too.
         graded = snapshot.grade_counts.aggregate(n=Sum("learners"))["n"]
         assert graded == snapshot.learner_count
+
+
+@pytest.mark.postgres
+def test_seed_scale_with_its_round_runs_again_safely(db):
+    # A second run found the round's frozen rosters, which the database keeps append-only, and
+    # crashed deleting them ("audit entries are append-only"); it leaves the round as it is.
+    seed(round=True)
+    states = dict(SchoolRound.objects.values_list("school__code", "state"))
+    snapshots = set(RosterSnapshot.objects.values_list("public_id", flat=True))
+    out = seed(round=True)
+    assert "already in place" in out
+    assert dict(SchoolRound.objects.values_list("school__code", "state")) == states
+    assert set(RosterSnapshot.objects.values_list("public_id", flat=True)) == snapshots
+    # --force reloads the whole seed, its round included.
+    seed(round=True, force=True)
+    assert SchoolRound.objects.count() == 12
+    assert RosterSnapshot.objects.count() == len(snapshots)
