@@ -370,7 +370,7 @@ def school_round_reject(
     reason = check_reason(reason)
     school_round.state = SchoolRound.State.PREPARED
     school_round.last_rejection = reason
-    school_round.rejected_at, school_round.rejected_by = timezone.now(), actor
+    school_round.rejected_at, school_round.rejected_by = at or timezone.now(), actor
     school_round.save(
         update_fields=["state", "last_rejection", "rejected_at", "rejected_by", "updated_at"]
     )

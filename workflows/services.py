@@ -116,6 +116,7 @@ def send_back_record(*, process: CertificationProcess, certify_task_id: int) -> 
         actor_role=roles.ROLE_DIRECTOR,
         title="บันทึกการส่งกลับข้อมูลเพื่อแก้ไข",
         subject=process,
+        stated_at=school_round.rejected_at,
     )
 
 
@@ -173,6 +174,7 @@ def acknowledgement_record(*, process: CertificationProcess) -> SignedDocument:
         actor_role=roles.ROLE_AREA_OFFICER,
         title="บันทึกการรับทราบการรับรองข้อมูล",
         subject=snapshot,
+        stated_at=snapshot.school_round.acknowledged_at,
     )
 
 

@@ -151,6 +151,7 @@ def test_the_demo_past_is_dated_inside_its_windows_and_signed_at_the_real_moment
         Kind.CERTIFICATION: (past.certify_opens, past.certify_closes),
         Kind.ROSTER_ANNEX: (past.certify_opens, past.certify_closes),
         Kind.REVOCATION: (revoked.revoked_at, revoked.revoked_at + timedelta(seconds=1)),
+        Kind.ACKNOWLEDGEMENT: (past.certify_opens, past.certify_closes),
     }
     assert {r.kind for r in records} == set(stated)
     for record in records:
