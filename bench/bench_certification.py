@@ -11,10 +11,19 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import machine, report, setup_django, throwaway_database  # noqa: E402
+from bench.common import (  # noqa: E402
+    Targets,
+    interleaved,
+    machine,
+    machine_speed,
+    report,
+    setup_django,
+    size,
+    throwaway_database,
+)
 
-SMOKE = "--smoke" in sys.argv  # make bench-smoke: a tiny run that writes no results
-LEARNERS = 40 if SMOKE else 3000
+LEARNERS = size(3000, check=1000, smoke=40)
+RUNS = 3 if "--smoke" in sys.argv else 7
 
 
 def main() -> None:
@@ -32,6 +41,8 @@ def main() -> None:
     from schools.models import AreaOffice, Enrollment, Measurement, School, Student
     from workflows.models import CertificationProcess
     from workflows.services import certification_record, round_open
+
+    targets = Targets()
 
     app.conf.task_always_eager = False  # the annex waits for a worker; it is timed on its own below
     app.conf.broker_url = "memory://"
@@ -66,46 +77,42 @@ def main() -> None:
         round = year.rounds.get(number=2)
         moment = round.certify_opens + timedelta(hours=1)
         school_round, _ = SchoolRound.objects.get_or_create(round=round, school=school)
-        runs = 5
 
-        def freeze(i):
-            sr = SchoolRound.objects.create(round=Round.objects.create(
+        def new_school_round():
+            return SchoolRound.objects.create(round=Round.objects.create(
                 academic_year=year, number=1, is_demo=True, as_of=round.as_of,
                 confirm_opens=round.confirm_opens, confirm_closes=round.confirm_closes,
                 certify_opens=round.certify_opens, certify_closes=round.certify_closes,
                 id_correction_cutoff=round.id_correction_cutoff), school=school)  # fmt: skip
-            start = time.perf_counter()
-            snapshot = census.snapshot_freeze(school_round=sr, actor=director)
-            assert snapshot.learner_count == LEARNERS
-            return time.perf_counter() - start
 
-        freeze_runs = [freeze(i) for i in range(runs)]
+        # Each side gets its school round made before the timed part starts.
+        freeze_rounds = [new_school_round() for _ in range(RUNS)]
+        raw_targets = [
+            RosterSnapshot.objects.create(
+                school_round=sr, school=school, round=sr.round, as_of=round.as_of,
+                certified_at=timezone.now(), certified_by=director,
+            )
+            for sr in (new_school_round() for _ in range(RUNS))
+        ]  # fmt: skip
+        sql = (
+            census.FREEZE_SQL_POSTGRESQL
+            if connection.vendor == "postgresql"
+            else census.FREEZE_SQL_PORTABLE
+        )
+
+        def freeze(i):
+            snapshot = census.snapshot_freeze(school_round=freeze_rounds[i], actor=director)
+            assert snapshot.learner_count == LEARNERS
 
         def raw(i):
             # The same rows into the same table by the same statement, sent straight to the
             # database: what the freeze costs beyond the one INSERT … SELECT it needs.
-            sr = SchoolRound.objects.create(round=Round.objects.create(
-                academic_year=year, number=1, is_demo=True, as_of=round.as_of,
-                confirm_opens=round.confirm_opens, confirm_closes=round.confirm_closes,
-                certify_opens=round.certify_opens, certify_closes=round.certify_closes,
-                id_correction_cutoff=round.id_correction_cutoff), school=school)  # fmt: skip
-            target = RosterSnapshot.objects.create(
-                school_round=sr, school=school, round=sr.round, as_of=round.as_of,
-                certified_at=timezone.now(), certified_by=director,
-            )  # fmt: skip
-            sql = (
-                census.FREEZE_SQL_POSTGRESQL
-                if connection.vendor == "postgresql"
-                else census.FREEZE_SQL_PORTABLE
-            )
             with connection.cursor() as cursor:
-                start = time.perf_counter()
-                cursor.execute(sql, [target.pk, round.as_of, school.pk, round.as_of, round.as_of])
-                return time.perf_counter() - start
+                cursor.execute(
+                    sql, [raw_targets[i].pk, round.as_of, school.pk, round.as_of, round.as_of]
+                )
 
-        raw_runs = [raw(i) for i in range(runs)]
-        freeze_med = sorted(freeze_runs)[runs // 2]
-        raw_med = sorted(raw_runs)[runs // 2]
+        freeze_runs, raw_runs = interleaved(freeze, raw, repeat=RUNS)
 
         # The count day itself: certify (freeze + state) then the signed certification record.
         round_open(round=round)
@@ -125,21 +132,27 @@ def main() -> None:
         annex_render(document_id=annex.pk)
         annex_time = time.perf_counter() - start
         annex.refresh_from_db()
-        on = machine()
+        on, speed = machine(), machine_speed()
 
     report(
-        "certification",
+        f"certification.{connection.vendor}",
         [
-            f"learners in the school: {LEARNERS}",
-            f"snapshot freeze (INSERT … SELECT with latest measurement, counts, snapshot row): median "
-            f"{freeze_med * 1000:.1f} ms (runs {', '.join(f'{r * 1000:.1f}' for r in freeze_runs)})",
-            f"the same INSERT … SELECT into the same table, sent raw: median {raw_med * 1000:.1f} ms",
-            f"ratio freeze / raw: {freeze_med / raw_med:.2f}× — target ≤ 2×",
+            f"learners in the school: {LEARNERS:,}; {RUNS} runs a side, interleaved",
+            targets.ratio(
+                "snapshot freeze (INSERT … SELECT with the latest measurement, grade counts, "
+                "snapshot row) / the same INSERT … SELECT sent raw",
+                freeze_runs,
+                raw_runs,
+                at_most=2,
+            ),  # fmt: skip
             f"certify until the signed certification record exists: {until_record * 1000:.0f} ms",
-            f"roster annex ({annex.pages} pages) rendered and signed by the Celery task: {annex_time:.1f} s",
+            f"roster annex ({annex.pages} pages) rendered and signed by the Celery task: "
+            f"{annex_time:.1f} s",
         ],
         on=on,
+        speed=speed,
     )
+    targets.exit()
 
 
 if __name__ == "__main__":

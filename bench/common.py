@@ -1,15 +1,32 @@
-"""Shared helpers for the benchmarks: a throwaway database, timing, and the results file."""
+"""Shared helpers for the benchmarks: a throwaway database, timing, targets, the machine's speed
+and the results file.
 
+Every benchmark runs in one of three modes:
+- full (no flag): its full size; prints its figures, writes bench/results/<name>.txt, and exits
+  non-zero when a target is missed (after writing, so that the figures of a miss are kept);
+- ``--check`` (make bench-check): a middle size; the same targets, asserted; writes nothing;
+- ``--smoke`` (make bench-smoke): a tiny size; does it still work; targets printed, never asserted.
+"""
+
+import hashlib
 import os
 import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+SMOKE = "--smoke" in sys.argv
+CHECK = "--check" in sys.argv
+
+
+def size(full: int, *, check: int, smoke: int) -> int:
+    """Return the size of the mode the benchmark runs in."""
+    return smoke if SMOKE else check if CHECK else full
 
 
 def setup_django() -> None:
@@ -47,6 +64,107 @@ def timed(fn, *, repeat: int = 5) -> tuple[float, list[float]]:
     return statistics.median(runs), runs
 
 
+def interleaved(*sides: Callable[[int], object], repeat: int = 5) -> list[list[float]]:
+    """Run the sides in turn, ABAB…, ``repeat`` times each (each call gets its run's index); return
+    each side's seconds per run. Interleaving spreads whatever else the machine does over both."""
+    runs: list[list[float]] = [[] for _ in sides]
+    for i in range(repeat):
+        for side, times in zip(sides, runs, strict=True):
+            start = time.perf_counter()
+            side(i)
+            times.append(time.perf_counter() - start)
+    return runs
+
+
+def median(runs: Sequence[float]) -> float:
+    return statistics.median(runs)
+
+
+def ms(runs: Sequence[float]) -> str:
+    """Return runs in milliseconds, for the results file."""
+    return ", ".join(f"{r * 1000:.0f}" for r in runs)
+
+
+class Targets:
+    """The targets of one benchmark: each check returns its line (figure, target, ok or MISSED)."""
+
+    def __init__(self) -> None:
+        self.missed: list[str] = []
+
+    def _line(self, text: str, ok: bool) -> str:
+        line = f"{text} {'ok' if ok else 'MISSED'}"
+        if not ok:
+            self.missed.append(line)
+        return line
+
+    def ratio(self, label: str, ours: Sequence[float], theirs: Sequence[float], *,
+              at_most: float) -> str:  # fmt: skip
+        """Compare the medians of two interleaved sides: ours ≤ at_most × theirs."""
+        a, b = median(ours), median(theirs)
+        r = a / b if b else float("inf")
+        return self._line(
+            f"{label}: median {a * 1000:.1f} ms / {b * 1000:.1f} ms = {r:.2f}× "
+            f"(runs {ms(ours)} / {ms(theirs)}) — target ≤ {at_most:g}×",
+            r <= at_most,
+        )
+
+    def at_most(self, label: str, value: float, limit: float, unit: str = "") -> str:
+        return self._line(
+            f"{label}: {value:,.2f}{unit} — target ≤ {limit:,g}{unit}", value <= limit
+        )
+
+    def equal(self, label: str, value, expected) -> str:
+        return self._line(f"{label}: {value} — target {expected}", value == expected)
+
+    def exit(self) -> None:
+        """Exit non-zero in full and --check modes if a target was missed (never in --smoke)."""
+        if self.missed and not SMOKE:
+            print("MISSED:\n  " + "\n  ".join(self.missed), file=sys.stderr)
+            sys.exit(1)
+
+
+# The machine's speed: one password hash at Django's PBKDF2 cost, one fixed one-page render, so that
+# figures from two machines (or two runs) can be set side by side.
+_SPEED_HTML = """<html><head><style>@font-face {{ font-family: Sarabun; src: url({font}); }}
+body {{ font-family: Sarabun; font-size: 12pt; }} td {{ border: 1px solid #999; padding: 2pt; }}
+</style></head><body><h1>บันทึกการรับรองข้อมูลนักเรียนรายบุคคล</h1>{rows}</body></html>"""
+
+
+def machine_speed() -> str:
+    """Return one PBKDF2-SHA256 hash at Django's iterations and one fixed WeasyPrint page, each the
+    median of three, measured now."""
+    import fontpkg_sarabun
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+    from weasyprint import HTML
+
+    iterations = PBKDF2PasswordHasher.iterations
+    hashes = []
+    for _ in range(3):
+        start = time.perf_counter()
+        hashlib.pbkdf2_hmac("sha256", b"opendmc-speed", b"opendmc-salt", iterations)
+        hashes.append(time.perf_counter() - start)
+    font = (fontpkg_sarabun.ROOT / "files" / "Sarabun-Regular.ttf").as_uri()
+    rows = (
+        "<table>"
+        + "".join(
+            f"<tr><td>ป.{n % 6 + 1}</td><td>เด็กชายธนกฤต ศรีสุข {n}</td><td>{n * 7}</td></tr>"
+            for n in range(30)
+        )
+        + "</table>"
+    )
+    html = _SPEED_HTML.format(font=font, rows=rows)
+    renders = []
+    for _ in range(3):
+        start = time.perf_counter()
+        HTML(string=html).write_pdf()
+        renders.append(time.perf_counter() - start)
+    return (
+        f"speed: one PBKDF2-SHA256 hash ×{iterations:,} {median(hashes) * 1000:.0f} ms; "
+        f"one fixed one-page render {median(renders) * 1000:.0f} ms (medians of 3, load "
+        f"{os.getloadavg()[0]:.1f})"
+    )
+
+
 def machine() -> str:
     """Describe the machine the figures come from."""
     from django.db import connection
@@ -69,12 +187,16 @@ def machine() -> str:
     return f"{cpu}; Python {platform.python_version()}; {db}"
 
 
-def report(name: str, lines: list[str], *, on: str) -> None:
-    """Print the figures and write them to bench/results/<name>.txt; ``on`` names the machine.
-    A smoke run (``--smoke``: tiny sizes, does it still work) prints them and writes nothing."""
-    text = "\n".join([f"# {name} — {time.strftime('%Y-%m-%d %H:%M %Z')}", f"machine: {on}", *lines])
+def report(name: str, lines: list[str], *, on: str, speed: str | None = None) -> None:
+    """Print the figures and write them to bench/results/<name>.txt; ``on`` names the machine and
+    ``speed`` its speed (machine_speed). A smoke or check run prints them and writes nothing."""
+    head = [f"# {name} — {time.strftime('%Y-%m-%d %H:%M %Z')}", f"machine: {on}"]
+    if speed:
+        head.append(speed)
+    command = " ".join(["python", *[a for a in sys.argv if a]])
+    text = "\n".join([*head, f"command: {command}", *lines])
     print(text)
-    if "--smoke" in sys.argv:
+    if SMOKE or CHECK:
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.txt").write_text(text + "\n", encoding="utf-8")

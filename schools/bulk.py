@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from itertools import islice
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]) -> int:
@@ -24,10 +24,7 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
     meta = model._meta
     model_fields = [meta.get_field(name) for name in fields]
     if connection.vendor != "postgresql":
-        attnames = [f.attname for f in model_fields]
-        model.objects.bulk_create(
-            [model(**dict(zip(attnames, row, strict=True))) for row in rows], batch_size=2000
-        )
+        _insert_values(meta, model_fields, rows)
         return len(rows)
     json_columns = [i for i, f in enumerate(model_fields) if isinstance(f, models.JSONField)]
     quote = connection.ops.quote_name
@@ -46,7 +43,49 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
 
 
 # SQLite allows 32,766 bound parameters a statement, PostgreSQL 65,535: chunks stay well below both.
-_UPDATE_PARAMETERS = 30_000
+_PARAMETERS = 30_000
+
+
+def _chunks(rows: Sequence[tuple], columns: int):
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, max(1, _PARAMETERS // columns))):
+        yield chunk
+
+
+def _params(fields: Sequence[models.Field], chunk: list[tuple]) -> list:
+    """Return the chunk's values prepared by their fields, as bulk_create would prepare them.
+
+    A column of a bulk write mostly repeats a few values (the same moment, actor, date, source), so
+    each distinct value is prepared once per column; the connection is passed itself, since the
+    django.db.connection proxy looks itself up in a thread-local store on every use."""
+    real = connections[DEFAULT_DB_ALIAS]
+    columns = [(field.get_db_prep_save, {}) for field in fields]
+    params = []
+    for row in chunk:
+        for (prep, seen), value in zip(columns, row, strict=True):
+            try:
+                prepared = seen[value]
+            except KeyError:
+                prepared = seen[value] = prep(value, real)
+            except TypeError:  # unhashable (a JSON value): prepared each time
+                prepared = prep(value, real)
+            params.append(prepared)
+    return params
+
+
+def _insert_values(meta, fields: Sequence[models.Field], rows: Sequence[tuple]) -> None:
+    # SQLite: one multi-row INSERT … VALUES a chunk, each value prepared by its field as
+    # bulk_create would, without building a model instance per row.
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows, len(fields)):
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 — names only
+                f"VALUES {', '.join([row_sql] * len(chunk))}",
+                _params(fields, chunk),
+            )
 
 
 def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]) -> int:
@@ -65,19 +104,12 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
         f"{quote(f.column)} = v.{name}" for f, name in zip(model_fields[1:], names[1:], strict=True)
     )
     table, pk = quote(meta.db_table), quote(meta.pk.column)
-    per_chunk = max(1, _UPDATE_PARAMETERS // len(model_fields))
-    iterator = iter(rows)
     with connection.cursor() as cursor:
-        while chunk := list(islice(iterator, per_chunk)):
-            params = [
-                field.get_db_prep_save(value, connection)
-                for row in chunk
-                for field, value in zip(model_fields, row, strict=True)
-            ]
+        for chunk in _chunks(rows, len(model_fields)):
             values = ", ".join([row_sql] * len(chunk))
             cursor.execute(
                 f"WITH v ({', '.join(names)}) AS (VALUES {values}) "  # noqa: S608 — names and types
                 f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{pk} = v.{names[0]}",
-                params,
+                _params(model_fields, chunk),
             )
     return len(rows)

@@ -439,8 +439,11 @@ class MeasurementResult:
     unchanged: int = 0
 
 
-def check_measurement(*, measured_on: date, weight_kg: Decimal, height_cm: Decimal) -> None:
-    """Refuse a weight, height or date no person could have; raise ValidationError."""
+def check_measurement(
+    *, measured_on: date, weight_kg: Decimal, height_cm: Decimal, today: date | None = None
+) -> None:
+    """Refuse a weight, height or date no person could have (after ``today``, by default the
+    date in Bangkok now); raise ValidationError."""
     errors = {}
     # A NaN is neither inside nor outside a range: comparing with it raises, so it is refused first.
     if not is_finite(weight_kg) or not WEIGHT_RANGE[0] <= weight_kg <= WEIGHT_RANGE[1]:
@@ -451,7 +454,7 @@ def check_measurement(*, measured_on: date, weight_kg: Decimal, height_cm: Decim
         errors["height_cm"] = _(
             "ส่วนสูงต้องอยู่ระหว่าง 30–250 ซม. / The height must be between 30 and 250 cm."
         )
-    if measured_on > timezone.localdate():
+    if measured_on > (today or timezone.localdate()):
         errors["measured_on"] = _("วันที่ชั่งวัดอยู่ในอนาคต / The date measured is in the future.")
     if errors:
         raise ValidationError(errors)
@@ -472,17 +475,22 @@ def measurements_record(
     roster = Enrollment.objects.filter(school=school, status=EnrollmentStatus.ACTIVE)
     if student_ids - set(roster.values_list("student_id", flat=True)):
         raise _not_active_here()
+    today = timezone.localdate()
     for e in entries:
-        check_measurement(measured_on=e.measured_on, weight_kg=e.weight_kg, height_cm=e.height_cm)
+        check_measurement(
+            measured_on=e.measured_on, weight_kg=e.weight_kg, height_cm=e.height_cm, today=today
+        )
     existing = {
-        (m.student_id, m.measured_on): m
-        for m in Measurement.objects.select_for_update(of=("self",))
+        (student_id, measured_on): (pk, weight_kg, height_cm)
+        for pk, student_id, measured_on, weight_kg, height_cm in Measurement.objects.select_for_update(
+            of=("self",)
+        )
         .filter(
             student__in=roster.values("student_id"),
             measured_on__in={e.measured_on for e in entries},
         )
-        .only("pk", "student_id", "measured_on", "weight_kg", "height_cm")
-        if m.student_id in student_ids
+        .values_list("pk", "student_id", "measured_on", "weight_kg", "height_cm")
+        if student_id in student_ids
     }
     result = MeasurementResult()
     now = timezone.now()
@@ -496,7 +504,7 @@ def measurements_record(
             to_create.append(
                 (e.student_id, e.measured_on, e.weight_kg, e.height_cm, source, actor_id, now)
             )
-        elif (current.weight_kg, current.height_cm) != (e.weight_kg, e.height_cm):
+        elif current[1:] != (e.weight_kg, e.height_cm):
             audit.append(
                 (
                     e.student_id,
@@ -505,14 +513,14 @@ def measurements_record(
                     AuditEntry.Action.MEASURE,
                     {
                         "measured_on": [e.measured_on.isoformat(), e.measured_on.isoformat()],
-                        "weight_kg": [str(current.weight_kg), str(e.weight_kg)],
-                        "height_cm": [str(current.height_cm), str(e.height_cm)],
+                        "weight_kg": [str(current[1]), str(e.weight_kg)],
+                        "height_cm": [str(current[2]), str(e.height_cm)],
                     },
                     "",
                     now,
                 )
             )
-            to_update.append((current.pk, e.weight_kg, e.height_cm, source, actor_id))
+            to_update.append((current[0], e.weight_kg, e.height_cm, source, actor_id))
         else:
             result.unchanged += 1
     insert_rows(
