@@ -179,6 +179,22 @@ def main() -> None:
                 p for sid in ids for p in (sid, school.pk, user.pk, "measure", changes, "", now)
             ]
             with connection.cursor() as cursor:
+                if vendor == "postgresql":
+                    # PostgreSQL's fastest plain form: whole columns as arrays, one parameter each.
+                    pks = [raw_rows[sid] for sid in ids]
+                    cursor.execute(
+                        "UPDATE schools_measurement m SET weight_kg = %s, height_cm = %s, "
+                        "source = 'upload', recorded_by_id = %s "
+                        "FROM unnest(%s::bigint[]) AS v(id) WHERE m.id = v.id",
+                        [weight, height, user.pk, pks],
+                    )
+                    cursor.execute(
+                        "INSERT INTO schools_auditentry (student_id, school_id, actor_id, action, "
+                        "changes, reason, created_at) SELECT unnest(%s::bigint[]), %s, %s, "
+                        "'measure', %s::jsonb, '', %s",
+                        [ids, school.pk, user.pk, changes, now],
+                    )
+                    return
                 cursor.execute(
                     f"WITH v (id, w, h, s, r) AS (VALUES {values_sql}) "  # noqa: S608
                     "UPDATE schools_measurement SET weight_kg = v.w, height_cm = v.h, "
@@ -230,7 +246,7 @@ def main() -> None:
             "new rows: the service / one raw INSERT", new_service, new_raw, at_most=TARGET
         ),
         targets.ratio(
-            "corrected rows (+ audit): the service / raw UPDATE … FROM VALUES + audit INSERT",
+            "corrected rows (+ audit): the service / the raw UPDATE of the rows + audit INSERT",
             corrected_service,
             corrected_raw,
             at_most=TARGET,
