@@ -28,7 +28,7 @@ from workflows.approvals import DropoutFlow, GCodeFlow
 from workflows.models import CertificationProcess, Decision, DropoutProcess
 from workflows.services import certification_revoke, round_open
 
-from .history import flow_history_date
+from .history import flow_history_date, step_drive
 
 
 def _open_task(process: CertificationProcess, node_name: str) -> Task | None:
@@ -43,16 +43,6 @@ def _open_task(process: CertificationProcess, node_name: str) -> Task | None:
         if process
         else None
     )
-
-
-def _drive(task: Task, user, act) -> None:
-    """Do one human step as that user, like the step's page does: assign, start, act, execute."""
-    with task.activation() as activation:
-        if activation.task.owner_id is None:
-            activation.assign(user)
-        activation.start(None)
-        act(activation)
-        activation.execute()
 
 
 def past_round(today: date) -> Round | None:
@@ -81,7 +71,7 @@ def _advance(
         return ""
     sr = process.school_round
     wanted = STAGES[: STAGES.index(to) + 1]
-    _drive(
+    step_drive(
         _open_task(process, "prepare"),
         staff,
         lambda a: census.school_round_prepare(
@@ -90,7 +80,7 @@ def _advance(
     )
     reached = "prepared"
     if "confirmed" in wanted:
-        _drive(
+        step_drive(
             _open_task(process, "confirm"),
             staff,
             lambda a: census.school_round_confirm(
@@ -105,10 +95,10 @@ def _advance(
             activation.process.certified = True
             activation.process.save(update_fields=["certified"])
 
-        _drive(_open_task(process, "certify"), director, certify)
+        step_drive(_open_task(process, "certify"), director, certify)
         reached = "certified"
     if "acknowledged" in wanted and officer:
-        _drive(
+        step_drive(
             _open_task(process, "acknowledge"),
             officer,
             lambda a: census.school_round_acknowledge(
@@ -244,7 +234,7 @@ def _decide_view_task(process, node, user, decide) -> None:
     task = Task.objects.get(
         process=process, flow_task=node, status__in=[STATUS.NEW, STATUS.ASSIGNED]
     )
-    _drive(task, user, lambda activation: decide())
+    step_drive(task, user, lambda activation: decide())
 
 
 @transaction.atomic

@@ -57,3 +57,13 @@ def flow_history_date(
         created=started,
         finished=max(finished.values(), default=ended) if process.finished else None,
     )
+
+
+def step_drive(task: Task, user, act) -> None:
+    """Do one human step as that user, like the step's page does: assign, start, act, execute."""
+    with task.activation() as activation:
+        if activation.task.owner_id is None:
+            activation.assign(user)
+        activation.start(None)
+        act(activation)
+        activation.execute()

@@ -22,7 +22,7 @@ from schools.models import School
 from workflows.building_survey import survey_year_open
 from workflows.models import BuildingSurveyProcess
 
-from .history import flow_history_date
+from .history import flow_history_date, step_drive
 
 MISSES = "1050130002"  # the demo school that misses the survey
 
@@ -42,16 +42,6 @@ def latest_closed_october(today: date) -> int:
     closes = timezone.make_aware(datetime.combine(date(today.year, 10, 30), time(16, 30)))
     year_ce = today.year if timezone.now() >= closes else today.year - 1
     return year_ce + 543
-
-
-def _drive(task: Task, user, act) -> None:
-    """Do one human step as that user, like the step's page does: assign, start, act, execute."""
-    with task.activation() as activation:
-        if activation.task.owner_id is None:
-            activation.assign(user)
-        activation.start(None)
-        act(activation)
-        activation.execute()
 
 
 def _open_task(school_survey: SchoolSurvey) -> Task:
@@ -125,7 +115,7 @@ def buildings_demo(*, today: date) -> dict:
             # Entered on the tenth day of the window, certified the same afternoon.
             submitted = survey_year.opens + timedelta(days=9, hours=10, minutes=7 * n)
             certified = submitted + timedelta(hours=4)
-            _drive(
+            step_drive(
                 _open_task(survey),
                 staff,
                 lambda a, s=survey, u=staff, t=submitted: services.school_survey_submit(
@@ -138,7 +128,7 @@ def buildings_demo(*, today: date) -> dict:
                 activation.process.certified = True
                 activation.process.save(update_fields=["certified"])
 
-            _drive(_open_task(survey), director, certify)
+            step_drive(_open_task(survey), director, certify)
         fire_due_timers()  # the window has closed: the rest are missed now
         _date_history(survey_year)
     states = SchoolSurvey.objects.filter(survey_year=survey_year)
