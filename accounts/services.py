@@ -44,7 +44,7 @@ def membership_end(*, membership: Membership, on: date | None = None) -> Members
     on = on or timezone.localdate()
     if on <= membership.starts_on:
         raise ValidationError(
-            _("วันสิ้นสุดต้องอยู่หลังวันเริ่มต้น / The end date must come after the start date."),
+            _("The end date must come after the start date."),
             code="ends_before_start",
         )
     membership.ends_on = on

@@ -34,9 +34,7 @@ class SurveyYear(models.Model):
             models.CheckConstraint(
                 name="survey_window_ordered",
                 condition=Q(opens__lt=F("closes")),
-                violation_error_message=_(
-                    "เวลาปิดต้องอยู่หลังเวลาเปิด / The window must close after it opens."
-                ),
+                violation_error_message=_("The window must close after it opens."),
             ),
         ]
 

@@ -22,7 +22,7 @@ from documents.models import Kind, SignedDocument
 from documents.services import document_issue
 from schools.checks import check_reason, image_type
 from schools.models import AreaOffice, School
-from schools.templatetags.thai import be_date
+from schools.templatetags.thai import be_date, in_thai
 
 from . import records, selectors
 from .models import (
@@ -69,11 +69,7 @@ def check_survey_window(*, survey_year: SurveyYear, at: datetime | None = None) 
     window = survey_window(survey_year)
     if not window.contains(_when(at)):
         raise ValidationError(
-            _(
-                "ส่งและรับรองข้อมูลสิ่งก่อสร้างได้เฉพาะ %(w)s / "
-                "The building survey is open only %(w)s (Bangkok time)."
-            )
-            % {"w": window.describe()},
+            _("The building survey is open only %(w)s (Bangkok time).") % {"w": window.describe()},
             code="window",
         )
 
@@ -85,12 +81,12 @@ def survey_year_create(
     """Create a survey year, by default open from 1 October 00:00 to 30 October 16:30 (Bangkok)."""
     if not 2500 <= year_be <= 2700:
         raise ValidationError(
-            _("ปีการศึกษาเป็นปี พ.ศ. เช่น 2569 / The academic year is a Buddhist year, e.g. 2569."),
+            _("The academic year is a Buddhist year, e.g. 2569."),
             code="year",
         )
     if SurveyYear.objects.filter(year=year_be).exists():
         raise ValidationError(
-            _("มีการสำรวจปีการศึกษา %(y)d แล้ว / The %(y)d survey already exists.") % {"y": year_be},
+            _("The %(y)d survey already exists.") % {"y": year_be},
             code="exists",
         )
     year_ce = year_be - 543
@@ -102,9 +98,7 @@ def survey_year_create(
 
 def check_survey_times(*, opens: datetime, closes: datetime) -> None:
     if opens >= closes:
-        raise ValidationError(
-            {"closes": _("เวลาปิดต้องอยู่หลังเวลาเปิด / The window must close after it opens.")}
-        )
+        raise ValidationError({"closes": _("The window must close after it opens.")})
 
 
 # --- each school's survey -----------------------------------------------------------------------
@@ -120,8 +114,7 @@ def _lock(school_survey: SchoolSurvey) -> SchoolSurvey:
 
 def _state_error(school_survey: SchoolSurvey) -> ValidationError:
     return ValidationError(
-        _("ทำรายการนี้ไม่ได้ในสถานะ %(s)s / Not possible while the survey is %(s)s.")
-        % {"s": school_survey.get_state_display()},
+        _("Not possible while the survey is %(s)s.") % {"s": school_survey.get_state_display()},
         code="state",
     )
 
@@ -143,7 +136,7 @@ def school_survey_submit(
     check_survey_window(survey_year=school_survey.survey_year, at=at)
     if not Building.objects.filter(school_id=school_survey.school_id).exists():
         raise ValidationError(
-            _("ยังไม่มีข้อมูลอาคาร: เพิ่มอาคารก่อนส่ง / No building yet: add the buildings first."),
+            _("No building yet: add the buildings first."),
             code="empty",
         )
     school_survey.state = SchoolSurvey.State.SUBMITTED
@@ -193,6 +186,7 @@ def _school_emails(school: School) -> list[str]:
     return sorted({u.email for u in users if u.email})
 
 
+@in_thai
 @transaction.atomic
 def school_survey_miss(*, school_survey: SchoolSurvey, at: datetime | None = None) -> SchoolSurvey:
     """Mark a school that did not certify by the close of the window as missed, and tell its staff
@@ -213,18 +207,12 @@ def school_survey_miss(*, school_survey: SchoolSurvey, at: datetime | None = Non
             "fiscal": survey_year.fiscal_year,
             "closes": be_date(survey_year.closes),
         }
-        subject = (
-            _("ไม่ได้รับรองข้อมูลสิ่งก่อสร้าง (B-OBEC) ปีการศึกษา %(year)s / Building survey %(year)s missed")
-            % values
-        )
+        subject = _("Building survey %(year)s missed") % values
         body = (
             _(
-                "%(school)s (รหัส %(code)s) ไม่ได้รับรองข้อมูลสิ่งก่อสร้างปีการศึกษา %(year)s "
-                "ภายในเวลาที่กำหนด (%(closes)s) โรงเรียนจึงไม่มีรายชื่อการขอตั้งงบประมาณประจำปี "
-                "พ.ศ. %(fiscal)s\n\n"
-                "%(school)s (code %(code)s) did not certify its building survey %(year)s before the "
-                "window closed (%(closes)s): the school is not listed for the budget request of "
-                "fiscal year %(fiscal)s."
+                "%(school)s (code %(code)s) did not certify its building survey %(year)s before "
+                "the window closed (%(closes)s): the school is not listed for the budget request "
+                "of fiscal year %(fiscal)s."
             )
             % values
         )
@@ -232,6 +220,7 @@ def school_survey_miss(*, school_survey: SchoolSurvey, at: datetime | None = Non
     return school_survey
 
 
+@in_thai
 @transaction.atomic
 def survey_remind(*, survey_year: SurveyYear, area_office: AreaOffice, actor: User) -> int:
     """E-mail every school of the area whose survey is not certified yet (once per school per
@@ -239,15 +228,12 @@ def survey_remind(*, survey_year: SurveyYear, area_office: AreaOffice, actor: Us
     AreaOffice.objects.select_for_update().filter(pk=area_office.pk).first()
     now = timezone.now()
     if now >= survey_year.closes:
-        raise ValidationError(_("การสำรวจปิดแล้ว / The survey has closed."), code="closed")
+        raise ValidationError(_("The survey has closed."), code="closed")
     if SurveyReminder.objects.filter(
         survey_year=survey_year, area_office=area_office, sent_at__gt=now - REMINDER_PAUSE
     ).exists():
         raise ValidationError(
-            _(
-                "เพิ่งส่งการแจ้งเตือนไปแล้ว กรุณารอสักครู่ / "
-                "A reminder was just sent: wait a few minutes before sending another."
-            ),
+            _("A reminder was just sent: wait a few minutes before sending another."),
             code="recent",
         )
     rows = selectors.survey_progress(area_office=area_office, survey_year=survey_year)
@@ -266,14 +252,11 @@ def survey_remind(*, survey_year: SurveyYear, area_office: AreaOffice, actor: Us
                   "fiscal": survey_year.fiscal_year}  # fmt: skip
         messages.append(
             (
-                _("เตือน: รับรองข้อมูลสิ่งก่อสร้าง (B-OBEC) %(year)s / Reminder: building survey") % values,
+                _("Reminder: certify the building survey (B-OBEC) %(year)s") % values,
                 _(
-                    "%(school)s ยังไม่ได้รับรองข้อมูลสิ่งก่อสร้างปีการศึกษา %(year)s "
-                    "กรุณาส่งและรับรองก่อน %(closes)s มิฉะนั้นโรงเรียนจะไม่มีรายชื่อการขอตั้ง"
-                    "งบประมาณประจำปี พ.ศ. %(fiscal)s\n\n"
                     "%(school)s has not certified its building survey %(year)s yet: submit and "
-                    "certify it before %(closes)s, or the school is not listed for the budget "
-                    "request of fiscal year %(fiscal)s."
+                    "certify it before %(closes)s, or the school is not listed for the budget request "
+                    "of fiscal year %(fiscal)s."
                 )
                 % values,
                 recipients,
@@ -305,19 +288,13 @@ def check_register_open(school: School) -> None:
         return
     if current.state == SchoolSurvey.State.CERTIFIED:
         raise ValidationError(
-            _(
-                "ข้อมูลสิ่งก่อสร้างปีการศึกษา %(y)s รับรองแล้ว แก้ไขได้ในการสำรวจครั้งถัดไป / "
-                "The %(y)s building survey is certified: changes wait for the next survey."
-            )
+            _("The %(y)s building survey is certified: changes wait for the next survey.")
             % {"y": current.survey_year.year},
             code="certified",
         )
     if current.state == SchoolSurvey.State.SUBMITTED:
         raise ValidationError(
-            _(
-                "ส่งข้อมูลให้ผู้อำนวยการรับรองแล้ว: แก้ไขได้เมื่อส่งกลับ / "
-                "The survey waits for the director: changes wait until it is sent back."
-            ),
+            _("The survey waits for the director: changes wait until it is sent back."),
             code="submitted",
         )
 
@@ -337,19 +314,16 @@ def check_building(*, fields: dict, today: date | None = None) -> None:
     year = fields.get("year_built")
     if year is not None and not 2400 <= year <= this_year_be:
         errors["year_built"] = _(
-            "ปีที่สร้างเป็นปี พ.ศ. ไม่เกินปีปัจจุบัน (%(y)s) / "
             "The year built is a Buddhist year, not after this year (%(y)s)."
         ) % {"y": this_year_be}
     if (fields.get("rooms_in_use") or 0) > (fields.get("rooms_design") or 0):
-        errors["rooms_in_use"] = _(
-            "ห้องที่ใช้งานต้องไม่เกินจำนวนห้องตามแบบ / Rooms in use cannot exceed the rooms by design."
-        )
+        errors["rooms_in_use"] = _("Rooms in use cannot exceed the rooms by design.")
     if (fields.get("floor_area_m2") or Decimal("0")) < 0:
-        errors["floor_area_m2"] = _("พื้นที่ต้องไม่ติดลบ / The floor area cannot be negative.")
+        errors["floor_area_m2"] = _("The floor area cannot be negative.")
     if fields.get("cost_baht") is not None and fields["cost_baht"] < 0:
-        errors["cost_baht"] = _("ราคาต้องไม่ติดลบ / The cost cannot be negative.")
+        errors["cost_baht"] = _("The cost cannot be negative.")
     if not (fields.get("name") or "").strip():
-        errors["name"] = _("ระบุชื่ออาคาร / Give the building a name.")
+        errors["name"] = _("Give the building a name.")
     if errors:
         raise ValidationError(errors)
 
@@ -401,10 +375,7 @@ def check_photo(data: bytes) -> tuple[str, str]:
     kind = image_type(data)
     if kind is None:
         raise ValidationError(
-            _(
-                "รับเฉพาะรูปภาพ JPEG หรือ PNG (ตรวจจากเนื้อไฟล์) / "
-                "Only JPEG or PNG images are accepted (checked from the file's content)."
-            ),
+            _("Only JPEG or PNG images are accepted (checked from the file's content)."),
             code="file_type",
         )
     return kind
@@ -422,19 +393,19 @@ def building_photo_upload(
     )
     check_register_open(building.school)
     if side not in BuildingPhoto.Side.values:
-        raise ValidationError({"side": _("เลือกด้านของอาคาร / Choose a side.")})
+        raise ValidationError({"side": _("Choose a side.")})
     limit = getattr(settings, "BUILDING_PHOTO_MAX_BYTES", PHOTO_MAX_BYTES)
     if uploaded_file.size > limit:
         raise ValidationError(
             {
-                "file": _("ไฟล์ใหญ่เกิน %(mb)s MB / The file is larger than %(mb)s MB.")
+                "file": _("The file is larger than %(mb)s MB.")
                 % {"mb": round(limit / 1024 / 1024, 1)}
             },
             code="too_large",
         )
     data = uploaded_file.read(limit + 1)
     if not data or len(data) > limit:
-        raise ValidationError({"file": _("ไฟล์ว่างหรือใหญ่เกิน / The file is empty or too large.")})
+        raise ValidationError({"file": _("The file is empty or too large.")})
     try:
         content_type, suffix = check_photo(data)
     except ValidationError as exc:
@@ -473,10 +444,10 @@ def land_update(
     """Record the school's land, in rai-ngan-square wa or in m² (converted to rai-ngan-wa)."""
     check_register_open(school)
     if document not in SchoolLand.Document.values:
-        raise ValidationError({"document": _("เลือกเอกสารสิทธิ์ / Choose a document.")})
+        raise ValidationError({"document": _("Choose a document.")})
     if area_m2 is not None and not any((rai, ngan, square_wa)):
         if area_m2 < 0:
-            raise ValidationError({"area_m2": _("พื้นที่ต้องไม่ติดลบ / The area cannot be negative.")})
+            raise ValidationError({"area_m2": _("The area cannot be negative.")})
         rai, rest = divmod(Decimal(area_m2), SQM_PER_RAI)
         ngan, rest = divmod(rest, SQM_PER_NGAN)
         square_wa = (rest / SQM_PER_SQWA).quantize(Decimal("0.1"))
@@ -485,11 +456,11 @@ def land_update(
     rai, ngan, square_wa = int(rai or 0), int(ngan or 0), Decimal(square_wa or 0)
     errors = {}
     if rai < 0:
-        errors["rai"] = _("ต้องไม่ติดลบ / Cannot be negative.")
+        errors["rai"] = _("Cannot be negative.")
     if not 0 <= ngan <= 3:
-        errors["ngan"] = _("งานมีค่า 0–3 / Ngan is 0 to 3 (4 ngan = 1 rai).")
+        errors["ngan"] = _("Ngan is 0 to 3 (4 ngan = 1 rai).")
     if not 0 <= square_wa < 100:
-        errors["square_wa"] = _("ตารางวามีค่า 0–99 / Square wa is 0 to 99 (100 = 1 ngan).")
+        errors["square_wa"] = _("Square wa is 0 to 99 (100 = 1 ngan).")
     if errors:
         raise ValidationError(errors)
     land, _created = SchoolLand.objects.update_or_create(
@@ -535,10 +506,7 @@ def budget_list_sign(
     """Sign the area office's budget-request list of a survey year, once, after the window closed."""
     if timezone.now() < survey_year.closes:
         raise ValidationError(
-            _(
-                "ลงนามบัญชีได้เมื่อปิดการสำรวจแล้ว (%(c)s) / "
-                "The list can be signed once the survey has closed (%(c)s)."
-            )
+            _("The list can be signed once the survey has closed (%(c)s).")
             % {"c": be_date(survey_year.closes)},
             code="open",
         )

@@ -39,9 +39,7 @@ class RoundForm(forms.ModelForm):
                 self.add_error(
                     name,
                     forms.ValidationError(
-                        _(
-                            "ปี ค.ศ. ต้องอยู่ระหว่าง %(low)d–%(high)d / The year must be between %(low)d and %(high)d."
-                        )
+                        _("The year must be between %(low)d and %(high)d.")
                         % {"low": self.YEARS[0], "high": self.YEARS[1]},
                         code="year",
                     ),

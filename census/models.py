@@ -61,16 +61,12 @@ class Round(models.Model):
             models.CheckConstraint(
                 name="confirm_window_ordered",
                 condition=Q(confirm_opens__lt=F("confirm_closes")),
-                violation_error_message=_(
-                    "เวลาปิดต้องอยู่หลังเวลาเปิด / The window must close after it opens."
-                ),
+                violation_error_message=_("The window must close after it opens."),
             ),
             models.CheckConstraint(
                 name="certify_window_ordered",
                 condition=Q(certify_opens__lt=F("certify_closes")),
-                violation_error_message=_(
-                    "เวลาปิดต้องอยู่หลังเวลาเปิด / The window must close after it opens."
-                ),
+                violation_error_message=_("The window must close after it opens."),
             ),
         ]
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from accounts.models import Membership, Role
-from schools.templatetags.thai import be_date
+from schools.templatetags.thai import be_date, in_thai
 
 from .models import AutomaticReminder, Round, SchoolRound
 
@@ -91,30 +91,27 @@ def _message(kind: str, round: Round, school) -> tuple[str, str]:
     }
     with override("th"):
         if kind == Kind.DAY_BEFORE:
-            subject = _("พรุ่งนี้วันนับนักเรียน รอบ %(round)s / Tomorrow is count day, round %(round)s")
+            subject = _("Tomorrow is count day, round %(round)s")
             body = _(
-                "%(school)s: พรุ่งนี้ยืนยันข้อมูลนักเรียนได้ตั้งแต่ %(opens)s ถึง %(closes)s "
-                "กรุณาตรวจสอบข้อมูลให้พร้อม\n\n"
-                "%(school)s: tomorrow staff confirm the learners between %(opens)s and %(closes)s. "
-                "Please check the data is ready.\n\n%(link)s"
+                "%(school)s: tomorrow staff confirm the learners between %(opens)s and "
+                "%(closes)s. Please check the data is ready.\n\n%(link)s"
             )
         elif kind == Kind.AFTERNOON:
-            subject = _("ยังไม่ได้ยืนยันข้อมูล รอบ %(round)s / Not yet confirmed: round %(round)s")
+            subject = _("Not yet confirmed: round %(round)s")
             body = _(
-                "%(school)s ยังไม่ได้ยืนยันข้อมูลนักเรียน ระบบปิด %(closes)s\n\n"
-                "%(school)s has not confirmed its learners; the window closes %(closes)s.\n\n%(link)s"
+                "%(school)s has not confirmed its learners; the window closes %(closes)s.\n\n"
+                "%(link)s"
             )
         else:
-            subject = _("รอผู้อำนวยการรับรองข้อมูล รอบ %(round)s / Waiting for your certification")
+            subject = _("Waiting for your certification: round %(round)s")
             body = _(
-                "เจ้าหน้าที่ของ %(school)s ยืนยันข้อมูลนักเรียนแล้ว รอผู้อำนวยการรับรองภายใน "
-                "%(certify_closes)s\n\n"
                 "The staff of %(school)s have confirmed the learners; please certify by "
                 "%(certify_closes)s.\n\n%(link)s"
             )
     return subject % values, body % values
 
 
+@in_thai
 @transaction.atomic
 def round_reminders_send(*, round: Round, kind: str) -> int:
     """Record and e-mail one kind of reminder to every school of a round that is due it, once

@@ -47,21 +47,21 @@ def default_choice(grade: str, school: School) -> str:
 def check_choice(*, grade: str, choice: str, school: School) -> None:
     """Refuse a choice that a learner of a grade at a school cannot take."""
     if choice not in RolloverChoice.values:
-        raise ValidationError(_("เลือกไม่ถูกต้อง / Not a valid choice."))
+        raise ValidationError(_("Not a valid choice."))
     if choice == RolloverChoice.MOVE_UP and next_grade(grade) is None:
         raise ValidationError(
             _("ม.6 เป็นชั้นสุดท้าย เลื่อนชั้นไม่ได้ / ม.6 is the last grade: there is none to move up to.")
         )
     if choice == RolloverChoice.MOVE_UP and not school.teaches(next_grade(grade)):
         raise ValidationError(
-            _("โรงเรียนนี้ไม่มีชั้น %(grade)s จึงเรียนต่อที่นี่ไม่ได้ / The school has no %(grade)s to move up to.")
+            _("The school has no %(grade)s to move up to.")
             % {"grade": Grade(next_grade(grade)).label}
         )
     if choice == RolloverChoice.GRADUATE and not finishes(grade, school):
         raise ValidationError(
             _(
-                "จบการศึกษาได้เฉพาะชั้น อ.3 ป.6 ม.3 และ ม.6 ผู้ที่ออกกลางคันให้ใช้เมนูจำหน่ายหรือย้ายออก / "
-                "Only อ.3, ป.6, ม.3 and ม.6 finish; a learner leaving mid-way is a dropout or a transfer."
+                "Only kindergarten 3, primary 6, secondary 3 and secondary 6 finish; a learner leaving "
+                "mid-way is a dropout or a transfer."
             )
         )
 
@@ -101,20 +101,14 @@ def check_rollover_open(*, academic_year: AcademicYear, at: datetime | None = No
     last = _last_round_before(academic_year)
     if last is not None and now < last.certify_closes:
         raise ValidationError(
-            _(
-                "เลื่อนชั้นได้หลังปิดรอบ %(round)s (%(at)s) / The rollover opens after round %(round)s "
-                "closes (%(at)s)."
-            )
+            _("The rollover opens after round %(round)s closes (%(at)s).")
             % {"round": last, "at": thai_date(last.certify_closes)},
             code="not_yet",
         )
     first = _first_round(academic_year)
     if first is not None and now >= first.confirm_opens:
         raise ValidationError(
-            _(
-                "รอบที่ 1 ของปีการศึกษา %(year)s เปิดแล้ว เลื่อนชั้นไม่ได้ / Round 1 of %(year)s has "
-                "opened: it is too late to roll over."
-            )
+            _("Round 1 of %(year)s has opened: it is too late to roll over.")
             % {"year": academic_year.year},
             code="too_late",
         )
@@ -194,7 +188,7 @@ def rollover_decide(
     the default clears the learner's decision. Return how many learners changed."""
     check_rollover_open(academic_year=academic_year)
     if SchoolRollover.objects.filter(academic_year=academic_year, school=school).exists():
-        raise ValidationError(_("โรงเรียนเลื่อนชั้นแล้ว / The school has already moved into this year."))
+        raise ValidationError(_("The school has already moved into this year."))
     enrollments = {
         e.pk: e
         for e in Enrollment.objects.filter(
@@ -202,9 +196,7 @@ def rollover_decide(
         )
     }
     if len(enrollments) != len(choices):
-        raise ValidationError(
-            _("มีนักเรียนที่ไม่อยู่ในโรงเรียนนี้แล้ว / Some learners are no longer at this school.")
-        )
+        raise ValidationError(_("Some learners are no longer at this school."))
     existing = dict(
         RolloverDecision.objects.filter(
             academic_year=academic_year, enrollment_id__in=list(choices)
@@ -251,9 +243,7 @@ def school_rollover_apply(
     from .selectors import roster_locked
 
     if roster_locked(school_id=school.pk):
-        raise ValidationError(
-            _("ข้อมูลของโรงเรียนรอการรับรองอยู่ / The school's roster waits for certification.")
-        )
+        raise ValidationError(_("The school's roster waits for certification."))
     active = Enrollment.objects.filter(school=school, status=EnrollmentStatus.ACTIVE)
     rows = list(active.select_for_update().values_list("pk", "student_id", "grade"))
     decisions = dict(
@@ -263,7 +253,7 @@ def school_rollover_apply(
     )
     counts: dict[str, Counter] = defaultdict(Counter)
     audits, graduate_ids, stay_ids = [], [], []
-    reason = f"เลื่อนชั้นปีการศึกษา {academic_year.year} / Year rollover {academic_year.year}"
+    reason = f"เลื่อนชั้นปีการศึกษา {academic_year.year}"  # an audit entry, read in Thai
     for pk, student_id, grade in rows:
         choice = decisions.get(pk, default_choice(grade, school))
         if choice == RolloverChoice.MOVE_UP and not school.teaches(next_grade(grade) or ""):

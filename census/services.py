@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from schools.checks import check_reason
 from schools.models import School
-from schools.templatetags.thai import be_date, thai_date
+from schools.templatetags.thai import be_date, in_thai, thai_date
 from schools.validation import school_findings
 
 from .calendar import default_as_of
@@ -59,12 +59,12 @@ def academic_year_create(*, year_be: int, actor: User | None) -> AcademicYear:
     """Create an academic year with its three rounds on the default dates and windows."""
     if AcademicYear.objects.filter(year=year_be).exists():
         raise ValidationError(
-            _("มีปีการศึกษา %(y)d แล้ว / Academic year %(y)d already exists.") % {"y": year_be},
+            _("Academic year %(y)d already exists.") % {"y": year_be},
             code="exists",
         )
     if not 2500 <= year_be <= 2700:
         raise ValidationError(
-            _("ปีการศึกษาเป็นปี พ.ศ. เช่น 2569 / The academic year is a Buddhist year, e.g. 2569."),
+            _("The academic year is a Buddhist year, e.g. 2569."),
             code="year",
         )
     year = AcademicYear.objects.create(year=year_be, created_by=actor)
@@ -80,11 +80,9 @@ def check_round_times(*, fields: dict) -> None:
     errors = {}
     for opens, closes in (("confirm_opens", "confirm_closes"), ("certify_opens", "certify_closes")):
         if fields[opens] >= fields[closes]:
-            errors[closes] = _("เวลาปิดต้องอยู่หลังเวลาเปิด / The window must close after it opens.")
+            errors[closes] = _("The window must close after it opens.")
     if fields["certify_closes"] < fields["confirm_opens"]:
-        errors["certify_closes"] = _(
-            "การรับรองต้องปิดหลังการยืนยันเปิด / Certification must close after confirmation opens."
-        )
+        errors["certify_closes"] = _("Certification must close after confirmation opens.")
     if errors:
         raise ValidationError(errors)
 
@@ -146,9 +144,7 @@ def round_update(
     """
     round = Round.objects.select_for_update().get(pk=round.pk)
     if round.closed_at is not None:
-        raise ValidationError(
-            _("รอบนี้ปิดแล้ว แก้ไขไม่ได้ / This round has closed and cannot change."), code="closed"
-        )
+        raise ValidationError(_("This round has closed and cannot change."), code="closed")
     before = {name: getattr(round, name) for name in ROUND_FIELDS}
     after = _follow_as_of(
         before=before, after={name: fields.get(name, before[name]) for name in ROUND_FIELDS}
@@ -234,8 +230,7 @@ def check_confirm_window(*, round: Round, at: datetime | None = None) -> None:
     window = confirm_window(round)
     if not window.contains(at or timezone.now()):
         raise ValidationError(
-            _("ยืนยันข้อมูลได้เฉพาะ %(w)s / Confirmation is open only %(w)s (Bangkok time).")
-            % {"w": window.describe()},
+            _("Confirmation is open only %(w)s (Bangkok time).") % {"w": window.describe()},
             code="window",
         )
 
@@ -245,8 +240,7 @@ def check_certify_window(*, round: Round, at: datetime | None = None) -> None:
     window = certify_window(round)
     if not window.contains(at or timezone.now()):
         raise ValidationError(
-            _("รับรองข้อมูลได้เฉพาะ %(w)s / Certification is open only %(w)s (Bangkok time).")
-            % {"w": window.describe()},
+            _("Certification is open only %(w)s (Bangkok time).") % {"w": window.describe()},
             code="window",
         )
 
@@ -289,8 +283,7 @@ def _lock(school_round: SchoolRound) -> SchoolRound:
 
 def _state_error(school_round: SchoolRound) -> ValidationError:
     return ValidationError(
-        _("ทำไม่ได้ในสถานะ %(s)s / Not possible while the round is %(s)s.")
-        % {"s": school_round.get_state_display()},
+        _("Not possible while the round is %(s)s.") % {"s": school_round.get_state_display()},
         code="state",
     )
 
@@ -307,14 +300,12 @@ def check_findings(*, school: School) -> None:
     problems = []
     if findings.errors:
         problems.append(
-            _(
-                "ยังมีข้อผิดพลาด %(n)d รายการ: แก้ไขก่อนยืนยัน / %(n)d validation error(s) remain: fix them before confirming."
-            )
+            _("%(n)d validation error(s) remain: fix them before confirming.")
             % {"n": len(findings.errors)}
         )
     if findings.unexplained_queries:
         problems.append(
-            _("มีข้อสังเกต %(n)d รายการที่ยังไม่ได้อธิบาย / %(n)d query(ies) still need an explanation.")
+            _("%(n)d query(ies) still need an explanation.")
             % {"n": len(findings.unexplained_queries)}
         )
     if problems:
@@ -544,6 +535,7 @@ def snapshot_rows(*, snapshot: RosterSnapshot):
     )
 
 
+@in_thai
 @transaction.atomic
 def round_remind(*, round: Round, area_office, actor: User) -> int:
     """E-mail every school of the area not yet certified for the round (once each); log it."""
@@ -572,14 +564,10 @@ def round_remind(*, round: Round, area_office, actor: User) -> int:
         codes.append(school.code)
         messages.append(
             (
+                _("Reminder: confirm and certify round %(round)s") % {"round": round},
                 _(
-                    "เตือน: ยืนยันและรับรองข้อมูลรอบ %(round)s / Reminder: confirm and certify round %(round)s"
-                )
-                % {"round": round},
-                _(
-                    "%(school)s ยังไม่ได้รับรองข้อมูลนักเรียน รอบ %(round)s ปิดระบบ %(closes)s\n\n"
-                    "%(school)s has not certified its learners for round %(round)s; the window "
-                    "closes %(closes)s."
+                    "%(school)s has not certified its learners for round %(round)s; the window closes "
+                    "%(closes)s."
                 )
                 % {
                     "school": school.name_th,

@@ -132,15 +132,11 @@ def check_subsidy_rate(*, fields: dict) -> None:
     """Refuse a grade outside its level and a negative rate; raise ValidationError naming the field."""
     grade = fields.get("grade") or ""
     if grade and (grade not in Grade.values or level_of(grade) != fields["level"]):
-        raise ValidationError(
-            {"grade": _("ชั้นไม่ตรงกับระดับ / The grade is not in that level.")}, code="grade"
-        )
+        raise ValidationError({"grade": _("The grade is not in that level.")}, code="grade")
     if not is_finite(fields["baht_per_year"]):
         raise ValidationError({"baht_per_year": _("Enter a number.")}, code="not_finite")
     if Decimal(fields["baht_per_year"]) < 0:
-        raise ValidationError(
-            {"baht_per_year": _("อัตราต้องไม่ติดลบ / A rate cannot be negative.")}, code="negative"
-        )
+        raise ValidationError({"baht_per_year": _("A rate cannot be negative.")}, code="negative")
 
 
 @transaction.atomic
@@ -155,7 +151,7 @@ def subsidy_rate_create(*, actor: User | None, **fields) -> SubsidyRate:
         grade=fields["grade"],
     ).exists():
         raise ValidationError(
-            _("มีอัตรานี้แล้ว แก้ไขอัตราเดิม / This rate exists already: change it instead."),
+            _("This rate exists already: change it instead."),
             code="exists",
         )
     rate = SubsidyRate.objects.create(**fields)
@@ -184,7 +180,7 @@ def subsidy_rate_update(*, rate: SubsidyRate, actor: User | None, **fields) -> S
         level=merged["level"],
         grade=merged["grade"],
     ).exists():
-        raise ValidationError(_("มีอัตรานี้แล้ว / This rate exists already."), code="exists")
+        raise ValidationError(_("This rate exists already."), code="exists")
     for name, value in merged.items():
         setattr(rate, name, value)
     after = _rate_values(rate)
@@ -206,9 +202,7 @@ def _csv_rate(row: dict) -> dict:
     status_text = row["status"].strip()
     grade = row["grade"].strip()
     if grade and grade not in GRADE_CODES:
-        raise ValidationError(
-            _("ชั้น %(g)s ไม่รู้จัก / Unknown grade %(g)s.") % {"g": grade}, code="grade"
-        )
+        raise ValidationError(_("Unknown grade %(g)s.") % {"g": grade}, code="grade")
     return {
         "fiscal_year": int(row["fiscal_year_be"]),
         "item": row["item"].strip(),
@@ -802,15 +796,15 @@ def allocation_summary(*, schools: QuerySet, academic_year: int, term: int) -> A
 # --- signed allocation statements -----------------------------------------------------------------
 
 STATUS_NOTES = {
-    "final": "อัตราทุกรายการยืนยันแล้ว / Every rate is confirmed.",
-    "provisional": "คำนวณจากอัตราที่ยังไม่ยืนยันบางรายการ / Computed in part from provisional rates.",
-    "incomplete": "ยังไม่ครบ: ขาดข้อมูลนับหรืออัตราบางรายการ / Incomplete: a count or a rate is missing.",
+    "final": "อัตราทุกรายการยืนยันแล้ว",
+    "provisional": "คำนวณจากอัตราที่ยังไม่ยืนยันบางรายการ",
+    "incomplete": "ยังไม่ครบ: ขาดข้อมูลนับหรืออัตราบางรายการ",
 }
 
 
 def _no_count_error() -> ValidationError:
     return ValidationError(
-        _("ไม่มีข้อมูลที่รับรองแล้วสำหรับภาคเรียนนี้ / No certified count funds this term."),
+        _("No certified count funds this term."),
         code="none",
     )
 
@@ -820,12 +814,18 @@ def _baht(value: Decimal) -> str:
 
 
 def statement_context(allocation: SchoolAllocation) -> dict:
-    """Return the record context of a school's allocation statement: every line, count × rate."""
+    """Return the record context of a school's allocation statement: every line, count × rate, in
+    Thai (the language of a signed record) whatever the language of the page that signs it."""
+    with translation.override("th"):
+        return _statement_context(allocation)
+
+
+def _statement_context(allocation: SchoolAllocation) -> dict:
     facts = [
-        ("ปีการศึกษา / Academic year", allocation.academic_year),
-        ("ภาคเรียน / Term", allocation.term),
-        ("ปีงบประมาณ / Fiscal year", allocation.fiscal_year),
-        ("การจ่ายส่วนที่เหลือ / Balance", allocation.mode),
+        ("ปีการศึกษา", allocation.academic_year),
+        ("ภาคเรียน", allocation.term),
+        ("ปีงบประมาณ", allocation.fiscal_year),
+        ("การจ่ายส่วนที่เหลือ", allocation.mode),
     ]
     rows = []
     for payment in allocation.payments:
@@ -835,7 +835,7 @@ def statement_context(allocation: SchoolAllocation) -> dict:
                 str(payment.rule.label),
                 f"รอบ {round_label} · snapshot {payment.snapshot_public_id}"
                 if payment.funded
-                else f"รอบ {round_label} · ไม่มีข้อมูลที่รับรอง / no certified count",
+                else f"รอบ {round_label} · ไม่มีข้อมูลที่รับรอง",
             )
         )
         for line in payment.lines:
@@ -845,16 +845,14 @@ def statement_context(allocation: SchoolAllocation) -> dict:
                 [
                     f"{payment.rule.key} ({payment.rule.share}) · {line.grade_label} · {line.item_label}",
                     line.count,
-                    _baht(line.per_learner)
-                    if line.per_learner is not None
-                    else "ไม่มีอัตรา / missing",
+                    _baht(line.per_learner) if line.per_learner is not None else "ไม่มีอัตรา",
                     _baht(line.amount),
                 ]
             )
         if payment.deduction:
             rows.append(
                 [
-                    f"{payment.rule.key} · หักเงินงวดแรก / less advance",
+                    f"{payment.rule.key} · หักเงินงวดแรก",
                     "",
                     "",
                     _baht(-payment.deduction),
@@ -865,20 +863,19 @@ def statement_context(allocation: SchoolAllocation) -> dict:
     )
     note = STATUS_NOTES.get(allocation.status, "")
     if missing:
-        note += f" ไม่มีอัตรา / Missing rates: {missing}."
+        note += f" ไม่มีอัตรา: {missing}"
     return {
-        "intro": "รายการจัดสรรเงินอุดหนุนรายหัวตามจำนวนนักเรียนที่รับรองแล้ว "
-        "/ Per-head subsidy allocated on the certified counts.",
+        "intro": "รายการจัดสรรเงินอุดหนุนรายหัวตามจำนวนนักเรียนที่รับรองแล้ว",
         "facts": facts,
         "counts": {
             "headers": [
-                "รายการ / Line",
-                "นักเรียน / Learners",
-                "บาทต่อคน / Baht each",
-                "จำนวนเงิน / Amount",
+                "รายการ",
+                "นักเรียน",
+                "บาทต่อคน",
+                "จำนวนเงิน",
             ],
             "rows": rows,
-            "total": ["รวม / Total", "", "", _baht(allocation.total)],
+            "total": ["รวม", "", "", _baht(allocation.total)],
         },
         "note": note,
     }
@@ -914,6 +911,8 @@ def area_statement_issue(*, area, academic_year: int, term: int, actor: User, ac
     )
     if not any(s["snapshots"] for s in summary.schools):
         raise _no_count_error()
+    with translation.override("th"):  # a signed record is in Thai
+        labels = [str(r.label) for r in summary.rules]
     rows = [
         [
             f"{s['code']} {s['name']} ({s['status']})",
@@ -927,23 +926,22 @@ def area_statement_issue(*, area, academic_year: int, term: int, actor: User, ac
         kind=Kind.ALLOCATION_STATEMENT,
         template="documents/summary_record.html",
         context={
-            "intro": "รายการจัดสรรเงินอุดหนุนรายหัวของโรงเรียนในสังกัด "
-            "/ Per-head subsidy of the area office's schools.",
+            "intro": "รายการจัดสรรเงินอุดหนุนรายหัวของโรงเรียนในสังกัด",
             "facts": [
-                ("ปีการศึกษา / Academic year", academic_year),
-                ("ภาคเรียน / Term", term),
-                ("ปีงบประมาณ / Fiscal year", summary.fiscal_year),
-                ("การจ่ายส่วนที่เหลือ / Balance", summary.mode),
+                ("ปีการศึกษา", academic_year),
+                ("ภาคเรียน", term),
+                ("ปีงบประมาณ", summary.fiscal_year),
+                ("การจ่ายส่วนที่เหลือ", summary.mode),
             ],
             "counts": {
                 "headers": [
-                    "โรงเรียน / School",
-                    *(str(r.label) for r in summary.rules),
-                    "รวม / Total",
+                    "โรงเรียน",
+                    *labels,
+                    "รวม",
                 ],
                 "rows": rows,
                 "total": [
-                    "รวม / Total",
+                    "รวม",
                     *(
                         _baht(
                             sum(

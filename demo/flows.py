@@ -213,7 +213,7 @@ def dashboard_demo(*, today: date) -> dict:
         certification_revoke(
             school_round=sr,
             actor=admin,
-            reason="ตรวจพบรายชื่อนักเรียนซ้ำกับโรงเรียนอื่น 2 คน / two learners also counted elsewhere",
+            reason="ตรวจพบรายชื่อนักเรียนซ้ำกับโรงเรียนอื่น 2 คน",
             at=revocation_time(past),
         )
         revoked_at = RosterSnapshot.objects.get(school_round=sr).revoked_at

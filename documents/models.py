@@ -15,23 +15,23 @@ from django.utils.translation import gettext_lazy as _
 class Kind(models.TextChoices):
     """What a signed record attests. Add a kind here when a new flow starts signing."""
 
-    CONFIRMATION = "confirmation", _("บันทึกการยืนยันข้อมูล / Confirmation record")
-    CERTIFICATION = "certification", _("บันทึกการรับรองข้อมูล / Certification record")
-    ROSTER_ANNEX = "roster_annex", _("บัญชีรายชื่อนักเรียนแนบท้าย / Roster annex")
-    REVOCATION = "revocation", _("บันทึกการเพิกถอนการรับรอง / Revocation record")
+    CONFIRMATION = "confirmation", _("Confirmation record")
+    CERTIFICATION = "certification", _("Certification record")
+    ROSTER_ANNEX = "roster_annex", _("Roster annex")
+    REVOCATION = "revocation", _("Revocation record")
     SEND_BACK = "send_back", _("Send-back record")
     ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement record")
-    DROPOUT_DECISION = "dropout_decision", _("ผลการพิจารณาจำหน่ายนักเรียน / Dropout decision")
+    DROPOUT_DECISION = "dropout_decision", _("Dropout decision")
     ID_CORRECTION_DECISION = (
         "id_correction_decision",
-        _("ผลการพิจารณาแก้ไขเลขประจำตัว / ID correction decision"),
+        _("ID correction decision"),
     )
-    TRANSFER_RECORD = "transfer_record", _("บันทึกการย้ายนักเรียน / Transfer record")
-    GCODE_RECORD = "gcode_record", _("บันทึกการออกรหัส G / G-code record")
-    BUILDING_SURVEY = "building_survey", _("รายงานสิ่งก่อสร้าง / Building survey")
-    ALLOCATION_STATEMENT = "allocation_statement", _("รายการจัดสรรเงินอุดหนุน / Allocation statement")
-    ROLLOVER_SUMMARY = "rollover_summary", _("สรุปการเลื่อนชั้น / Rollover summary")
-    OTHER = "other", _("เอกสารอื่น / Other record")
+    TRANSFER_RECORD = "transfer_record", _("Transfer record")
+    GCODE_RECORD = "gcode_record", _("G-code record")
+    BUILDING_SURVEY = "building_survey", _("Building survey")
+    ALLOCATION_STATEMENT = "allocation_statement", _("Allocation statement")
+    ROLLOVER_SUMMARY = "rollover_summary", _("Rollover summary")
+    OTHER = "other", _("Other record")
 
 
 class SignedDocument(models.Model):
@@ -42,9 +42,9 @@ class SignedDocument(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("กำลังจัดทำ / Pending")
-        READY = "ready", _("พร้อม / Ready")
-        FAILED = "failed", _("จัดทำไม่สำเร็จ / Failed")
+        PENDING = "pending", _("Pending")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)

@@ -53,7 +53,7 @@ class LocalFontFetcher(URLFetcher):
             path = Path(unquote(urlsplit(url).path)).resolve()
             if path.is_relative_to(FONT_DIR.resolve()):
                 return super().fetch(url, headers)
-        raise ValueError(f"ไม่อนุญาตให้โหลด / Not allowed in a record: {url}")
+        raise ValueError(f"Not allowed in a record: {url}")
 
 
 def base_css() -> str:

@@ -73,7 +73,6 @@ def signing_config() -> SigningConfig:
     if settings.SIGNING_P12:
         if not roots:
             raise ImproperlyConfigured(
-                "ตั้งค่า SIGNING_TRUST_ROOTS ด้วยเมื่อใช้ SIGNING_P12 / "
                 "Set SIGNING_TRUST_ROOTS (the CA certificates, PEM) along with SIGNING_P12."
             )
         return SigningConfig(Path(settings.SIGNING_P12), password_bytes, roots)
@@ -155,14 +154,12 @@ def _load_signer(path: str, password: bytes | None) -> InstitutionSigner:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ImproperlyConfigured(
-            f"ไม่พบกุญแจสำหรับลงนาม {path}: รัน python manage.py signing_init / "
             f"No signing key at {path}: run `python manage.py signing_init` or set SIGNING_P12."
         ) from exc
     try:
         return InstitutionSigner.from_pkcs12(data, password)
     except ValueError as exc:
         raise ImproperlyConfigured(
-            f"อ่านกุญแจสำหรับลงนาม {path} ไม่ได้ (รหัสผ่าน?) / "
             f"Cannot read the signing key {path} (wrong SIGNING_P12_PASSWORD?)."
         ) from exc
 
@@ -178,7 +175,7 @@ def _load_roots(paths: tuple[Path, ...]) -> tuple[asn1_x509.Certificate, ...]:
         return tuple(load_certs_from_pemder([str(p) for p in paths]))
     except OSError as exc:
         raise ImproperlyConfigured(
-            f"ไม่พบใบรับรองต้นทาง {', '.join(map(str, paths))} / Trust root not found: "
+            f"Trust root not found ({', '.join(map(str, paths))}): "
             "run `python manage.py signing_init` or set SIGNING_TRUST_ROOTS."
         ) from exc
 

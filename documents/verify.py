@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from asn1crypto import parser as asn1_parser
+from django.utils.translation import gettext as _
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
@@ -106,25 +107,19 @@ def _unsigned_parts_altered(sig: EmbeddedPdfSignature, status: PdfSignatureStatu
 def _check(
     sig: EmbeddedPdfSignature, at: datetime.datetime | None
 ) -> tuple[PdfSignatureStatus | None, str]:
-    altered = "ข้อมูลลายมือชื่อถูกแก้ไข / The signature container was altered."
+    altered = _("The signature container was altered.")
     if _container_altered(sig):
         return None, altered
     context = ValidationContext(trust_roots=list(trust_roots()), allow_fetching=False, moment=at)
     status = validate_pdf_signature(sig, context)
     if not status.intact:
-        return status, "เนื้อหาถูกแก้ไขหลังลงนาม / The content was changed after signing."
+        return status, _("The content was changed after signing.")
     if not status.valid:
-        return status, "ลายมือชื่อไม่ถูกต้อง / The signature does not match its certificate."
+        return status, _("The signature does not match its certificate.")
     if not status.trusted:
-        return status, (
-            "ผู้ลงนามไม่ได้รับการรับรองจากหน่วยงานที่เชื่อถือ / "
-            "The signer's certificate does not chain to a trusted root."
-        )
+        return status, _("The signer's certificate does not chain to a trusted root.")
     if not status.bottom_line:
-        return status, (
-            "การแก้ไขหลังลงนามขัดต่อเงื่อนไขของเอกสาร / "
-            "Changes after signing break the document's policy."
-        )
+        return status, _("Changes after signing break the document's policy.")
     if _unsigned_parts_altered(sig, status):
         return status, altered
     return status, ""
@@ -134,7 +129,7 @@ def _verify(data: bytes, at: datetime.datetime | None) -> SignatureCheck:
     reader = PdfFileReader(io.BytesIO(data))
     signatures = reader.embedded_signatures
     if not signatures:
-        return _invalid("ไม่มีลายมือชื่ออิเล็กทรอนิกส์ / The PDF is not signed.")
+        return _invalid(_("The PDF is not signed."))
     status = None
     for sig in signatures:
         status, problem = _check(sig, at)
@@ -142,11 +137,11 @@ def _verify(data: bytes, at: datetime.datetime | None) -> SignatureCheck:
             return _invalid(problem)
     # The last signature must cover every byte: anything appended after it is unsigned.
     if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
-        return _invalid("มีการเพิ่มเติมเนื้อหาหลังลงนาม / Content was appended after the last signature.")
+        return _invalid(_("Content was appended after the last signature."))
     subject = status.signing_cert.subject.native
     return SignatureCheck(
         valid=True,
-        reason="ลายมือชื่อถูกต้อง / The signature is valid.",
+        reason=_("The signature is valid."),
         signer=subject.get("common_name") or status.signing_cert.subject.human_friendly,
         signed_at=status.signer_reported_dt,
     )
@@ -162,21 +157,21 @@ def pdf_verify(*, data: bytes, at: datetime.datetime | None = None) -> Signature
     except Exception as exc:  # any damage to the file is a verdict, never a crash
         logger.info("PDF verification failed: %s", exc, exc_info=True)
         return _invalid(
-            "อ่านไฟล์หรือลายมือชื่อไม่ได้ / The PDF or its signature cannot be read "
-            f"({exc.__class__.__name__})."
+            _("The PDF or its signature cannot be read (%(error)s).")
+            % {"error": exc.__class__.__name__}
         )
 
 
 def document_check(*, document: SignedDocument) -> DocumentCheck:
     """Return whether a stored record's file matches its SHA-256 and carries a valid signature."""
     if not document.is_ready:
-        return DocumentCheck(False, _invalid("เอกสารยังไม่พร้อม / The document is not ready."))
+        return DocumentCheck(False, _invalid(_("The document is not ready.")))
     try:
         with document.file.storage.open(document.file.name, "rb") as f:
             data = f.read()
     except (OSError, ValueError):
         logger.warning("Stored file of document %s is missing", document.public_id)
-        return DocumentCheck(False, _invalid("ไม่พบไฟล์ที่จัดเก็บ / The stored file is missing."))
+        return DocumentCheck(False, _invalid(_("The stored file is missing.")))
     intact = hashlib.sha256(data).hexdigest() == document.sha256
     # A record stays valid after the signing certificate expires: its certificates are checked at
     # the signing time that this server recorded, not at the time claimed inside the file.

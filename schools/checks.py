@@ -20,9 +20,7 @@ def check_reason(text: str, *, field: str = "reason", max_length: int = 500) -> 
     """Return a reason stripped and cut to length; refuse one shorter than 5 characters."""
     text = (text or "").strip()
     if len(text) < 5:
-        raise ValidationError(
-            {field: _("ระบุเหตุผลอย่างน้อย 5 ตัวอักษร / Give a reason of at least 5 characters.")}
-        )
+        raise ValidationError({field: _("Give a reason of at least 5 characters.")})
     return text[:max_length]
 
 
@@ -79,11 +77,5 @@ def check_grade_taught(*, school, grade: str) -> None:
             "high": Grade(school.highest_grade).label,
         }
         raise ValidationError(
-            {
-                "grade": _(
-                    "โรงเรียนนี้สอนชั้น %(low)s–%(high)s ไม่มีชั้น %(grade)s / This school teaches "
-                    "%(low)s–%(high)s: it has no %(grade)s."
-                )
-                % labels
-            }
+            {"grade": _("This school teaches %(low)s–%(high)s: it has no %(grade)s.") % labels}
         )

@@ -64,7 +64,7 @@ class StudentAddForm(forms.Form):
     def clean_birth_date(self):
         value = self.cleaned_data["birth_date"]
         if value > timezone.localdate() or value.year < 1950:
-            raise ValidationError(_("วันเกิดไม่ถูกต้อง / The birth date is not valid."))
+            raise ValidationError(_("The birth date is not valid."))
         return value
 
     def service_kwargs(self) -> dict:
@@ -104,9 +104,7 @@ class TransferOutForm(forms.Form):
             return None
         school = School.objects.filter(code=code).first()
         if school is None:
-            raise ValidationError(
-                _("ไม่พบโรงเรียนรหัสนี้ / No school has this code."), code="unknown_school"
-            )
+            raise ValidationError(_("No school has this code."), code="unknown_school")
         return school
 
 
@@ -134,11 +132,9 @@ class BulkMoveForm(forms.Form):
     def clean(self):
         data = super().clean()
         if not data.get("to_grade") and not data.get("to_room"):
-            raise ValidationError(_("เลือกชั้นหรือห้องใหม่ / Choose a new grade or room."))
+            raise ValidationError(_("Choose a new grade or room."))
         if not data.get("selected") and not data.get("from_grade"):
-            raise ValidationError(
-                _("เลือกชั้นต้นทางหรือเลือกนักเรียน / Choose the grade to move from, or tick learners.")
-            )
+            raise ValidationError(_("Choose the grade to move from, or tick learners."))
         if (
             not data.get("selected")
             and data.get("to_grade")
@@ -146,9 +142,7 @@ class BulkMoveForm(forms.Form):
         ):
             raise ValidationError(
                 _(
-                    "ระบบเลื่อนชั้นนักเรียนทั้งชั้นให้เองเมื่อขึ้นปีการศึกษาใหม่ แก้ชั้นได้เฉพาะนักเรียนที่เลือก / "
-                    "A whole grade or room moves up by itself at the year rollover: tick the learners "
-                    "whose grade needs correcting."
+                    "A whole grade or room moves up by itself at the year rollover: tick the learners whose grade needs correcting."
                 ),
                 code="promotion",
             )

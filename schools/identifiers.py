@@ -26,27 +26,21 @@ def parse_citizen_id(value: str) -> str:
     """
     digits = str(value or "").translate(THAI_DIGITS).translate(_SEPARATORS)
     if not digits:
-        raise ValidationError(_("เลขประจำตัวประชาชนว่าง / The citizen ID is empty."), code="empty")
+        raise ValidationError(_("The citizen ID is empty."), code="empty")
     if not digits.isascii() or not digits.isdigit():
         raise ValidationError(
-            _("เลขประจำตัวประชาชนต้องเป็นตัวเลขเท่านั้น / The citizen ID must contain digits only."),
+            _("The citizen ID must contain digits only."),
             code="not_digits",
         )
     if len(digits) != 13:
         raise ValidationError(
-            _(
-                "เลขประจำตัวประชาชนต้องมี 13 หลัก (พบ %(count)d หลัก) / "
-                "The citizen ID must have 13 digits (found %(count)d)."
-            ),
+            _("The citizen ID must have 13 digits (found %(count)d)."),
             code="length",
             params={"count": len(digits)},
         )
     if citizen_id_check_digit(digits[:12]) != int(digits[12]):
         raise ValidationError(
-            _(
-                "เลขประจำตัวประชาชนไม่ถูกต้อง (หลักตรวจสอบไม่ตรง) / "
-                "The citizen ID is not valid (wrong check digit)."
-            ),
+            _("The citizen ID is not valid (wrong check digit)."),
             code="check_digit",
         )
     return digits
@@ -66,9 +60,7 @@ def parse_gcode(value: str) -> str:
     code = str(value or "").translate(THAI_DIGITS).translate(_SEPARATORS).upper()
     if len(code) != 13 or code[0] != "G" or not code[1:].isascii() or not code[1:].isdigit():
         raise ValidationError(
-            _(
-                "รหัส G ต้องเป็นตัวอักษร G ตามด้วยตัวเลข 12 หลัก / A G-code is the letter G followed by 12 digits."
-            ),
+            _("A G-code is the letter G followed by 12 digits."),
             code="gcode",
         )
     return code

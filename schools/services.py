@@ -60,9 +60,7 @@ def check_roster_open(school: School) -> None:
     if roster_locked(school_id=school.pk):
         raise ValidationError(
             _(
-                "ข้อมูลของ%(school)sยืนยันแล้วและรอผู้อำนวยการรับรอง: แก้ไขได้เมื่อรับรองหรือส่งกลับ / "
-                "The data of %(school)s is confirmed and waits for its director: changes wait "
-                "until the director certifies or sends it back."
+                "The data of %(school)s is confirmed and waits for its director: changes wait until the director certifies or sends it back."
             )
             % {"school": school.name_th},
             code="roster_locked",
@@ -72,10 +70,7 @@ def check_roster_open(school: School) -> None:
 def _active_elsewhere_error(enrollment: Enrollment) -> ValidationError:
     school = enrollment.school
     return ValidationError(
-        _(
-            "นักเรียนคนนี้ยังมีสถานะกำลังศึกษาอยู่ที่ %(school)s (%(code)s): ให้ยื่นคำขอย้ายเข้า / "
-            "This learner is still enrolled at %(school)s (%(code)s): request a transfer in."
-        )
+        _("This learner is still enrolled at %(school)s (%(code)s): request a transfer in.")
         % {"school": school.name_th, "code": school.code},
         code="active_elsewhere",
     )
@@ -152,9 +147,7 @@ def student_add(
     """
     if bool(citizen_id) == bool(gcode):
         raise ValidationError(
-            _(
-                "ระบุเลขประจำตัวประชาชนหรือรหัส G อย่างใดอย่างหนึ่ง / Give a citizen ID or a G-code, not both."
-            ),
+            _("Give a citizen ID or a G-code, not both."),
             code="identifier",
         )
     key = (
@@ -259,7 +252,7 @@ def gcode_register(
 
 def _not_active_here() -> ValidationError:
     return ValidationError(
-        _("นักเรียนคนนี้ไม่ได้กำลังศึกษาที่โรงเรียนนี้ / This learner is not enrolled at this school."),
+        _("This learner is not enrolled at this school."),
         code="not_active_here",
     )
 
@@ -285,20 +278,15 @@ def enrollment_transfer_out(
     enrollment = _lock_active(enrollment)
     destination_note = destination_note.strip()
     if destination_school is None and not destination_note:
-        raise ValidationError(
-            _("ระบุโรงเรียนปลายทาง / Name the school the learner moves to."), code="destination"
-        )
+        raise ValidationError(_("Name the school the learner moves to."), code="destination")
     if destination_school is not None and destination_school.pk == enrollment.school_id:
         raise ValidationError(
-            _("โรงเรียนปลายทางต้องเป็นโรงเรียนอื่น / The destination must be another school."),
+            _("The destination must be another school."),
             code="destination",
         )
     if on < enrollment.started_on or on > timezone.localdate():
         raise ValidationError(
-            _(
-                "วันที่ย้ายออกต้องอยู่ระหว่างวันที่เข้าเรียนและวันนี้ / "
-                "The transfer date must fall between the start of the enrollment and today."
-            ),
+            _("The transfer date must fall between the start of the enrollment and today."),
             code="date",
         )
     enrollment.status = EnrollmentStatus.TRANSFERRED_OUT
@@ -336,7 +324,7 @@ def enrollments_change_class(
     """Move one learner or many to a grade and/or room (menu 2.7.7); return how many changed."""
     check_roster_open(school)
     if grade is None and room is None:
-        raise ValidationError(_("เลือกชั้นหรือห้องใหม่ / Choose a new grade or room."), code="empty")
+        raise ValidationError(_("Choose a new grade or room."), code="empty")
     if grade is not None:
         check_grade_taught(school=school, grade=grade)
     enrollments = list(
@@ -402,7 +390,7 @@ def student_rename(
         value = (value or "").strip()
         if name in ("first_name_th", "last_name_th") and not value:
             raise ValidationError(
-                _("ต้องมีชื่อและนามสกุลภาษาไทย / The Thai first and last names are required."),
+                _("The Thai first and last names are required."),
                 code="required",
             )
         if getattr(student, name) != value:
@@ -447,15 +435,11 @@ def check_measurement(
     errors = {}
     # A NaN is neither inside nor outside a range: comparing with it raises, so it is refused first.
     if not is_finite(weight_kg) or not WEIGHT_RANGE[0] <= weight_kg <= WEIGHT_RANGE[1]:
-        errors["weight_kg"] = _(
-            "น้ำหนักต้องอยู่ระหว่าง 1–200 กก. / The weight must be between 1 and 200 kg."
-        )
+        errors["weight_kg"] = _("The weight must be between 1 and 200 kg.")
     if not is_finite(height_cm) or not HEIGHT_RANGE[0] <= height_cm <= HEIGHT_RANGE[1]:
-        errors["height_cm"] = _(
-            "ส่วนสูงต้องอยู่ระหว่าง 30–250 ซม. / The height must be between 30 and 250 cm."
-        )
+        errors["height_cm"] = _("The height must be between 30 and 250 cm.")
     if measured_on > (today or timezone.localdate()):
-        errors["measured_on"] = _("วันที่ชั่งวัดอยู่ในอนาคต / The date measured is in the future.")
+        errors["measured_on"] = _("The date measured is in the future.")
     if errors:
         raise ValidationError(errors)
 
@@ -601,9 +585,7 @@ def measurement_upload_process(*, upload: MeasurementUpload) -> MeasurementUploa
             errors.append(
                 {
                     "line": row.line,
-                    "message": _(
-                        "ไม่พบนักเรียนเลขนี้ในโรงเรียน / No learner with this ID is enrolled at the school."
-                    ),
+                    "message": _("No learner with this ID is enrolled at the school."),
                 }
             )
             continue
@@ -644,7 +626,7 @@ def measurement_upload_fail(*, upload: MeasurementUpload, reason: str) -> Measur
         errors=[
             {
                 "line": 0,
-                "message": _("ระบบขัดข้อง ลองใหม่อีกครั้ง / A system error; try again.") + f" ({reason})",
+                "message": _("A system error; try again.") + f" ({reason})",
             }
         ],
     )
@@ -671,13 +653,12 @@ def _suffix(name: str) -> str:
 def _read_upload(uploaded_file, *, limit: int) -> bytes:
     if uploaded_file.size > limit:
         raise ValidationError(
-            _("ไฟล์ใหญ่เกิน %(mb)s MB / The file is larger than %(mb)s MB.")
-            % {"mb": round(limit / 1024 / 1024, 1)},
+            _("The file is larger than %(mb)s MB.") % {"mb": round(limit / 1024 / 1024, 1)},
             code="too_large",
         )
     data = uploaded_file.read()
     if not data:
-        raise ValidationError(_("ไฟล์ว่าง / The file is empty."), code="empty")
+        raise ValidationError(_("The file is empty."), code="empty")
     return data
 
 
@@ -689,10 +670,7 @@ def sniff_evidence_type(data: bytes) -> tuple[str, str]:
     if kind is not None:
         return kind
     raise ValidationError(
-        _(
-            "รับเฉพาะไฟล์ PDF, JPEG หรือ PNG (ตรวจจากเนื้อไฟล์) / "
-            "Only PDF, JPEG or PNG files are accepted (checked from the file's content)."
-        ),
+        _("Only PDF, JPEG or PNG files are accepted (checked from the file's content)."),
         code="file_type",
     )
 
@@ -758,7 +736,7 @@ def query_explain(
     text = text.strip()
     if len(text) < 5:
         raise ValidationError(
-            _("อธิบายอย่างน้อย 5 ตัวอักษร / Write an explanation of at least 5 characters."),
+            _("Write an explanation of at least 5 characters."),
             code="short",
         )
     explanation, _created = QueryExplanation.objects.update_or_create(
@@ -784,7 +762,7 @@ def enrollment_end(
     enrollment = _lock_active(enrollment)
     if on < enrollment.started_on:
         raise ValidationError(
-            _("วันที่มีผลต้องไม่ก่อนวันที่เข้าเรียน / The effective date cannot precede the enrollment."),
+            _("The effective date cannot precede the enrollment."),
             code="date",
         )
     enrollment.status, enrollment.ended_on = status, on
@@ -816,10 +794,7 @@ def student_citizen_id_change(
     )
     if holder is not None:
         raise ValidationError(
-            _(
-                "เลขประจำตัวประชาชนนี้เป็นของนักเรียนคนอื่นแล้ว / "
-                "This citizen ID already belongs to another learner."
-            ),
+            _("This citizen ID already belongs to another learner."),
             code="id_taken",
         )
     if student.citizen_id == new_id:
@@ -831,10 +806,7 @@ def student_citizen_id_change(
             student.save(update_fields=["citizen_id", "updated_at"])
     except IntegrityError as exc:  # taken by a concurrent change
         raise ValidationError(
-            _(
-                "เลขประจำตัวประชาชนนี้เป็นของนักเรียนคนอื่นแล้ว / "
-                "This citizen ID already belongs to another learner."
-            ),
+            _("This citizen ID already belongs to another learner."),
             code="id_taken",
         ) from exc
     audit_record(
@@ -872,10 +844,7 @@ def enrollment_move(
     )
     if current is None or current.school_id != from_school.pk:
         raise ValidationError(
-            _(
-                "นักเรียนไม่ได้กำลังศึกษาที่โรงเรียนต้นทางแล้ว / "
-                "The learner is no longer enrolled at the releasing school."
-            ),
+            _("The learner is no longer enrolled at the releasing school."),
             code="moved",
         )
     current.status, current.ended_on = EnrollmentStatus.TRANSFERRED_OUT, on

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .checks import decimal_from_text
 from .identifiers import THAI_DIGITS, parse_citizen_id, parse_gcode
@@ -102,14 +103,9 @@ def _read_csv(data: bytes) -> list[list]:
         except UnicodeDecodeError:
             continue
     else:
-        raise UploadError(
-            _(
-                "อ่านไฟล์ไม่ได้: ให้บันทึกเป็น CSV แบบ UTF-8 หรือ TIS-620 / "
-                "The file cannot be read: save it as CSV in UTF-8 or TIS-620."
-            )
-        )
+        raise UploadError(_("The file cannot be read: save it as CSV in UTF-8 or TIS-620."))
     if "\x00" in text:
-        raise UploadError(_("ไฟล์นี้ไม่ใช่ CSV / This file is not a CSV file."))
+        raise UploadError(_("This file is not a CSV file."))
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -119,10 +115,7 @@ def _read_csv(data: bytes) -> list[list]:
         return list(csv.reader(io.StringIO(text), dialect))
     except csv.Error as exc:  # a cell over the csv module's field limit, or broken quoting
         raise UploadError(
-            _(
-                "อ่านไฟล์ CSV ไม่ได้: ไฟล์เสียหายหรือมีช่องที่ยาวเกินไป / "
-                "The CSV file cannot be read: it is damaged or has a cell that is too long."
-            )
+            _("The CSV file cannot be read: it is damaged or has a cell that is too long.")
         ) from exc
 
 
@@ -144,8 +137,7 @@ def _read_xlsx(data: bytes) -> list[list]:
             workbook.close()
     except Exception as exc:  # openpyxl raises many types for a damaged or foreign zip
         raise UploadError(
-            _("อ่านไฟล์ Excel ไม่ได้ / The Excel file cannot be read (%(reason)s).")
-            % {"reason": type(exc).__name__}
+            _("The Excel file cannot be read (%(reason)s).") % {"reason": type(exc).__name__}
         ) from exc
     return rows
 
@@ -165,7 +157,7 @@ def _check_zip_size(data: bytes) -> None:
         return  # openpyxl reports a damaged zip with its own reason
     if unpacked > MAX_XLSX_UNPACKED_BYTES:
         raise UploadError(
-            _("ไฟล์ Excel นี้ขยายแล้วใหญ่เกินไป / This Excel file unpacks to more than %(mb)d MB.")
+            _("This Excel file unpacks to more than %(mb)d MB.")
             % {"mb": MAX_XLSX_UNPACKED_BYTES // (1024 * 1024)}
         )
 
@@ -173,11 +165,11 @@ def _check_zip_size(data: bytes) -> None:
 def read_table(data: bytes, filename: str) -> list[list]:
     """Return the rows of an .xlsx or .csv file, choosing the reader by the file's bytes."""
     if not data.strip():
-        raise UploadError(_("ไฟล์ว่าง / The file is empty."))
+        raise UploadError(_("The file is empty."))
     if data.startswith(XLSX_MAGIC):
         return _read_xlsx(data)
     if filename.lower().endswith((".xlsx", ".xlsm")):
-        raise UploadError(_("ไฟล์นี้ไม่ใช่ Excel (.xlsx) / This file is not an Excel (.xlsx) file."))
+        raise UploadError(_("This file is not an Excel (.xlsx) file."))
     return _read_csv(data)
 
 
@@ -198,16 +190,11 @@ def parse_measurements(data: bytes, filename: str) -> Parsed:
             break
     if header_index is None:
         raise UploadError(
-            _(
-                "ไม่พบหัวคอลัมน์: ต้องมี เลขประจำตัว, น้ำหนัก, ส่วนสูง, วันที่ชั่งวัด / "
-                "Header not found: the file needs the columns ID, weight, height and date measured."
-            )
+            _("Header not found: the file needs the columns ID, weight, height and date measured.")
         )
     body = table[header_index + 1 :]
     if len(body) > MAX_ROWS:
-        raise UploadError(
-            _("ไฟล์มีเกิน %(max)d แถว / The file has more than %(max)d rows.") % {"max": MAX_ROWS}
-        )
+        raise UploadError(_("The file has more than %(max)d rows.") % {"max": MAX_ROWS})
     seen: dict[tuple[str, date], Row] = {}
     for offset, row in enumerate(body):
         line = header_index + 2 + offset
@@ -215,7 +202,7 @@ def parse_measurements(data: bytes, filename: str) -> Parsed:
         if all(_cell_text(v) == "" for v in cells.values()):
             continue
         if any(len(_cell_text(v)) > MAX_CELL_CHARS for v in cells.values()):
-            parsed.error(line, _("ข้อมูลในช่องยาวเกินไป / A cell is too long."))
+            parsed.error(line, _("A cell is too long."))
             continue
         row_obj = _parse_row(parsed, line, cells)
         if row_obj is None:
@@ -226,17 +213,14 @@ def parse_measurements(data: bytes, filename: str) -> Parsed:
             if (earlier.weight_kg, earlier.height_cm) != (row_obj.weight_kg, row_obj.height_cm):
                 parsed.error(
                     line,
-                    _(
-                        "นักเรียนคนเดียวกันวันเดียวกันซ้ำกับแถว %(other)d แต่ค่าต่างกัน / "
-                        "Same learner and date as line %(other)d with different values."
-                    )
+                    _("Same learner and date as line %(other)d with different values.")
                     % {"other": earlier.line},
                 )
             continue
         seen[key] = row_obj
         parsed.rows.append(row_obj)
     if not parsed.rows and not parsed.errors:
-        raise UploadError(_("ไฟล์ไม่มีข้อมูลใต้หัวคอลัมน์ / The file has no rows under its header."))
+        raise UploadError(_("The file has no rows under its header."))
     return parsed
 
 
@@ -245,7 +229,7 @@ def _parse_row(parsed: Parsed, line: int, cells: dict) -> Row | None:
     ok = True
     identifier = ""
     if not raw_id:
-        parsed.error(line, _("ไม่มีเลขประจำตัว / The ID is missing."))
+        parsed.error(line, _("The ID is missing."))
         ok = False
     else:
         try:
@@ -257,29 +241,26 @@ def _parse_row(parsed: Parsed, line: int, cells: dict) -> Row | None:
             parsed.error(line, exc.messages[0])
             ok = False
     values = {}
-    # Each half of a message names the column in its own language (Thai / English).
-    for name, (low, high), th, en in (
-        ("weight", WEIGHT_RANGE, "น้ำหนัก", "weight"),
-        ("height", HEIGHT_RANGE, "ส่วนสูง", "height"),
+    for name, (low, high), column in (
+        ("weight", WEIGHT_RANGE, pgettext("upload column", "weight")),
+        ("height", HEIGHT_RANGE, pgettext("upload column", "height")),
     ):
-        what = {"th": th, "en": en}
+        what = {"what": column}
         text = _cell_text(cells[name])
         if not text:
-            parsed.error(line, _("ไม่มี%(th)s / The %(en)s is missing.") % what)
+            parsed.error(line, _("The %(what)s is missing.") % what)
             ok = False
             continue
         try:
             value = decimal_from_text(text)
         except (InvalidOperation, ValueError):
-            parsed.error(line, _("%(th)sไม่ใช่ตัวเลข / The %(en)s is not a number.") % what)
+            parsed.error(line, _("The %(what)s is not a number.") % what)
             ok = False
             continue
         if not low <= value <= high:
             parsed.error(
                 line,
-                _(
-                    "%(th)s %(value)s อยู่นอกช่วง %(low)s–%(high)s / The %(en)s %(value)s is outside %(low)s–%(high)s."
-                )
+                _("The %(what)s %(value)s is outside %(low)s–%(high)s.")
                 % {**what, "value": value, "low": low, "high": high},
             )
             ok = False
@@ -291,19 +272,16 @@ def _parse_row(parsed: Parsed, line: int, cells: dict) -> Row | None:
     except (ValueError, TypeError):
         parsed.error(
             line,
-            _(
-                "วันที่ชั่งวัดไม่ถูกต้อง (ใช้ วว/ดด/ปปปป พ.ศ. หรือ YYYY-MM-DD) / "
-                "The date measured is not valid (use d/m/BBBB or YYYY-MM-DD)."
-            ),
+            _("The date measured is not valid (use d/m/BBBB or YYYY-MM-DD)."),
         )
         ok = False
     if measured_on is not None:
         today = timezone.localdate()
         if measured_on > today:
-            parsed.error(line, _("วันที่ชั่งวัดอยู่ในอนาคต / The date measured is in the future."))
+            parsed.error(line, _("The date measured is in the future."))
             ok = False
         elif measured_on.year < today.year - 2:
-            parsed.error(line, _("วันที่ชั่งวัดเก่าเกินไป / The date measured is too old."))
+            parsed.error(line, _("The date measured is too old."))
             ok = False
     if not ok:
         return None

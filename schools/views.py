@@ -523,7 +523,7 @@ class BulkMoveView(SchoolMixin, ServiceFormView):
                 roster = roster.filter(room=data["from_room"])
             ids = list(roster.values_list("pk", flat=True))
         if not ids:
-            raise ValidationError(_("ไม่มีนักเรียนที่จะย้าย / No learner to move."))
+            raise ValidationError(_("No learner to move."))
         moved = services.enrollments_change_class(
             school=self.school,
             actor=self.request.user,
@@ -560,12 +560,12 @@ class MeasurementGridView(SchoolMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         context = self.get_context_data()
         if not context["rows"]:  # no such grade and room: nothing to save, and no URL to build
-            messages.error(request, _("เลือกชั้นและห้อง / Choose a grade and a room."))
+            messages.error(request, _("Choose a grade and a room."))
             return self.render_to_response(context)
         try:
             measured_on = date.fromisoformat(request.POST.get("measured_on", ""))
         except ValueError:
-            messages.error(request, _("วันที่ชั่งวัดไม่ถูกต้อง / The date measured is not valid."))
+            messages.error(request, _("The date measured is not valid."))
             return self.render_to_response(context)
         entries, errors = [], []
         for row in context["rows"]:
@@ -583,7 +583,7 @@ class MeasurementGridView(SchoolMixin, TemplateView):
                     )
                 )  # fmt: skip
             except (InvalidOperation, ValueError):
-                row["error"] = _("ตัวเลขไม่ถูกต้อง / Not a number")
+                row["error"] = _("Not a number")
                 errors.append(row)
         if not errors:
             try:
@@ -698,5 +698,5 @@ class ValidationView(SchoolMixin, TemplateView):
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
         else:
-            messages.error(request, _("อธิบายเหตุผล / Write an explanation."))
+            messages.error(request, _("Write an explanation."))
         return redirect(reverse("schools:validation", args=[self.school.code]))

@@ -76,7 +76,7 @@ class GCodeRequestForm(forms.Form):
     def clean_birth_date(self):
         value = self.cleaned_data["birth_date"]
         if value > timezone.localdate() or value.year < 1950:
-            raise ValidationError(_("วันเกิดไม่ถูกต้อง / The birth date is not valid."))
+            raise ValidationError(_("The birth date is not valid."))
         return value
 
 

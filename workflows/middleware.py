@@ -29,10 +29,7 @@ class WorkflowConflictMiddleware:
         if isinstance(exception, FlowLockFailed):
             messages.error(
                 request,
-                _(
-                    "มีผู้อื่นกำลังดำเนินการขั้นตอนนี้อยู่ ลองใหม่อีกครั้ง / "
-                    "Someone else is acting on this step right now; try again in a moment."
-                ),
+                _("Someone else is acting on this step right now; try again in a moment."),
             )
             return redirect(reverse("workflows:inbox"))
         if isinstance(exception, PermissionDenied):
@@ -40,10 +37,7 @@ class WorkflowConflictMiddleware:
             if task is not None and task.status in (STATUS.DONE, STATUS.CANCELED):
                 messages.warning(
                     request,
-                    _(
-                        "ขั้นตอนนี้ดำเนินการไปแล้ว ไม่มีการทำซ้ำ / "
-                        "This step has already been done; nothing was done twice."
-                    ),
+                    _("This step has already been done; nothing was done twice."),
                 )
                 return redirect(reverse("workflows:inbox"))
         return None

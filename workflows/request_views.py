@@ -103,8 +103,7 @@ class TransferInView(SchoolMixin, StartRequestView):
         student = requests.find_learner(form.cleaned_data["identifier"])
         if student is None:
             raise ValidationError(
-                {"identifier": _("ยังไม่มีนักเรียนเลขนี้ในระบบ: ใช้เมนูเพิ่มนักเรียน (2.7.3) / "
-                                 "No learner has this ID yet: use Add a learner (2.7.3).")}
+                {"identifier": _("No learner has this ID yet: use Add a learner (2.7.3).")}
             )  # fmt: skip
         return requests.transfer_request(
             school=self.school,

@@ -39,7 +39,7 @@ from schools.models import (
     StudentDocument,
 )
 from schools.selectors import gcode_taken
-from schools.templatetags.thai import be_date, thai_date
+from schools.templatetags.thai import be_date, in_thai, thai_date
 
 from .models import (
     Decision,
@@ -62,9 +62,7 @@ def _flows():
 
 def _decided(process, *, actor: User, decision: str, comment: str) -> None:
     if process.decision:
-        raise ValidationError(
-            _("คำขอนี้พิจารณาแล้ว / This request has already been decided."), code="decided"
-        )
+        raise ValidationError(_("This request has already been decided."), code="decided")
     if decision == Decision.REJECTED:
         comment = check_reason(comment, field="comment")
     process.decision, process.decision_comment = decision, (comment or "").strip()[:500]
@@ -94,8 +92,8 @@ def _record(
     process, *, kind: str, title: str, facts: list, actor: User | None, role: str
 ) -> SignedDocument:
     outcome = {
-        Decision.APPROVED: "อนุมัติ / Approved",
-        Decision.REJECTED: "ไม่อนุมัติ / Rejected",
+        Decision.APPROVED: "อนุมัติ",
+        Decision.REJECTED: "ไม่อนุมัติ",
     }.get(process.decision, process.decision)
     return document_issue(
         step_key=f"{process.request_key}:decision",
@@ -124,19 +122,18 @@ def dropout_request(
 ) -> DropoutProcess:  # fmt: skip
     """Ask the area office to approve a dropout or a removal of an active learner."""
     if enrollment.status != EnrollmentStatus.ACTIVE:
-        raise ValidationError(_("นักเรียนคนนี้ไม่ได้กำลังศึกษาอยู่ / This learner is not enrolled."))
+        raise ValidationError(_("This learner is not enrolled."))
     if DropoutProcess.objects.filter(enrollment=enrollment, decision="").exists():
         raise ValidationError(
-            _("มีคำขอของนักเรียนคนนี้รอพิจารณาอยู่แล้ว / A request for this learner is already waiting."),
+            _("A request for this learner is already waiting."),
             code="pending",
         )
     if effective_on < enrollment.started_on or effective_on > timezone.localdate():
         raise ValidationError(
-            {"effective_on": _("วันที่มีผลต้องอยู่ระหว่างวันที่เข้าเรียนและวันนี้ / "
-                               "The effective date must fall between the enrollment's start and today.")}
+            {"effective_on": _("The effective date must fall between the enrollment's start and today.")}
         )  # fmt: skip
     if reason == DropoutProcess.Reason.OTHER and not reason_note.strip():
-        raise ValidationError({"reason_note": _("ระบุรายละเอียด / Describe the reason.")})
+        raise ValidationError({"reason_note": _("Describe the reason.")})
     process = _flows().DropoutFlow.start.run(
         enrollment=enrollment, actor=actor, kind=kind, reason=reason,
         reason_note=reason_note.strip(), effective_on=effective_on,
@@ -227,28 +224,20 @@ def id_correction_request(
     if not Enrollment.objects.filter(
         student=student, school=school, status=EnrollmentStatus.ACTIVE
     ).exists():
-        raise ValidationError(
-            _("นักเรียนคนนี้ไม่ได้กำลังศึกษาที่โรงเรียนนี้ / This learner is not enrolled here.")
-        )
+        raise ValidationError(_("This learner is not enrolled here."))
     _check_id_corrections_open(deciding=False)
     new_id = parse_citizen_id(new_citizen_id)
     if new_id == student.citizen_id:
-        raise ValidationError(
-            {"new_citizen_id": _("เลขใหม่ซ้ำกับเลขเดิม / The new ID is the current one.")}
-        )
+        raise ValidationError({"new_citizen_id": _("The new ID is the current one.")})
     if Student.objects.filter(citizen_id=new_id).exclude(pk=student.pk).exists():
-        raise ValidationError(
-            {"new_citizen_id": _("เลขนี้เป็นของนักเรียนคนอื่นแล้ว / This ID belongs to another learner.")}
-        )
+        raise ValidationError({"new_citizen_id": _("This ID belongs to another learner.")})
     if IdCorrectionProcess.objects.filter(student=student, decision="").exists():
-        raise ValidationError(
-            _("มีคำขอรอพิจารณาอยู่แล้ว / A request is already waiting."), code="pending"
-        )
+        raise ValidationError(_("A request is already waiting."), code="pending")
     approvers = id_approvers_for(school)
     if not approvers:
-        raise ValidationError(_("ยังไม่มีผู้อนุมัติ / No approver is set up yet."), code="no_approver")
+        raise ValidationError(_("No approver is set up yet."), code="no_approver")
     if not evidence:
-        raise ValidationError({"evidence": _("แนบหลักฐาน / Attach the evidence.")})
+        raise ValidationError({"evidence": _("Attach the evidence.")})
     process = _flows().IdCorrectionFlow.start.run(
         student=student, school=school, actor=actor, new_citizen_id=new_id,
         deadline=timezone.now() + timedelta(days=settings.ID_CORRECTION_LINK_DAYS),
@@ -257,6 +246,7 @@ def id_correction_request(
     return process
 
 
+@in_thai
 def id_correction_send_links(*, process: IdCorrectionProcess) -> int:
     """E-mail each approver a link bound to them and to this request (after commit)."""
     messages = []
@@ -267,14 +257,12 @@ def id_correction_send_links(*, process: IdCorrectionProcess) -> int:
         )  # fmt: skip
         token = signing.dumps({"l": link.pk, "n": link.nonce}, salt=LINK_SALT)
         url = settings.VERIFY_BASE_URL.rstrip("/") + reverse("workflows:id_link", args=[token])
-        subject = _("ขออนุมัติแก้ไขเลขประจำตัวประชาชน %(school)s / Citizen-ID correction to approve") % {
+        subject = _("A citizen-ID correction to approve: %(school)s") % {
             "school": process.school.name_th
         }
         body = _(
-            "%(school)s ขอแก้ไขเลขประจำตัวประชาชนของ %(name)s\n"
-            "เปิดลิงก์เพื่อพิจารณา (ใช้ได้ครั้งเดียว ถึง %(expires)s):\n%(url)s\n\n"
-            "%(school)s asks to correct the citizen ID of %(name)s. Open the link to decide "
-            "(single use, until %(expires)s)."
+            "%(school)s asks to correct the citizen ID of %(name)s.\n"
+            "Open the link to decide (single use, until %(expires)s):\n%(url)s"
         ) % {
             "school": process.school.name_th,
             "name": process.student.full_name_th,
@@ -296,27 +284,25 @@ def id_link_open(*, token: str, user: User) -> IdCorrectionLink:
     try:
         data = signing.loads(token, salt=LINK_SALT)
     except signing.BadSignature as exc:
-        raise LinkRefused(_("ลิงก์ไม่ถูกต้องหรือถูกแก้ไข / The link is not valid or was altered.")) from exc
+        raise LinkRefused(_("The link is not valid or was altered.")) from exc
     link = (
         IdCorrectionLink.objects.select_related("process__student", "process__school", "approver")
         .filter(pk=data.get("l"), nonce=data.get("n"))
         .first()
     )
     if link is None:
-        raise LinkRefused(_("ลิงก์ไม่ถูกต้องหรือถูกแก้ไข / The link is not valid or was altered."))
+        raise LinkRefused(_("The link is not valid or was altered."))
     if link.approver_id != user.pk:
-        raise LinkRefused(_("ลิงก์นี้ส่งถึงผู้อนุมัติคนอื่น / This link was sent to another approver."))
+        raise LinkRefused(_("This link was sent to another approver."))
     if link.used_at is not None or link.process.decision:
         raise _link_used()
     if timezone.now() >= link.expires_at:
-        raise LinkRefused(_("ลิงก์หมดอายุแล้ว / The link has expired."))
+        raise LinkRefused(_("The link has expired."))
     return link
 
 
 def _link_used() -> LinkRefused:
-    return LinkRefused(
-        _("คำขอนี้พิจารณาแล้ว ลิงก์ใช้ไม่ได้อีก / The request was decided; the link cannot be used again.")
-    )
+    return LinkRefused(_("The request was decided; the link cannot be used again."))
 
 
 def id_link_decide(*, link: IdCorrectionLink, actor: User, decision: str, comment: str) -> None:
@@ -366,7 +352,7 @@ def id_correction_decide(
     if decision == Decision.APPROVED:
         roster.student_citizen_id_change(
             student=process.student, school=process.school, actor=actor,
-            new_citizen_id=process.new_citizen_id, reason=_("แก้ไขตามคำขอ / Corrected on request"),
+            new_citizen_id=process.new_citizen_id, reason=_("Corrected on request"),
         )  # fmt: skip
     process.save(update_fields=["decision", "decision_comment", "decided_by", "decided_at"])
     IdCorrectionLink.objects.filter(process=process, used_at__isnull=True).update(
@@ -423,7 +409,7 @@ def transfer_request(
         .first()
     )
     if current is not None and current.school_id == school.pk:
-        raise ValidationError(_("นักเรียนคนนี้อยู่ที่โรงเรียนนี้แล้ว / This learner is already enrolled here."))
+        raise ValidationError(_("This learner is already enrolled here."))
     if current is None:
         enrollment = roster.enrollment_start(
             student=student,
@@ -439,11 +425,7 @@ def transfer_request(
             )
         return enrollment
     if TransferProcess.objects.filter(student=student, school=school, decision="").exists():
-        raise ValidationError(
-            _(
-                "มีคำขอรับย้ายนักเรียนคนนี้รออยู่แล้ว / A transfer request for this learner is already waiting."
-            )
-        )
+        raise ValidationError(_("A transfer request for this learner is already waiting."))
     process = _flows().TransferFlow.start.run(
         school=school,
         actor=actor,
@@ -466,9 +448,7 @@ def transfer_decide(
     if decision == Decision.APPROVED:
         on = on or timezone.localdate()
         if on > timezone.localdate():
-            raise ValidationError(
-                {"on": _("วันที่ย้ายต้องไม่เป็นวันในอนาคต / The date cannot be in the future.")}
-            )
+            raise ValidationError({"on": _("The date cannot be in the future.")})
         roster.enrollment_move(
             student=process.student, from_school=process.releasing_school, to_school=process.school,
             actor=actor, on=on, grade=process.grade, room=process.room,
@@ -500,6 +480,7 @@ def transfer_record(*, process: TransferProcess) -> SignedDocument:
     )
 
 
+@in_thai
 def transfers_remind(*, now=None) -> int:
     """E-mail the releasing schools of transfers waiting longer than TRANSFER_REMIND_DAYS (once a day)."""
     now = now or timezone.now()
@@ -521,8 +502,8 @@ def transfers_remind(*, now=None) -> int:
         ]
         if to:
             send_mail(
-                _("เตือน: คำขอรับย้ายนักเรียนรอการตอบ / Reminder: a transfer waits for your answer"),
-                _("%(to)s ขอรับย้าย %(name)s จากโรงเรียนของท่าน / %(to)s asks you to release %(name)s.")
+                _("Reminder: a transfer waits for your answer"),
+                _("%(to)s asks you to release %(name)s.")
                 % {"to": process.school.name_th, "name": process.student.full_name_th},
                 None,
                 to,
@@ -539,7 +520,7 @@ def transfers_remind(*, now=None) -> int:
 def gcode_request(*, school: School, actor: User, data: dict, evidence=()) -> GCodeProcess:
     """Ask the area office to verify a learner without civil registration and issue a G-code."""
     if data["birth_date"] > timezone.localdate():
-        raise ValidationError({"birth_date": _("วันเกิดไม่ถูกต้อง / The birth date is not valid.")})
+        raise ValidationError({"birth_date": _("The birth date is not valid.")})
     check_grade_taught(school=school, grade=data["grade"])
     # A double click or a resent form must not ask twice for the same learner: the school's row
     # lock serialises two such requests, and the second finds the first one waiting.
@@ -552,9 +533,7 @@ def gcode_request(*, school: School, actor: User, data: dict, evidence=()) -> GC
         birth_date=data["birth_date"],
     ).exists():
         raise ValidationError(
-            _(
-                "มีคำขอรหัส G ของนักเรียนคนนี้รอพิจารณาอยู่แล้ว / A G-code request for this learner is already waiting."
-            ),
+            _("A G-code request for this learner is already waiting."),
             code="pending",
         )
     process = _flows().GCodeFlow.start.run(school=school, actor=actor, data=data)

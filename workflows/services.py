@@ -18,7 +18,7 @@ from documents import roles
 from documents.models import Kind, SignedDocument
 from documents.services import document_issue, document_issue_annex
 from schools.models import School
-from schools.templatetags.thai import be_date
+from schools.templatetags.thai import be_date, in_thai
 
 from . import records
 from .models import CertificationProcess
@@ -178,6 +178,7 @@ def acknowledgement_record(*, process: CertificationProcess) -> SignedDocument:
     )
 
 
+@in_thai
 def certification_missed(*, process: CertificationProcess) -> SchoolRound:
     """Mark the school as missed at the close of the window and tell its area office by e-mail."""
     school_round = census.school_round_miss(school_round=process.school_round)
@@ -185,15 +186,13 @@ def certification_missed(*, process: CertificationProcess) -> SchoolRound:
     recipients = area_officer_emails(area_office=school.area_office)
     if recipients:
         round = school_round.round
-        subject = _("โรงเรียนไม่ได้รับรองข้อมูล %(school)s รอบ %(round)s / School missed the count") % {
+        subject = _("%(school)s missed the count of round %(round)s") % {
             "school": school.name_th,
             "round": round,
         }
         body = _(
-            "%(school)s (รหัส %(code)s) ไม่ได้ยืนยันและรับรองข้อมูลนักเรียนรอบ %(round)s "
-            "ภายในเวลาที่กำหนด (%(closes)s)\n\n"
-            "%(school)s (code %(code)s) did not confirm and certify its learners for round %(round)s "
-            "before the window closed."
+            "%(school)s (code %(code)s) did not confirm and certify its learners for round "
+            "%(round)s before the window closed (%(closes)s)."
         ) % {
             "school": school.name_th,
             "code": school.code,

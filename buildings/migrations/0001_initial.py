@@ -110,7 +110,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'building survey year',
                 'verbose_name_plural': 'building survey years',
                 'ordering': ['-year'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('year__gte', 2500), ('year__lte', 2700)), name='survey_year_is_buddhist_era'), models.CheckConstraint(condition=models.Q(('opens__lt', models.F('closes'))), name='survey_window_ordered', violation_error_message='เวลาปิดต้องอยู่หลังเวลาเปิด / The window must close after it opens.')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('year__gte', 2500), ('year__lte', 2700)), name='survey_year_is_buddhist_era'), models.CheckConstraint(condition=models.Q(('opens__lt', models.F('closes'))), name='survey_window_ordered', violation_error_message='The window must close after it opens.')],
             },
         ),
         migrations.CreateModel(

@@ -13,11 +13,11 @@ class Migration(migrations.Migration):
         migrations.AlterConstraint(
             model_name='round',
             name='confirm_window_ordered',
-            constraint=models.CheckConstraint(condition=models.Q(('confirm_opens__lt', models.F('confirm_closes'))), name='confirm_window_ordered', violation_error_message='เวลาปิดต้องอยู่หลังเวลาเปิด / The window must close after it opens.'),
+            constraint=models.CheckConstraint(condition=models.Q(('confirm_opens__lt', models.F('confirm_closes'))), name='confirm_window_ordered', violation_error_message='The window must close after it opens.'),
         ),
         migrations.AlterConstraint(
             model_name='round',
             name='certify_window_ordered',
-            constraint=models.CheckConstraint(condition=models.Q(('certify_opens__lt', models.F('certify_closes'))), name='certify_window_ordered', violation_error_message='เวลาปิดต้องอยู่หลังเวลาเปิด / The window must close after it opens.'),
+            constraint=models.CheckConstraint(condition=models.Q(('certify_opens__lt', models.F('certify_closes'))), name='certify_window_ordered', violation_error_message='The window must close after it opens.'),
         ),
     ]

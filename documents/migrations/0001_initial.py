@@ -25,11 +25,11 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('kind', models.CharField(choices=[('confirmation', 'บันทึกการยืนยันข้อมูล / Confirmation record'), ('certification', 'บันทึกการรับรองข้อมูล / Certification record'), ('roster_annex', 'บัญชีรายชื่อนักเรียนแนบท้าย / Roster annex'), ('revocation', 'บันทึกการเพิกถอนการรับรอง / Revocation record'), ('dropout_decision', 'ผลการพิจารณาจำหน่ายนักเรียน / Dropout decision'), ('id_correction_decision', 'ผลการพิจารณาแก้ไขเลขประจำตัว / ID correction decision'), ('transfer_record', 'บันทึกการย้ายนักเรียน / Transfer record'), ('gcode_record', 'บันทึกการออกรหัส G / G-code record'), ('building_survey', 'รายงานสิ่งก่อสร้าง / Building survey'), ('allocation_statement', 'รายการจัดสรรเงินอุดหนุน / Allocation statement'), ('rollover_summary', 'สรุปการเลื่อนชั้น / Rollover summary'), ('other', 'เอกสารอื่น / Other record')], max_length=40, verbose_name='kind')),
+                ('kind', models.CharField(choices=[('confirmation', 'Confirmation record'), ('certification', 'Certification record'), ('roster_annex', 'Roster annex'), ('revocation', 'Revocation record'), ('dropout_decision', 'Dropout decision'), ('id_correction_decision', 'ID correction decision'), ('transfer_record', 'Transfer record'), ('gcode_record', 'G-code record'), ('building_survey', 'Building survey'), ('allocation_statement', 'Allocation statement'), ('rollover_summary', 'Rollover summary'), ('other', 'Other record')], max_length=40, verbose_name='kind')),
                 ('title', models.CharField(max_length=300, verbose_name='title')),
                 ('subject_id', models.CharField(blank=True, max_length=64)),
                 ('step_key', models.CharField(max_length=200, unique=True, verbose_name='step key')),
-                ('status', models.CharField(choices=[('pending', 'กำลังจัดทำ / Pending'), ('ready', 'พร้อม / Ready'), ('failed', 'จัดทำไม่สำเร็จ / Failed')], default='ready', max_length=10, verbose_name='status')),
+                ('status', models.CharField(choices=[('pending', 'Pending'), ('ready', 'Ready'), ('failed', 'Failed')], default='ready', max_length=10, verbose_name='status')),
                 ('actor_name', models.CharField(max_length=200, verbose_name='signer name')),
                 ('actor_role', models.CharField(max_length=200, verbose_name='signer role')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),

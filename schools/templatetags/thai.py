@@ -1,6 +1,7 @@
 """Template filters for Thai dates (Buddhist year) and citizen IDs."""
 
 import datetime
+import functools
 
 from django import template
 from django.utils import timezone, translation
@@ -48,6 +49,18 @@ def be_date(value, style: str = "short") -> str:
     """Return a date (or datetime, in Bangkok time) in Thai with the Buddhist year, whatever the
     active language: for signed records and e-mails, and text that is Thai in every language."""
     return _dated(value, True, style)
+
+
+def in_thai(func):
+    """Run the function with Thai active: what it writes (an e-mail, a signed record) is in Thai,
+    the language of its readers and of the record, whatever the language of the page that asked."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with translation.override("th"):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 @register.filter(name="thai_date")

@@ -91,8 +91,8 @@ def test_building_validation_lands_on_the_form(client, school, staff):
     )
     assert response.status_code == 200
     form = response.context["form"]
-    assert "Rooms in use cannot exceed" in str(form.errors["rooms_in_use"])
-    assert "not after this year" in str(form.errors["year_built"])
+    assert "ห้องที่ใช้งานต้องไม่เกินจำนวนห้องตามแบบ" in str(form.errors["rooms_in_use"])
+    assert "ไม่เกินปีปัจจุบัน" in str(form.errors["year_built"])
     assert not Building.objects.exists()
 
 
@@ -136,7 +136,7 @@ def test_photo_upload_refuses_what_is_not_an_image(client, school, staff, name, 
         {"side": "back", "file": SimpleUploadedFile(name, data, content_type="image/jpeg")},
     )
     assert response.status_code == 200
-    assert "Only JPEG or PNG images are accepted" in response.content.decode()
+    assert "รับเฉพาะรูปภาพ JPEG หรือ PNG" in response.content.decode()
     assert not BuildingPhoto.objects.exists()
 
 
@@ -149,7 +149,7 @@ def test_photo_upload_refuses_an_oversized_file(client, school, staff, settings)
         {"side": "left", "file": SimpleUploadedFile("big.png", _image("PNG", (600, 600)))},
     )
     assert response.status_code == 200
-    assert "larger than" in response.content.decode()
+    assert "ไฟล์ใหญ่เกิน" in response.content.decode()
     assert not BuildingPhoto.objects.exists()
 
 
@@ -183,7 +183,7 @@ def test_land_in_rai_ngan_wa_or_square_metres(client, school, staff, director):
     assert (land.rai, land.ngan, float(land.square_wa), land.document) == (2, 3, 99.5, "ns3")
     response = client.post(url, {"rai": "2", "ngan": "3", "square_wa": "120", "document": "ns3"})
     assert response.status_code == 200
-    assert "Square wa is 0 to 99" in response.content.decode()
+    assert "ตารางวามีค่า 0–99" in response.content.decode()
 
 
 def test_register_page_queries_do_not_grow(client, school, staff, django_assert_max_num_queries):

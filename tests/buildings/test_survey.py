@@ -107,7 +107,7 @@ def test_certify_window_edges(
         assert SignedDocument.objects.filter(kind=Kind.BUILDING_SURVEY).count() == 1
     else:
         assert response.status_code == 200
-        assert "The building survey is open only" in response.content.decode()
+        assert "ส่งและรับรองข้อมูลสิ่งก่อสร้างได้เฉพาะ" in response.content.decode()
         assert survey.state == SchoolSurvey.State.SUBMITTED
         assert not SignedDocument.objects.exists()
 
@@ -227,7 +227,7 @@ def test_register_is_locked_once_certified(client, certified, school, staff):
          "rooms_in_use": "0", "floor_area_m2": "30", "funding": "budget", "condition": "good"},
     )  # fmt: skip
     assert response.status_code == 200
-    assert "is certified: changes wait for the next survey" in response.content.decode()
+    assert "รับรองแล้ว แก้ไขได้ในการส" in response.content.decode()
 
 
 def _move_close_in_admin(client, user, survey_year, closes_day):

@@ -33,7 +33,7 @@ def test_the_same_year_twice_is_refused(client_as, ministry_admin):
     client = client_as(ministry_admin)
     client.post(reverse("census:year_create"), {"year": "2570"})
     response = client.post(reverse("census:year_create"), {"year": "2570"}, follow=True)
-    assert "already exists" in response.content.decode()
+    assert "มีปีการศึกษา 2570 แล้ว" in response.content.decode()
     assert Round.objects.count() == 3
 
 
@@ -71,7 +71,7 @@ def test_a_window_that_closes_before_it_opens_is_refused(client_as, ministry_adm
         },
     )
     assert response.status_code == 200
-    assert "must close after it opens" in response.content.decode()
+    assert "เวลาปิดต้องอยู่หลังเวลาเปิด" in response.content.decode()
     r1.refresh_from_db()
     assert r1.confirm_opens == bkk(date(2027, 6, 10), 8, 0)
 

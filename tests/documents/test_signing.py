@@ -77,11 +77,11 @@ def test_pdf_signed_by_another_ca_is_invalid(other_signer):
     )
     check = pdf_verify(data=pdf)
     assert not check.valid
-    assert "trusted" in check.reason
+    assert "ผู้ลงนามไม่ได้รับการรับรองจากหน่วยงานที่เชื่อถือ" in check.reason
 
 
 def test_unsigned_or_damaged_pdf_is_invalid(signed_pdf):
-    assert "not signed" in pdf_verify(data=pdf_render(html="<p>ทดสอบ</p>").data).reason
+    assert "ไม่มีลายมือชื่ออิเล็กทรอนิกส์" in pdf_verify(data=pdf_render(html="<p>ทดสอบ</p>").data).reason
     assert not pdf_verify(data=b"not a pdf").valid
     assert not pdf_verify(data=signed_pdf[: len(signed_pdf) // 2]).valid
     assert not pdf_verify(data=b"").valid

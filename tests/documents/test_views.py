@@ -67,11 +67,11 @@ def test_verify_page_shows_the_record_to_anyone_without_learner_data(client, sch
     response = client.get(verify_url(document))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "ผลการพิจารณาจำหน่ายนักเรียน / Dropout decision" in page
+    assert "ผลการพิจารณาจำหน่ายนักเรียน" in page and "Dropout decision" not in page
     assert "โรงเรียนบ้านทดสอบ" in page
     assert director.display_name in page and "ผู้อำนวยการโรงเรียนบ้านทดสอบ" in page
     assert f"{timezone.localdate().year + 543}" in page
-    assert "✔ ถูกต้อง / Valid" in page
+    assert "✔ ถูกต้อง" in page and "Valid" not in page
     assert document.sha256 in page
     for private in (
         student.citizen_id,
@@ -89,8 +89,8 @@ def test_verify_page_says_when_the_stored_file_was_altered(client, school, signe
     storage.delete(name)
     storage.save(name, ContentFile(signed_pdf.replace(b"/Lang", b"/Lanf", 1)))
     page = client.get(verify_url(document)).content.decode()
-    assert "✘ ไม่ถูกต้อง / Not valid" in page
-    assert "The stored file differs" in page
+    assert "✘ ไม่ถูกต้อง" in page
+    assert "ไฟล์ที่จัดเก็บไม่ตรงกับที่ลงนาม" in page
 
 
 def test_verify_page_of_an_unknown_record_is_404(client, db):
@@ -153,7 +153,7 @@ def test_school_page_lists_its_records_with_annexes(client_as, school, other_sch
     page = client_as(staff).get(list_url(school)).content.decode()
     assert download_url(mine) in page and download_url(annex) in page
     assert download_url(theirs) not in page
-    assert "บันทึกการรับรองข้อมูล / Certification record" in page
+    assert "บันทึกการรับรองข้อมูล" in page
     assert "นายสมชาย ใจดี" in page
 
 
@@ -173,4 +173,4 @@ def test_school_page_query_count_does_not_grow(client_as, school, staff, signed_
         stored_document(signed_pdf, school=school, parent=parent, kind=Kind.ROSTER_ANNEX)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(list_url(school))
-    assert response.content.decode().count("ดาวน์โหลด / Download") == 12
+    assert response.content.decode().count(">ดาวน์โหลด<") == 12

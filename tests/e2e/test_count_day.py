@@ -143,7 +143,7 @@ def test_count_day_from_data_checks_to_approvals(demo, sign_in, screens, celery_
     pdf_page_png(pdf, screens.folder / "record")
     screens.keep(screens.folder / "record.png", "director-record")
     page.goto(verify_url)
-    expect(page.locator("#verdict")).to_contain_text("ถูกต้อง / Valid")
+    expect(page.locator("#verdict")).to_contain_text("ถูกต้อง")
     screens(page, "verify-valid")
     no_browser_errors(page)
 

@@ -40,7 +40,7 @@ def test_certify_twice_acts_once(client, opened, staff, director, clean_roster, 
     url = open_task(client, director, "certify")
     assert client.post(url, {"decision": "certify"}).status_code == 302
     again = client.post(url, {"decision": "certify"}, follow=True)
-    assert again.status_code == 200 and "already been done" in again.content.decode()
+    assert again.status_code == 200 and "ขั้นตอนนี้ดำเนินการไปแล้ว" in again.content.decode()
     assert RosterSnapshot.objects.count() == 1
     assert SignedDocument.objects.filter(kind=Kind.CERTIFICATION).count() == 1
 
@@ -98,7 +98,7 @@ def test_the_email_link_posted_twice_decides_once(
     first = client.post(link, {"decision": "approved", "comment": ""})
     second = client.post(link, {"decision": "approved", "comment": ""})
     assert first.status_code == 302 and second.status_code == 403
-    assert "cannot be used again" in second.content.decode()
+    assert "ลิงก์ใช้ไม่ได้อีก" in second.content.decode()
     assert first["Location"] in second.content.decode()  # the way to the request and its decision
     assert AuditEntry.objects.filter(action=AuditEntry.Action.ID_CHANGE).count() == 1
     assert SignedDocument.objects.filter(kind=Kind.ID_CORRECTION_DECISION).count() == 1

@@ -65,7 +65,7 @@ def test_renamed_exe_is_refused(client_as, staff, learner):
     exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(200)
     response = post(client_as(staff), learner, exe, "evidence.pdf")
     assert response.status_code == 200
-    assert "PDF, JPEG or PNG" in response.content.decode()
+    assert "PDF, JPEG หรือ PNG" in response.content.decode()
     assert not StudentDocument.objects.exists()
 
 
@@ -79,7 +79,7 @@ def test_too_large_is_refused(client_as, staff, learner, settings):
     settings.EVIDENCE_MAX_BYTES = 1024
     response = post(client_as(staff), learner, PDF + b"0" * 2048 + b"%%EOF", "big.pdf")
     assert response.status_code == 200
-    assert "larger than" in response.content.decode()
+    assert "ไฟล์ใหญ่เกิน" in response.content.decode()
     assert not StudentDocument.objects.exists()
 
 

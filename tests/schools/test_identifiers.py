@@ -27,7 +27,7 @@ def test_one_changed_digit_is_refused():
     with pytest.raises(ValidationError) as exc:
         parse_citizen_id("1101700203451")
     assert exc.value.code == "check_digit"
-    assert "check digit" in exc.value.messages[0]
+    assert "หลักตรวจสอบไม่ตรง" in exc.value.messages[0]
     assert "หลักตรวจสอบ" in exc.value.messages[0]
 
 
@@ -55,7 +55,7 @@ def test_non_digits_are_refused(value):
     with pytest.raises(ValidationError) as exc:
         parse_citizen_id(value)
     assert exc.value.code == "not_digits"
-    assert "digits only" in exc.value.messages[0]
+    assert "ต้องเป็นตัวเลขเท่านั้น" in exc.value.messages[0]
 
 
 def test_thai_digits_are_normalised():

@@ -56,7 +56,7 @@ def test_second_active_enrollment_refused_by_service_naming_the_school(school, o
         )
     message = exc.value.messages[0]
     assert school.name_th in message and school.code in message
-    assert "transfer" in message
+    assert "ให้ยื่นคำขอย้ายเข้า" in message
     assert Enrollment.objects.filter(student=enrollment.student).count() == 1
 
 

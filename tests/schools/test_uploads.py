@@ -75,7 +75,7 @@ def test_bad_rows_save_nothing_and_each_is_reported(client_as, staff, school, ro
     assert [e["line"] for e in result.errors] == [3, 4, 5, 6, 7]
     assert not Measurement.objects.exists()
     body = client_as(staff).get(response["Location"]).content.decode()
-    assert "check digit" in body and "ไม่มีการบันทึก" in body  # Thai first: "nothing was saved"
+    assert "หลักตรวจสอบไม่ตรง" in body and "ไม่มีการบันทึก" in body  # Thai first: "nothing was saved"
 
 
 def test_tis620_file(client_as, staff, school, room):

@@ -38,8 +38,8 @@ WATCHED = (Measurement, AuditEntry, Student, Enrollment)
 
 
 def assert_clear(message: str) -> None:
-    thai, sep, english = str(message).partition(" / ")
-    assert sep and THAI.search(thai) and re.search(r"[A-Za-z]{3}", english), message
+    """A message in the user's language (Thai here), not Thai and English joined."""
+    assert THAI.search(str(message)) and not re.search(r" / [A-Za-z]{3}", str(message)), message
 
 
 def parse_or_refuse(data: bytes, name: str):

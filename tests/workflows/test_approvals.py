@@ -179,7 +179,7 @@ def test_id_correction_approved_from_the_emailed_link(
     assert SignedDocument.objects.filter(kind=Kind.ID_CORRECTION_DECISION).count() == 1
     # reused
     again = client.post(link, {"decision": "rejected", "comment": "ลองใช้ลิงก์ซ้ำ"})
-    assert again.status_code == 403 and "cannot be used again" in again.content.decode()
+    assert again.status_code == 403 and "ลิงก์ใช้ไม่ได้อีก" in again.content.decode()
 
 
 def test_id_correction_rejected(
@@ -206,7 +206,7 @@ def test_tampered_link_decides_nothing(
     client.force_login(id_approver)
     for bad in (token[:-2] + ("AA" if not token.endswith("AA") else "BB"), forged):
         response = client.post(reverse("workflows:id_link", args=[bad]), {"decision": "approved"})
-        assert response.status_code == 403 and "not valid" in response.content.decode()
+        assert response.status_code == 403 and "ลิงก์ไม่ถูกต้องหรือถูกแก้ไข" in response.content.decode()
     assert IdCorrectionProcess.objects.get().decision == ""
 
 
@@ -223,7 +223,7 @@ def test_someone_elses_link_decides_nothing(
         request_correction(client, staff, learner, make_citizen_id())
     client.force_login(ministry_admin)
     response = client.post(emailed_link(mailoutbox), {"decision": "approved"})
-    assert response.status_code == 403 and "another approver" in response.content.decode()
+    assert response.status_code == 403 and "ลิงก์นี้ส่งถึงผู้อนุมัติคนอื่น" in response.content.decode()
     assert IdCorrectionProcess.objects.get().decision == ""
 
 
@@ -243,7 +243,7 @@ def test_expired_link_decides_nothing_and_the_request_expires(
     time_machine.move_to(timezone.now() + timedelta(days=8), tick=False)
     client.force_login(id_approver)
     response = client.post(emailed_link(mailoutbox), {"decision": "approved"})
-    assert response.status_code == 403 and "expired" in response.content.decode()
+    assert response.status_code == 403 and "ลิงก์หมดอายุแล้ว" in response.content.decode()
     assert fire_workflow_timers.delay().get() == 1
     assert IdCorrectionProcess.objects.get().decision == Decision.EXPIRED
 
@@ -259,7 +259,7 @@ def test_new_id_held_elsewhere_is_refused(
 ):
     holder = EnrollmentFactory(school=other_school)
     response = request_correction(client, staff, learner, holder.student.citizen_id)
-    assert response.status_code == 200 and "another learner" in response.content.decode()
+    assert response.status_code == 200 and "เป็นของนักเรียนคนอื่นแล้ว" in response.content.decode()
     # taken between the request and the decision: the decision is refused, nothing changes
     new_id = make_citizen_id()
     with django_capture_on_commit_callbacks(execute=True):
@@ -267,7 +267,7 @@ def test_new_id_held_elsewhere_is_refused(
     Student.objects.filter(pk=holder.student.pk).update(citizen_id=new_id)
     client.force_login(id_approver)
     response = client.post(emailed_link(mailoutbox), {"decision": "approved"})
-    assert response.status_code == 200 and "another learner" in response.content.decode()
+    assert response.status_code == 200 and "เป็นของนักเรียนคนอื่นแล้ว" in response.content.decode()
     learner.student.refresh_from_db()
     assert learner.student.citizen_id != new_id
     assert not SignedDocument.objects.filter(kind=Kind.ID_CORRECTION_DECISION).exists()

@@ -59,7 +59,7 @@ def test_confirm_window_edges(client, opened, staff, time_machine, moment, allow
         assert school_round.state == SchoolRound.State.CONFIRMED
     else:
         assert response.status_code == 200
-        assert "Confirmation is open only" in response.content.decode()
+        assert "ยืนยันข้อมูลได้เฉพาะ" in response.content.decode()
         assert school_round.state == SchoolRound.State.PREPARED
         assert not SignedDocument.objects.exists()
 
@@ -86,7 +86,7 @@ def test_certify_window_edges(client, opened, staff, director, time_machine, mom
         assert RosterSnapshot.objects.count() == 1
     else:
         assert response.status_code == 200
-        assert "Certification is open only" in response.content.decode()
+        assert "รับรองข้อมูลได้เฉพาะ" in response.content.decode()
         assert not RosterSnapshot.objects.exists()
 
 
@@ -117,7 +117,7 @@ def test_prepare_refused_while_errors_remain_then_allowed(
     time_machine.move_to(at(9, 0), tick=False)
     response = step(client, staff, "prepare")
     assert response.status_code == 200
-    assert "validation error(s) remain" in response.content.decode()
+    assert "แก้ไขก่อนยืนยัน" in response.content.decode()
     assert SchoolRound.objects.get().state == SchoolRound.State.NOT_STARTED
     assert _area_dashboard_state(client, area_officer, school, opened.round) == "not_started"
     MeasurementFactory(
@@ -137,7 +137,7 @@ def test_prepare_needs_queries_explained(client, opened, staff, school, time_mac
     )
     time_machine.move_to(at(9, 0), tick=False)
     response = step(client, staff, "prepare")
-    assert "query(ies) still need an explanation" in response.content.decode()
+    assert "รายการที่ยังไม่ได้อธิบาย" in response.content.decode()
     assert SchoolRound.objects.get().state == SchoolRound.State.NOT_STARTED
     client.post(
         reverse("schools:validation", args=[school.code]),
@@ -157,7 +157,7 @@ def test_confirm_refused_when_an_error_appears_after_prepare(
     )
     response = step(client, staff, "confirm")
     assert response.status_code == 200
-    assert "validation error(s) remain" in response.content.decode()
+    assert "แก้ไขก่อนยืนยัน" in response.content.decode()
     assert SchoolRound.objects.get().state == SchoolRound.State.PREPARED
     MeasurementFactory(
         student=unmeasured.student, measured_on=date(2026, 11, 9), weight_kg=28, height_cm=131
@@ -176,7 +176,7 @@ def test_roster_is_locked_while_confirmed(
         {"grade": Grade.P4, "room": "2"},
     )
     assert response.status_code == 200
-    assert "waits for its director" in response.content.decode()
+    assert "ยืนยันแล้วและรอผู้อำนวยการรับรอง" in response.content.decode()
     step(client, director, "certify", {"decision": "certify"})
     client.force_login(staff)
     response = client.post(
@@ -527,5 +527,5 @@ def test_double_submit_of_confirm_acts_once_with_a_message(client, opened, staff
     url = open_task(client, staff, "confirm")
     assert client.post(url).status_code == 302
     again = client.post(url, follow=True)
-    assert "already been done" in again.content.decode()
+    assert "ขั้นตอนนี้ดำเนินการไปแล้ว" in again.content.decode()
     assert SignedDocument.objects.filter(kind=Kind.CONFIRMATION).count() == 1

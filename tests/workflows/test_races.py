@@ -54,7 +54,7 @@ def test_two_certify_clicks_make_one_snapshot_and_one_record(
     url = open_task(client, director, "certify")
     results = _race(director, url, {"decision": "certify"})
     assert [code for code, _ in results] == [200, 200]
-    assert any("already been done" in body or "right now" in body for _, body in results)
+    assert any("ขั้นตอนนี้ดำเนินการไปแล้ว" in body or "มีผู้อื่นกำลังดำเนินการ" in body for _, body in results)
     assert RosterSnapshot.objects.count() == 1
     assert SignedDocument.objects.filter(kind=Kind.CERTIFICATION).count() == 1
     assert SchoolRound.objects.get().state == SchoolRound.State.CERTIFIED

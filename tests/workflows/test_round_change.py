@@ -109,7 +109,7 @@ def test_a_shortened_window_is_enforced_at_its_new_close(
         assert SchoolRound.objects.get().state == SchoolRound.State.CONFIRMED
     else:
         assert response.status_code == 200
-        assert "Confirmation is open only" in response.content.decode()
+        assert "ยืนยันข้อมูลได้เฉพาะ" in response.content.decode()
         assert SchoolRound.objects.get().state == SchoolRound.State.PREPARED
 
 

@@ -312,7 +312,7 @@ class Command(BaseCommand):
         )
         for user, role, scope in users:
             label = Role(role).label
-            self.stdout.write(f"  {user.username:<20} {label} · {scope or 'ทั่วประเทศ / national'}")
+            self.stdout.write(f"  {user.username:<20} {label} · {scope or 'ทั่วประเทศ'}")
         self.stdout.write(
             f"Learners: {Student.objects.count()} · Schools: {School.objects.count()}"
             f" · Area offices: {AreaOffice.objects.count()}"

@@ -12,7 +12,6 @@ from schools.models import School
 
 class Command(BaseCommand):
     help = (
-        "ส่งเอกสารแนบท้ายที่ยังไม่ได้จัดทำเข้าคิวใหม่ / "
         "Queue again the annexes still pending (e.g. after the broker lost its queue) and, with "
         "--failed, the failed ones; running it twice is harmless."
     )
@@ -37,15 +36,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, older_than, failed, school, dry_run, **options):
         if older_than < 0:
-            raise CommandError("--older-than ต้องไม่ติดลบ / --older-than must not be negative")
+            raise CommandError("--older-than must not be negative")
         school_code = school
         school = None
         if school_code:
             school = School.objects.filter(code=school_code).first()
             if school is None:
-                raise CommandError(
-                    f"ไม่พบโรงเรียนรหัส {school_code} / no school with code {school_code}"
-                )
+                raise CommandError(f"no school with code {school_code}")
         selection = {
             "older_than": timedelta(minutes=older_than),
             "include_failed": failed,
@@ -64,14 +61,8 @@ class Command(BaseCommand):
             done = AnnexesRequeued(pending=len(statuses) - failed_count, failed=failed_count)
         else:
             done = annexes_requeue(**selection)
-        counts = (
-            f"{done.total} รายการ (ค้างอยู่ {done.pending}, ไม่สำเร็จ {done.failed})",
-            f"{done.total} annexes ({done.pending} pending, {done.failed} failed)",
-        )
+        counts = f"{done.total} annexes ({done.pending} pending, {done.failed} failed)"
         if dry_run:
-            self.stdout.write(
-                f"จะส่งเข้าคิวใหม่ {counts[0]}, ยังไม่ได้เปลี่ยนแปลงใด ๆ / "
-                f"Would re-queue {counts[1]}; dry run, nothing changed"
-            )
+            self.stdout.write(f"Would re-queue {counts}; dry run, nothing changed")
         else:
-            self.stdout.write(f"ส่งเข้าคิวใหม่ {counts[0]} / Re-queued {counts[1]}")
+            self.stdout.write(f"Re-queued {counts}")

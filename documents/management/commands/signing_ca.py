@@ -4,10 +4,7 @@ from documents.signing import trust_roots_pem
 
 
 class Command(BaseCommand):
-    help = (
-        "พิมพ์ใบรับรองต้นทางที่ใช้ตรวจสอบเอกสาร (PEM) / "
-        "Print the trust root(s) that signed records chain to, in PEM."
-    )
+    help = "Print the trust root(s) that signed records chain to, in PEM."
 
     def handle(self, *args, **options):
         self.stdout.write(trust_roots_pem(), ending="")

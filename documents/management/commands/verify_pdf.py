@@ -8,10 +8,7 @@ from documents.verify import pdf_verify
 
 
 class Command(BaseCommand):
-    help = (
-        "ตรวจลายมือชื่อของไฟล์ PDF กับใบรับรองต้นทางที่ตั้งค่าไว้ / "
-        "Verify PDF files against the configured trust root; exit 1 if any is not valid."
-    )
+    help = "Verify PDF files against the configured trust root; exit 1 if any is not valid."
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", metavar="FILE")
@@ -23,7 +20,7 @@ class Command(BaseCommand):
                 data = Path(name).read_bytes()
             except OSError as exc:
                 invalid += 1
-                self.stdout.write(f"INVALID {name}: อ่านไฟล์ไม่ได้ / cannot read ({exc.strerror})")
+                self.stdout.write(f"INVALID {name}: cannot read ({exc.strerror})")
                 continue
             check = pdf_verify(data=data)
             if check.valid:
