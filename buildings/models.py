@@ -106,10 +106,10 @@ class Building(models.Model):
         OTHER = "other", _("Other")
 
     class Condition(models.TextChoices):
-        GOOD = "good", _("Good (ดี)")
-        FAIR = "fair", _("Fair (พอใช้)")
-        POOR = "poor", _("Deteriorated (ทรุดโทรม)")
-        VERY_POOR = "very_poor", _("Badly damaged (ชำรุดมาก)")
+        GOOD = "good", pgettext_lazy("condition", "Good")
+        FAIR = "fair", pgettext_lazy("condition", "Fair")
+        POOR = "poor", pgettext_lazy("condition", "Deteriorated")
+        VERY_POOR = "very_poor", pgettext_lazy("condition", "Badly damaged")
 
     class Funding(models.TextChoices):
         BUDGET = "budget", _("Government budget")
@@ -125,7 +125,7 @@ class Building(models.Model):
     kind = models.CharField(_("type"), max_length=12, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=120, help_text=_("e.g. Building 1"))
     design_code = models.CharField(
-        _("standard design"), max_length=60, blank=True, help_text=_("e.g. สปช.102/26, ป.1ฉ")
+        _("standard design"), max_length=60, blank=True, help_text=_("e.g. SPC 102/26, P.1Ch")
     )
     year_built = models.PositiveSmallIntegerField(_("year built (BE)"))
     rooms_design = models.PositiveSmallIntegerField(_("rooms by design"), default=0)
@@ -219,11 +219,11 @@ class SchoolLand(models.Model):
     """A school's land: its area (rai-ngan-square wa) and ownership document."""
 
     class Document(models.TextChoices):
-        TITLE_DEED = "chanote", _("Title deed (โฉนด)")
-        NS3 = "ns3", _("Certificate of use (น.ส.3)")
-        STATE_LAND = "ratchaphatsadu", _("State land (ที่ราชพัสดุ)")
-        PUBLIC_LAND = "public", _("Public land (ที่สาธารณประโยชน์)")
-        TEMPLE_LAND = "temple", _("Temple land (ที่วัด)")
+        TITLE_DEED = "chanote", _("Title deed (chanote)")
+        NS3 = "ns3", _("Certificate of use (N.S. 3)")
+        STATE_LAND = "ratchaphatsadu", _("State land")
+        PUBLIC_LAND = "public", _("Public land")
+        TEMPLE_LAND = "temple", _("Temple land")
         NONE = "none", _("No document")
         OTHER = "other", _("Other")
 

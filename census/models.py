@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 
 class AcademicYear(models.Model):
@@ -71,8 +72,10 @@ class Round(models.Model):
         ]
 
     def __str__(self):
-        demo = " (demo)" if self.is_demo else ""
-        return f"{self.academic_year.year}/{self.number}{demo}"
+        if self.is_demo:
+            label = pgettext("round", "demo")
+            return f"{self.academic_year.year}/{self.number} ({label})"
+        return f"{self.academic_year.year}/{self.number}"
 
 
 class RoundChange(models.Model):
@@ -320,6 +323,14 @@ class SubsidyRateChange(models.Model):
 
     def __str__(self):
         return f"{self.rate_id} @ {self.changed_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def old_status_label(self) -> str:
+        return SubsidyRate.Status(self.old["status"]).label if self.old else ""
+
+    @property
+    def new_status_label(self) -> str:
+        return SubsidyRate.Status(self.new["status"]).label
 
 
 class RoundReminder(models.Model):

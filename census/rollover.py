@@ -49,9 +49,7 @@ def check_choice(*, grade: str, choice: str, school: School) -> None:
     if choice not in RolloverChoice.values:
         raise ValidationError(_("Not a valid choice."))
     if choice == RolloverChoice.MOVE_UP and next_grade(grade) is None:
-        raise ValidationError(
-            _("ม.6 เป็นชั้นสุดท้าย เลื่อนชั้นไม่ได้ / ม.6 is the last grade: there is none to move up to.")
-        )
+        raise ValidationError(_("M6 is the last grade: there is none to move up to."))
     if choice == RolloverChoice.MOVE_UP and not school.teaches(next_grade(grade)):
         raise ValidationError(
             _("The school has no %(grade)s to move up to.")

@@ -63,6 +63,17 @@ DEFAULT_RATES_CSV = Path(__file__).resolve().parent / "data" / "subsidy_rates.cs
 YEARLY_ITEMS = (SubsidyItem.TEXTBOOKS, SubsidyItem.UNIFORMS)
 PER_TERM_ITEMS = (SubsidyItem.TUITION, SubsidyItem.LEARNING_SUPPLIES, SubsidyItem.ACTIVITIES)
 BALANCE_MODES = ("fixed_share", "true_up")
+
+
+def balance_mode_label(mode: str) -> str:
+    """Return how the balance is paid, in the reader's words."""
+    labels = {
+        "fixed_share": _("the rest as a fixed share of the June count"),
+        "true_up": _("the June count's full amount, less the advance"),
+    }
+    return labels.get(mode, mode)
+
+
 CENT = Decimal("0.01")
 GRADE_CODES = {g.value[2:]: g.value for g in Grade}  # "P1" → "04P1"
 
@@ -340,6 +351,10 @@ class SchoolAllocation:
     provisional_rates: set[int] = field(default_factory=set)  # rate ids
 
     @property
+    def mode_label(self) -> str:
+        return balance_mode_label(self.mode)
+
+    @property
     def total(self) -> Decimal:
         return sum((p.amount for p in self.payments), Decimal(0))
 
@@ -577,6 +592,10 @@ class AllocationSummary:
     statuses: dict[str, int]  # schools per status: none, incomplete, provisional, final
     payment_totals: dict[str, Decimal]  # per payment key, after any true-up
 
+    @property
+    def mode_label(self) -> str:
+        return balance_mode_label(self.mode)
+
 
 # Figures are kept until they could have changed (see _summary_key), at most this long.
 FIGURES_CACHE_SECONDS = 15 * 60
@@ -795,6 +814,7 @@ def allocation_summary(*, schools: QuerySet, academic_year: int, term: int) -> A
 
 # --- signed allocation statements -----------------------------------------------------------------
 
+PAYMENT_SHORT = {"advance": "งวดแรก", "balance": "ส่วนที่เหลือ", "term": "ภาคเรียนที่ 2"}
 STATUS_NOTES = {
     "final": "อัตราทุกรายการยืนยันแล้ว",
     "provisional": "คำนวณจากอัตราที่ยังไม่ยืนยันบางรายการ",
@@ -825,7 +845,7 @@ def _statement_context(allocation: SchoolAllocation) -> dict:
         ("ปีการศึกษา", allocation.academic_year),
         ("ภาคเรียน", allocation.term),
         ("ปีงบประมาณ", allocation.fiscal_year),
-        ("การจ่ายส่วนที่เหลือ", allocation.mode),
+        ("การจ่ายส่วนที่เหลือ", balance_mode_label(allocation.mode)),
     ]
     rows = []
     for payment in allocation.payments:
@@ -833,7 +853,7 @@ def _statement_context(allocation: SchoolAllocation) -> dict:
         facts.append(
             (
                 str(payment.rule.label),
-                f"รอบ {round_label} · snapshot {payment.snapshot_public_id}"
+                f"รอบ {round_label} · ชุดข้อมูลที่รับรอง {payment.snapshot_public_id}"
                 if payment.funded
                 else f"รอบ {round_label} · ไม่มีข้อมูลที่รับรอง",
             )
@@ -843,7 +863,7 @@ def _statement_context(allocation: SchoolAllocation) -> dict:
                 continue
             rows.append(
                 [
-                    f"{payment.rule.key} ({payment.rule.share}) · {line.grade_label} · {line.item_label}",
+                    f"{PAYMENT_SHORT[payment.rule.key]} ({payment.rule.share}) · {line.grade_label} · {line.item_label}",
                     line.count,
                     _baht(line.per_learner) if line.per_learner is not None else "ไม่มีอัตรา",
                     _baht(line.amount),
@@ -852,7 +872,7 @@ def _statement_context(allocation: SchoolAllocation) -> dict:
         if payment.deduction:
             rows.append(
                 [
-                    f"{payment.rule.key} · หักเงินงวดแรก",
+                    f"{PAYMENT_SHORT[payment.rule.key]} · หักเงินงวดแรก",
                     "",
                     "",
                     _baht(-payment.deduction),
@@ -931,7 +951,7 @@ def area_statement_issue(*, area, academic_year: int, term: int, actor: User, ac
                 ("ปีการศึกษา", academic_year),
                 ("ภาคเรียน", term),
                 ("ปีงบประมาณ", summary.fiscal_year),
-                ("การจ่ายส่วนที่เหลือ", summary.mode),
+                ("การจ่ายส่วนที่เหลือ", balance_mode_label(summary.mode)),
             ],
             "counts": {
                 "headers": [

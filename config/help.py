@@ -13,6 +13,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import FileResponse, Http404
 from django.urls import path, reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -22,7 +23,7 @@ from accounts.models import Membership, Role
 @dataclass(frozen=True)
 class Guide:
     slug: str
-    title: str
+    title: str  # lazy: shown in the reader's language
     roles: tuple[str, ...]
 
     @property
@@ -31,11 +32,11 @@ class Guide:
 
 
 GUIDES = (
-    Guide("school-staff", "คู่มือเจ้าหน้าที่โรงเรียน (School data officer)", (Role.STAFF,)),
-    Guide("director", "คู่มือผู้อำนวยการโรงเรียน (School director)", (Role.DIRECTOR,)),
-    Guide("area-officer", "คู่มือเจ้าหน้าที่เขตพื้นที่ (Area office officer)", (Role.AREA_OFFICER,)),
-    Guide("id-approver", "คู่มือผู้อนุมัติแก้ไขเลขประจำตัว (Citizen-ID approver)", (Role.ID_APPROVER,)),
-    Guide("ministry", "คู่มือผู้ดูแลระบบ สพฐ. (Ministry admin)", (Role.MINISTRY_ADMIN,)),
+    Guide("school-staff", _("Guide for school data officers"), (Role.STAFF,)),
+    Guide("director", _("Guide for school directors"), (Role.DIRECTOR,)),
+    Guide("area-officer", _("Guide for area office officers"), (Role.AREA_OFFICER,)),
+    Guide("id-approver", _("Guide for citizen-ID approvers"), (Role.ID_APPROVER,)),
+    Guide("ministry", _("Guide for the ministry's administrators"), (Role.MINISTRY_ADMIN,)),
 )
 IMAGE_SRC = re.compile(r'(<img[^>]* src=")images/([a-z0-9-]+\.png)"')
 GUIDE_HREF = re.compile(r'href="guide-([a-z0-9-]+)\.md"')

@@ -13,7 +13,8 @@ from census.subsidy import (
     subsidy_rates_load,
 )
 
-DEMO_NOTE = "Demo only: carried forward from FY %d, not an official rate"
+# Data of the demo, in Thai like the rates it stands beside (not a message: no catalogue).
+DEMO_NOTE = "ข้อมูลสาธิตเท่านั้น: ยกมาจากปีงบประมาณ %d ไม่ใช่อัตราทางการ"
 
 
 def funded_term(round: Round) -> tuple[int, int]:
@@ -67,7 +68,7 @@ def subsidy_demo(*, today: date) -> dict:
             baht_per_year=rate.baht_per_year,
             status=SubsidyRate.Status.PROVISIONAL,
             note=DEMO_NOTE % rate.fiscal_year,
-            source="seed_demo",
+            source="ข้อมูลสาธิต",
         )
         done["carried"] += 1
     return done

@@ -313,7 +313,7 @@ def development_keys_create(
     *,
     directory: Path,
     organisation: str = "OpenDMC (development)",
-    signer_name: str = "OpenDMC ลงนามเอกสาร (development)",
+    signer_name: str = "OpenDMC ลงนามเอกสาร (ทดสอบ)",  # ≤ 64 bytes: an X.509 common name
     password: bytes | None = None,
 ) -> DevelopmentKeys:
     """Write a self-signed development CA (ca.pem) and a signing key issued by it (signing.p12)."""

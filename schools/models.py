@@ -15,8 +15,8 @@ class AreaOffice(models.Model):
     """An educational service area office (สพป. primary or สพม. secondary)."""
 
     class Kind(models.TextChoices):
-        PRIMARY = "primary", _("Primary (สพป.)")
-        SECONDARY = "secondary", _("Secondary (สพม.)")
+        PRIMARY = "primary", pgettext_lazy("area office", "Primary (PESAO)")
+        SECONDARY = "secondary", pgettext_lazy("area office", "Secondary (SESAO)")
 
     code = models.CharField(_("code"), max_length=10, unique=True)
     name_th = models.CharField(_("Thai name"), max_length=200)

@@ -23,15 +23,15 @@ class DropoutFlow(SchoolScopedFlowMixin, flow.Flow):
     process_class = DropoutProcess
     process_title = _("Dropout or removal (2.7.6)")
 
-    start = flow.StartHandle(this.start_request).Next(this.approve)
+    start = flow.StartHandle(this.start_request).Annotation(title=_("Request")).Next(this.approve)
     approve = (
         flow.View(views.DropoutDecisionView.as_view())
         .Annotation(title=_("Approve a dropout or removal"))
         .Permission("schools.approve_dropout", obj=lambda p: p.coerced.school.area_office)
         .Next(this.record)
     )
-    record = flow.Function(this.sign).Next(this.end)
-    end = flow.End()
+    record = flow.Function(this.sign).Annotation(title=_("Record the decision")).Next(this.end)
+    end = flow.End().Annotation(title=_("Done"))
 
     def start_request(self, activation, enrollment, actor, kind, reason, reason_note, effective_on):
         p = activation.process
@@ -57,18 +57,24 @@ class IdCorrectionFlow(SchoolScopedFlowMixin, flow.Flow):
     process_class = IdCorrectionProcess
     process_title = _("Citizen-ID correction (by e-mail)")
 
-    start = flow.StartHandle(this.start_request).Next(this.notify)
-    notify = flow.Function(this.send_links).Next(this.decide)
+    start = flow.StartHandle(this.start_request).Annotation(title=_("Request")).Next(this.notify)
+    notify = (
+        flow.Function(this.send_links).Annotation(title=_("E-mail the approvers")).Next(this.decide)
+    )
     decide = (
         flow.Handle(this.apply_decision)
         .Annotation(title=_("Decide from the e-mailed link"))
-        .OnTimeout(lambda activation: activation.process.deadline, this.expire)
+        .OnTimeout(lambda activation: activation.process.deadline, this.expire, title=_("Deadline"))
         .Next(this.record)
     )
-    record = flow.Function(this.sign).Next(this.end)
-    expire = flow.Function(this.mark_expired).Next(this.end_expired)
-    end = flow.End()
-    end_expired = flow.End()
+    record = flow.Function(this.sign).Annotation(title=_("Record the decision")).Next(this.end)
+    expire = (
+        flow.Function(this.mark_expired)
+        .Annotation(title=_("Record the expiry"))
+        .Next(this.end_expired)
+    )
+    end = flow.End().Annotation(title=_("Done"))
+    end_expired = flow.End().Annotation(title=_("Closed: links expired"))
 
     def start_request(self, activation, student, school, actor, new_citizen_id, deadline):
         p = activation.process
@@ -101,15 +107,15 @@ class TransferFlow(SchoolScopedFlowMixin, flow.Flow):
     process_class = TransferProcess
     process_title = _("Transfer in (2.7.1)")
 
-    start = flow.StartHandle(this.start_request).Next(this.release)
+    start = flow.StartHandle(this.start_request).Annotation(title=_("Request")).Next(this.release)
     release = (
         flow.View(views.TransferReleaseView.as_view())
         .Annotation(title=_("Release a learner to another school"))
         .Permission("schools.keep_roster", obj=lambda p: p.coerced.releasing_school)
         .Next(this.record)
     )
-    record = flow.Function(this.sign).Next(this.end)
-    end = flow.End()
+    record = flow.Function(this.sign).Annotation(title=_("Record the decision")).Next(this.end)
+    end = flow.End().Annotation(title=_("Done"))
 
     def start_request(self, activation, school, actor, student, releasing_school, grade, room):
         p = activation.process
@@ -130,15 +136,15 @@ class GCodeFlow(SchoolScopedFlowMixin, flow.Flow):
     process_class = GCodeProcess
     process_title = _("G-code for a learner without civil registration")
 
-    start = flow.StartHandle(this.start_request).Next(this.verify)
+    start = flow.StartHandle(this.start_request).Annotation(title=_("Request")).Next(this.verify)
     verify = (
         flow.View(views.GCodeDecisionView.as_view())
         .Annotation(title=_("Verify and issue a G-code"))
         .Permission("schools.approve_gcode", obj=lambda p: p.coerced.school.area_office)
         .Next(this.record)
     )
-    record = flow.Function(this.sign).Next(this.end)
-    end = flow.End()
+    record = flow.Function(this.sign).Annotation(title=_("Record the decision")).Next(this.end)
+    end = flow.End().Annotation(title=_("Done"))
 
     def start_request(self, activation, school, actor, data):
         p = activation.process

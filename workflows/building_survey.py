@@ -33,26 +33,41 @@ class BuildingSurveyFlow(SchoolScopedFlowMixin, flow.Flow):
         "Staff enter the school's buildings and the director certifies them in October."
     )
 
-    start = flow.StartHandle(this.start_process).Next(this.enter)
+    start = (
+        flow.StartHandle(this.start_process).Annotation(title=_("Open the survey")).Next(this.enter)
+    )
     enter = (
         flow.View(SurveyEnterView.as_view())
         .Annotation(title=_("Enter the buildings (staff)"))
         .Permission("schools.keep_roster", obj=lambda p: p.coerced.school)
-        .OnTimeout(process_deadline, this.missed)
+        .OnTimeout(process_deadline, this.missed, title=_("Deadline"))
         .Next(this.certify)
     )
     certify = (
         flow.View(SurveyCertifyView.as_view())
         .Annotation(title=_("Certify the buildings (director)"))
         .Permission("schools.certify_round", obj=lambda p: p.coerced.school)
-        .OnTimeout(process_deadline, this.missed)
+        .OnTimeout(process_deadline, this.missed, title=_("Deadline"))
         .Next(this.decided)
     )
-    decided = flow.If(act.process.certified).Then(this.record).Else(this.enter)
-    record = flow.Function(this.sign_record).Next(this.end)
-    missed = flow.Function(this.mark_missed).Next(this.end_missed)
-    end = flow.End()
-    end_missed = flow.End()
+    decided = (
+        flow.If(act.process.certified)
+        .Annotation(title=_("The director's decision"))
+        .Then(this.record)
+        .Else(this.enter)
+    )
+    record = (
+        flow.Function(this.sign_record)
+        .Annotation(title=_("Record the certification"))
+        .Next(this.end)
+    )
+    missed = (
+        flow.Function(this.mark_missed)
+        .Annotation(title=_("Record the missed deadline"))
+        .Next(this.end_missed)
+    )
+    end = flow.End().Annotation(title=_("Done"))
+    end_missed = flow.End().Annotation(title=_("Closed: deadline missed"))
 
     def start_process(self, activation, school_survey):
         process = activation.process

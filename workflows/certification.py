@@ -33,10 +33,15 @@ class CertificationFlow(SchoolScopedFlowMixin, flow.Flow):
         "Staff confirm and the director certifies the school's learners on the count day."
     )
 
-    start = flow.StartHandle(this.start_process).Next(this.route_start)
+    start = (
+        flow.StartHandle(this.start_process)
+        .Annotation(title=_("Open the count day"))
+        .Next(this.route_start)
+    )
     # The step the school's state calls for: at the start, and after a timer that fired early.
     route_start = (
         flow.Switch()
+        .Annotation(title=_("Find the school's step"))
         .Case(this.certify, lambda activation: _state(activation) == SchoolRound.State.CONFIRMED)
         .Case(this.confirm, lambda activation: _state(activation) == SchoolRound.State.PREPARED)
         .Default(this.prepare)
@@ -45,42 +50,70 @@ class CertificationFlow(SchoolScopedFlowMixin, flow.Flow):
         flow.View(views.PrepareView.as_view())
         .Annotation(title=_("Check and prepare the data"))
         .Permission("schools.keep_roster", obj=lambda p: p.coerced.school)
-        .OnTimeout(process_deadline, this.timed_out)
+        .OnTimeout(process_deadline, this.timed_out, title=_("Deadline"))
         .Next(this.confirm)
     )
     confirm = (
         flow.View(views.ConfirmView.as_view())
         .Annotation(title=_("Confirm the data (staff)"))
         .Permission("schools.confirm_round", obj=lambda p: p.coerced.school)
-        .OnTimeout(process_deadline, this.timed_out)
+        .OnTimeout(process_deadline, this.timed_out, title=_("Deadline"))
         .Next(this.record_confirmation)
     )
-    record_confirmation = flow.Function(this.sign_confirmation).Next(this.certify)
+    record_confirmation = (
+        flow.Function(this.sign_confirmation)
+        .Annotation(title=_("Record the confirmation"))
+        .Next(this.certify)
+    )
     certify = (
         flow.View(views.CertifyView.as_view())
         .Annotation(title=_("Certify the data (director)"))
         .Permission("schools.certify_round", obj=lambda p: p.coerced.school)
-        .OnTimeout(process_deadline, this.timed_out)
+        .OnTimeout(process_deadline, this.timed_out, title=_("Deadline"))
         .Next(this.decided)
     )
     # The dispatcher may fire a timer it found due just before the ministry moved the close later
     # (it does not read the moment again): the deadline, read under the process's lock, decides.
-    timed_out = flow.If(process_deadline_passed).Then(this.missed).Else(this.route_start)
-    decided = (
-        flow.If(act.process.certified).Then(this.record_certification).Else(this.record_send_back)
+    timed_out = (
+        flow.If(process_deadline_passed)
+        .Annotation(title=_("Check the deadline"))
+        .Then(this.missed)
+        .Else(this.route_start)
     )
-    record_send_back = flow.Function(this.sign_send_back).Next(this.confirm)
-    record_certification = flow.Function(this.sign_certification).Next(this.acknowledge)
+    decided = (
+        flow.If(act.process.certified)
+        .Then(this.record_certification)
+        .Else(this.record_send_back)
+        .Annotation(title=_("The director's decision"))
+    )
+    record_send_back = (
+        flow.Function(this.sign_send_back)
+        .Annotation(title=_("Record the send-back"))
+        .Next(this.confirm)
+    )
+    record_certification = (
+        flow.Function(this.sign_certification)
+        .Annotation(title=_("Record the certification"))
+        .Next(this.acknowledge)
+    )
     acknowledge = (
         flow.View(views.AcknowledgeView.as_view())
         .Annotation(title=_("Acknowledge the certification (area office)"))
         .Permission("schools.acknowledge_round", obj=lambda p: p.coerced.school.area_office)
         .Next(this.record_acknowledgement)
     )
-    record_acknowledgement = flow.Function(this.sign_acknowledgement).Next(this.end)
-    missed = flow.Function(this.mark_missed).Next(this.end_missed)
-    end = flow.End()
-    end_missed = flow.End()
+    record_acknowledgement = (
+        flow.Function(this.sign_acknowledgement)
+        .Annotation(title=_("Record the acknowledgement"))
+        .Next(this.end)
+    )
+    missed = (
+        flow.Function(this.mark_missed)
+        .Annotation(title=_("Record the missed deadline"))
+        .Next(this.end_missed)
+    )
+    end = flow.End().Annotation(title=_("Done"))
+    end_missed = flow.End().Annotation(title=_("Closed: deadline missed"))
 
     def start_process(self, activation, school_round):
         process = activation.process

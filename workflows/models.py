@@ -3,6 +3,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
 
+from schools.models import Grade, Sex
+
 # Viewflow adds "manage" only when a flow module is imported; declared here so migrate creates it.
 PROCESS_PERMISSIONS = ("add", "change", "delete", "view", "manage")
 
@@ -11,16 +13,23 @@ class CertificationProcess(Process):
     """One school's certification of one count round (prepare → confirm → certify → acknowledge)."""
 
     school_round = models.ForeignKey(
-        "census.SchoolRound", on_delete=models.PROTECT, related_name="processes"
+        "census.SchoolRound",
+        on_delete=models.PROTECT,
+        related_name="processes",
+        verbose_name=_("school's round"),
     )
-    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="+")
-    round = models.ForeignKey("census.Round", on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey(
+        "schools.School", on_delete=models.PROTECT, related_name="+", verbose_name=_("school")
+    )
+    round = models.ForeignKey(
+        "census.Round", on_delete=models.PROTECT, related_name="+", verbose_name=_("round")
+    )
     # The close of the certify window: every waiting task times out then, and the school is missed.
-    deadline = models.DateTimeField()
+    deadline = models.DateTimeField(_("deadline"))
     # Set by the director's decision, read by the flow's gateway.
-    certified = models.BooleanField(null=True)
+    certified = models.BooleanField(_("certified"), null=True)
     # False once a revocation replaced this process with a new one for the same school and round.
-    is_current = models.BooleanField(default=True)
+    is_current = models.BooleanField(_("current"), default=True)
 
     class Meta:
         verbose_name = _("certification process")
@@ -51,14 +60,23 @@ class Decision(models.TextChoices):
 class RequestProcess(Process):
     """Fields every approval request shares: its school, who asked, and the decision."""
 
-    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="+")
-    requested_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey(
+        "schools.School", on_delete=models.PROTECT, related_name="+", verbose_name=_("school")
+    )
+    requested_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
     decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
     decision_comment = models.CharField(_("comment"), max_length=500, blank=True)
     decided_by = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -73,8 +91,8 @@ class DropoutProcess(RequestProcess):
     """A request to end a learner's enrollment as dropped out or removed (2.7.6)."""
 
     class Kind(models.TextChoices):
-        DROPOUT = "dropped_out", _("Dropout (ออกกลางคัน)")
-        REMOVAL = "removed", _("Removal from the roll (จำหน่าย)")
+        DROPOUT = "dropped_out", _("Dropout")
+        REMOVAL = "removed", _("Removal from the roll")
 
     class Reason(models.TextChoices):
         POVERTY = "poverty", _("Poverty")
@@ -87,8 +105,15 @@ class DropoutProcess(RequestProcess):
         DECEASED = "deceased", _("Deceased")
         OTHER = "other", _("Other")
 
-    enrollment = models.ForeignKey("schools.Enrollment", on_delete=models.PROTECT, related_name="+")
-    student = models.ForeignKey("schools.Student", on_delete=models.PROTECT, related_name="+")
+    enrollment = models.ForeignKey(
+        "schools.Enrollment",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("enrolment"),
+    )
+    student = models.ForeignKey(
+        "schools.Student", on_delete=models.PROTECT, related_name="+", verbose_name=_("learner")
+    )
     kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
     reason = models.CharField(_("reason"), max_length=15, choices=Reason.choices)
     reason_note = models.CharField(_("details"), max_length=500, blank=True)
@@ -110,7 +135,9 @@ class DropoutProcess(RequestProcess):
 class IdCorrectionProcess(RequestProcess):
     """A request to correct a learner's citizen ID (or replace a G-code by one), approved by e-mail."""
 
-    student = models.ForeignKey("schools.Student", on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(
+        "schools.Student", on_delete=models.PROTECT, related_name="+", verbose_name=_("learner")
+    )
     old_citizen_id = models.CharField(_("current citizen ID"), max_length=13, blank=True)
     old_gcode = models.CharField(_("current G-code"), max_length=13, blank=True)
     new_citizen_id = models.CharField(_("correct citizen ID"), max_length=13)
@@ -133,7 +160,9 @@ class IdCorrectionLink(models.Model):
     """One approver's single-use link for one ID-correction request."""
 
     process = models.ForeignKey(IdCorrectionProcess, on_delete=models.CASCADE, related_name="links")
-    approver = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    approver = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("approver")
+    )
     nonce = models.CharField(max_length=32, unique=True)
     expires_at = models.DateTimeField()
     sent_at = models.DateTimeField(auto_now_add=True)
@@ -153,14 +182,19 @@ class IdCorrectionLink(models.Model):
 class TransferProcess(RequestProcess):
     """A receiving school's request for a learner still enrolled at another school (2.7.1)."""
 
-    student = models.ForeignKey("schools.Student", on_delete=models.PROTECT, related_name="+")
-    releasing_school = models.ForeignKey(
-        "schools.School", on_delete=models.PROTECT, related_name="+"
+    student = models.ForeignKey(
+        "schools.Student", on_delete=models.PROTECT, related_name="+", verbose_name=_("learner")
     )
-    grade = models.CharField(_("grade"), max_length=4)
+    releasing_school = models.ForeignKey(
+        "schools.School",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("releasing school"),
+    )
+    grade = models.CharField(_("grade"), max_length=4, choices=Grade.choices)
     room = models.PositiveSmallIntegerField(_("room"), default=1)
     released_on = models.DateField(_("released on"), null=True, blank=True)
-    reminded_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("transfer request")
@@ -185,18 +219,23 @@ class GCodeProcess(RequestProcess):
     last_name_th = models.CharField(_("last name (Thai)"), max_length=100)
     first_name_en = models.CharField(_("first name (English)"), max_length=100, blank=True)
     last_name_en = models.CharField(_("last name (English)"), max_length=100, blank=True)
-    sex = models.CharField(_("sex"), max_length=1)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("birth date"))
     nationality = models.CharField(_("nationality"), max_length=60)
     guardian_name = models.CharField(_("guardian"), max_length=200)
     guardian_relation = models.CharField(_("relation to the learner"), max_length=60)
     guardian_phone = models.CharField(_("guardian's phone"), max_length=30, blank=True)
     address = models.CharField(_("address"), max_length=300)
-    grade = models.CharField(_("grade"), max_length=4)
+    grade = models.CharField(_("grade"), max_length=4, choices=Grade.choices)
     room = models.PositiveSmallIntegerField(_("room"), default=1)
     issued_gcode = models.CharField(_("issued G-code"), max_length=13, blank=True)
     student = models.ForeignKey(
-        "schools.Student", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "schools.Student",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("learner"),
     )
 
     class Meta:
@@ -226,16 +265,24 @@ class BuildingSurveyProcess(Process):
     """One school's building survey of one year (enter → certify), or missed at the window's close."""
 
     school_survey = models.OneToOneField(
-        "buildings.SchoolSurvey", on_delete=models.PROTECT, related_name="process"
+        "buildings.SchoolSurvey",
+        on_delete=models.PROTECT,
+        related_name="process",
+        verbose_name=_("school's survey"),
     )
-    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey(
+        "schools.School", on_delete=models.PROTECT, related_name="+", verbose_name=_("school")
+    )
     survey_year = models.ForeignKey(
-        "buildings.SurveyYear", on_delete=models.PROTECT, related_name="+"
+        "buildings.SurveyYear",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("survey year"),
     )
     # The close of the survey window: every waiting task times out then, and the school is missed.
-    deadline = models.DateTimeField()
+    deadline = models.DateTimeField(_("deadline"))
     # Set by the director's decision, read by the flow's gateway.
-    certified = models.BooleanField(null=True)
+    certified = models.BooleanField(_("certified"), null=True)
 
     class Meta:
         verbose_name = _("building survey process")

@@ -130,7 +130,7 @@ def test_impossible_choices_are_refused_with_a_reason(
     client = client_as(staff)
     url = reverse("census:rollover_review", args=[school.code])
     response = client.post(url, {f"choice_{roster[7].pk}": "move_up"}, follow=True)
-    assert "last grade" in response.content.decode()
+    assert "ม.6 เป็นชั้นสุดท้าย" in response.content.decode()
     response = client.post(url, {f"choice_{roster[3].pk}": "graduate"}, follow=True)
     assert "ผู้ที่ออกกลางคันให้ใช้เมนูจำหน่ายหรือย้ายออก" in response.content.decode()
     response = client.post(url, {f"choice_{roster['other'].pk}": "repeat"}, follow=True)

@@ -185,12 +185,12 @@ def test_load_subsidy_rates_twice_gives_the_same_rows(db):
     assert SubsidyRate.objects.count() == 16
     assert SubsidyRateChange.objects.count() == 16  # one creation each, no change the second time
     lower = SubsidyRate.objects.get(fiscal_year=2567, item="tuition", level="lower_secondary")
-    assert lower.status == "provisional" and lower.note.startswith("likely")
+    assert lower.status == "provisional" and lower.note.startswith("น่าจะเป็น")
     assert lower.baht_per_year == Decimal("3780")
     p1 = SubsidyRate.objects.get(fiscal_year=2566, item="textbooks", grade=P1)
     assert p1.status == "confirmed" and p1.level == "primary" and p1.baht_per_year == 656
     uniforms = SubsidyRate.objects.get(fiscal_year=2557, item="uniforms", level="primary")
-    assert uniforms.status == "provisional" and "+7%" in uniforms.note
+    assert uniforms.status == "provisional" and "เพิ่ม 7%" in uniforms.note
 
 
 def _form(rate, **changes):

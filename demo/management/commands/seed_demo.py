@@ -60,6 +60,7 @@ AREAS = (
     ("5051", "สำนักงานเขตพื้นที่การศึกษามัธยมศึกษาเชียงใหม่",
      "Chiang Mai Secondary Educational Service Area Office", AreaOffice.Kind.SECONDARY, "เชียงใหม่", "cmsec"),
 )  # fmt: skip
+AREA_SHORT_NAMES = {"cm1": "สพป.เชียงใหม่ 1", "cmsec": "สพม.เชียงใหม่"}  # the officers' last names
 
 PRIMARY = (Grade.K1, Grade.K2, Grade.K3, Grade.P1, Grade.P2, Grade.P3, Grade.P4, Grade.P5, Grade.P6)
 SECONDARY = (Grade.M1, Grade.M2, Grade.M3, Grade.M4, Grade.M5, Grade.M6)
@@ -113,7 +114,7 @@ class Command(BaseCommand):
             users.append(self._user("approver", "สมศรี", "อนุมัติเลข", Role.ID_APPROVER))
             for code, *_rest, slug in AREAS:
                 users.append(
-                    self._user(f"area.{slug}", "เจ้าหน้าที่", f"เขต {slug}", Role.AREA_OFFICER,
+                    self._user(f"area.{slug}", "เจ้าหน้าที่", AREA_SHORT_NAMES[slug], Role.AREA_OFFICER,
                                area_office=areas[code])
                 )  # fmt: skip
             for spec in SCHOOLS:
