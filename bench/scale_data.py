@@ -5,9 +5,7 @@
 """
 
 import json
-import statistics
 import sys
-import time
 from contextlib import contextmanager
 
 from django.db import connection
@@ -146,30 +144,6 @@ def clone_process(template, child_table: str, variants: list[dict], *, task_obj_
     copy_raw("viewflow_task", t_cols, tasks)
     copy_raw("viewflow_task_previous", ["from_task_id", "to_task_id"], links)
     return n
-
-
-def timed_requests(client, url: str, *, n: int) -> tuple[float, float, list[float]]:
-    """GET url n times after one warm-up; return median and p95 milliseconds, and every run."""
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    runs = []
-    for _ in range(n):
-        start = time.perf_counter()
-        response = client.get(url)
-        runs.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200
-    ordered = sorted(runs)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return statistics.median(runs), p95, runs
-
-
-def queries_of(client, url: str) -> int:
-    """Return how many SQL queries one GET of url runs."""
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as queries:
-        client.get(url)
-    return len(queries)
 
 
 def explain(sql: str, params=()) -> str:
