@@ -129,12 +129,14 @@ class Targets:
 PAGE_TARGET = 5.0
 
 
-def page_queries(client, url: str) -> list[str]:
-    """GET url once (after a warm-up GET) and return the SQL statements it ran."""
+def page_queries(client, url: str, *, before: Callable[[], object] | None = None) -> list[str]:
+    """GET url once (after a warm-up GET and ``before``) and return the SQL statements it ran."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     assert client.get(url).status_code == 200, url
+    if before:
+        before()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
@@ -158,9 +160,7 @@ def page_check(targets: Targets, label: str, client, url: str, *, queries: int, 
     """Time GET url against the SQL it runs sent raw, interleaved, ``repeat`` times each (``before``
     runs ahead of each GET, timed with it: clearing the in-memory cache, say); check the ratio
     (≤ PAGE_TARGET) and the page's query count (exactly ``queries``); return the two lines."""
-    if before:
-        before()
-    statements = page_queries(client, url)
+    statements = page_queries(client, url, before=before)
 
     def page(_i):
         if before:
