@@ -8,13 +8,15 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test e2e bench-smoke lint format install install-dev system-deps migrate seed messages clean help lock runtime-check fuzz
+.PHONY: run test e2e bench-smoke bench-check lint format install install-dev system-deps migrate seed messages clean help lock runtime-check fuzz
 
 help:
 	@echo "make run    — install, migrate, load the demo and serve on http://$(HOST):$(PORT)/"
 	@echo "make test   — install and run every test (SQLite; DATABASE_URL=postgres://... for PostgreSQL)"
 	@echo "make e2e    — browser tests (Playwright + Debian's chromium) and the guides' screenshots"
 	@echo "make fuzz   — the property and fuzz tests with new random examples (prints its seed)"
+	@echo "make bench-smoke — every benchmark at a tiny size: does it still work (PostgreSQL, Redis)"
+	@echo "make bench-check — every benchmark with --check at its middle size, targets asserted (minutes)"
 	@echo "make lint   — ruff check and format check"
 	@echo "make lock   — pin every dependency with its hashes (requirements*.in → requirements*.txt)"
 
@@ -67,6 +69,11 @@ e2e: install-dev
 # Needs PostgreSQL and Redis (the count-day bench starts gunicorn and a Celery worker).
 bench-smoke: install-dev
 	$(PY) bench/smoke.py
+
+# Every bench/bench_*.py that accepts --check, at its middle size with its targets asserted: fails
+# when one misses a target. Minutes, not seconds: not in .ci/run. DATABASE_URL=postgres://... as above.
+bench-check: install-dev
+	$(PY) bench/smoke.py --check
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -1,28 +1,41 @@
 """The count-day dashboards on seed_scale data: an area office of about 200 schools (as its area
 officer) and the national dashboard of every area office (as the ministry admin), for the round
-that `seed_scale --round` left in a mix of states. Server time (median/p95) and queries.
+that `seed_scale --round` left in a mix of states. Each page against the SQL it runs, sent raw,
+the two interleaved (ABAB…, median of the runs), and its query count.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/opendmc_scale .venv/bin/python bench/bench_dashboard.py
+
+Targets: each page ≤ 5× its SQL sent raw, and its fixed number of queries (QUERIES).
+A full run reads the seed_scale database; --check and --smoke make their own throwaway one
+(bench/scale_data.py: CHECK_SCALE, 25 area offices, 5,000 schools, 500,000 learners; SMOKE_SCALE).
+Results: bench/results/dashboard.txt and its query plans in dashboard.plan.txt.
 """
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import machine, report, setup_django  # noqa: E402
+from bench.common import (  # noqa: E402
+    Targets,
+    machine,
+    machine_speed,
+    page_check,
+    report,
+    setup_django,
+    size,
+)
 
-SMOKE = "--smoke" in sys.argv  # make bench-smoke: a tiny seed_scale in a throwaway database
-REQUESTS = 3 if SMOKE else 30
+REQUESTS = size(30, check=15, smoke=3)
+# The queries of each page, whatever the number of schools or area offices.
+QUERIES = {"area": 8, "national": 7}
 
 
 def main() -> None:
     setup_django()
     from bench import scale_data
 
-    if SMOKE:
-        with scale_data.smoke_database():
-            return measure()
-    return measure()
+    with scale_data.mode_database():
+        measure()
 
 
 def measure() -> None:
@@ -35,6 +48,7 @@ def measure() -> None:
     from census.models import SchoolRound
     from schools.models import AreaOffice, Enrollment
 
+    targets = Targets()
     n_schools = scale_data.require_scale_data()
     school_round = SchoolRound.objects.select_related("round").order_by("-round__as_of").first()
     if school_round is None:
@@ -50,26 +64,24 @@ def measure() -> None:
         f"data: seed_scale, {AreaOffice.objects.count()} area offices, {n_schools:,} schools, "
         f"{learners:,} learners; round {round}: "
         + ", ".join(f"{s} {n:,}" for s, n in sorted(states.items())),
+        f"{REQUESTS} requests a page, each interleaved with its SQL",
     ]
     pages = (
-        ("area dashboard", f"scale.area.{area.code.lower()}",
-         f"/census/areas/{area.code}/dashboard/?round={round.pk}",
-         f"area {area.code}: {area.n} schools, {area_learners:,} learners"),
-        ("area dashboard, certified only, by learners", f"scale.area.{area.code.lower()}",
+        ("area dashboard", f"area {area.code}: {area.n} schools, {area_learners:,} learners",
+         f"scale.area.{area.code.lower()}",
+         f"/census/areas/{area.code}/dashboard/?round={round.pk}", QUERIES["area"]),
+        ("area dashboard, certified only, by learners", "the same area",
+         f"scale.area.{area.code.lower()}",
          f"/census/areas/{area.code}/dashboard/?round={round.pk}&state=certified&sort=learners",
-         "the same area"),
-        ("national dashboard", "scale.admin", f"/census/dashboard/?round={round.pk}",
-         f"{AreaOffice.objects.count()} area offices"),
+         QUERIES["area"]),
+        ("national dashboard", f"{AreaOffice.objects.count()} area offices", "scale.admin",
+         f"/census/dashboard/?round={round.pk}", QUERIES["national"]),
     )  # fmt: skip
-    for label, username, url, what in pages:
+    for label, what, username, url, queries in pages:
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(User.objects.get(username=username))
-        median, p95, _runs = scale_data.timed_requests(client, url, n=REQUESTS)
-        queries = scale_data.queries_of(client, url)
-        lines.append(
-            f"{label} ({what}) {url}: median {median:.0f} ms, p95 {p95:.0f} ms over {REQUESTS}, "
-            f"{queries} queries"
-        )
+        lines.append(f"{label} ({what}): {url}")
+        lines += page_check(targets, label, client, url, queries=queries, repeat=REQUESTS)
     schools_sql, params = dashboard.area_schools(
         area_office=area, round=round
     ).query.sql_with_params()
@@ -82,7 +94,8 @@ def measure() -> None:
         f"-- national dashboard: schools per area office and state\n"
         f"{scale_data.explain(national_sql, national_params)}",
     )
-    report("dashboard", lines, on=machine())
+    report("dashboard", lines, on=machine(), speed=machine_speed())
+    targets.exit()
 
 
 if __name__ == "__main__":

@@ -1,10 +1,15 @@
 """The inbox ("My tasks") on seed_scale data: an area officer with 10,000 open dropout requests in
 their area, while every school of the country has its certification task open; and a school's
-staff, whose one task hides among them. Server time (median/p95) and queries per page.
+staff, whose one task hides among them. Each page (the officer's first, middle and last) against
+the SQL it runs, sent raw, the two interleaved (ABAB…, median of the runs), and its query count.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/opendmc_scale .venv/bin/python bench/bench_inbox.py
 
+Targets: each page ≤ 5× its SQL sent raw, and 7 queries (QUERIES) however many tasks.
+A full run reads the seed_scale database (10,000 requests); --check (2,000 requests) and --smoke
+(40) make their own throwaway one (bench/scale_data.py: CHECK_SCALE, SMOKE_SCALE).
 The set-up (cloned processes, a second round) is replaced on every run; seed_scale wipes it.
+Results: bench/results/inbox.txt and its query plans in inbox.plan.txt.
 """
 
 import argparse
@@ -13,26 +18,31 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import machine, report, setup_django  # noqa: E402
+from bench.common import (  # noqa: E402
+    Targets,
+    machine,
+    machine_speed,
+    page_check,
+    report,
+    setup_django,
+    size,
+)
 
-REQUESTS = 30
+REQUESTS = size(30, check=15, smoke=3)
+QUERIES = 7  # the inbox's queries, whatever the number of tasks or the page
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--tasks", type=int, default=10_000)
+    parser.add_argument("--tasks", type=int, default=size(10_000, check=2000, smoke=40))
+    parser.add_argument("--check", action="store_true", help="a middle size, targets asserted")
     parser.add_argument("--smoke", action="store_true", help="a tiny run in a throwaway database")
     args = parser.parse_args()
     setup_django()
     from bench import scale_data
 
-    if args.smoke:
-        global REQUESTS
-        REQUESTS = 3
-        args.tasks = 40
-        with scale_data.smoke_database():
-            return measure(args)
-    return measure(args)
+    with scale_data.mode_database():
+        measure(args)
 
 
 def measure(args) -> None:
@@ -49,9 +59,10 @@ def measure(args) -> None:
     from workflows import selectors
     from workflows.models import CertificationProcess, DropoutProcess
     from workflows.requests import dropout_request
-    from workflows.selectors import actionable_tasks
+    from workflows.selectors import INBOX_PAGE_SIZE, actionable_tasks
     from workflows.services import round_open
 
+    targets = Targets()
     n_schools = scale_data.require_scale_data()
     area = scale_data.area_near(200)
     officer = User.objects.get(username=f"scale.area.{area.code.lower()}")
@@ -130,19 +141,21 @@ def measure(args) -> None:
         f"data: seed_scale, {n_schools:,} schools; {total_tasks:,} open processes "
         f"({n_schools:,} certification 'prepare' tasks, {args.tasks:,} dropout approvals in area "
         f"{area.code} of {area.n} schools); set-up {setup:.0f} s; admin sees {open_tasks} tasks",
+        f"{REQUESTS} requests a page, each interleaved with its SQL",
     ]
+    # The officer's first, middle and last pages (1, 100 and 200 at full size).
+    last = -(-args.tasks // INBOX_PAGE_SIZE)
+    officer_pages = list(dict.fromkeys(("", f"?page={max(1, last // 2)}", f"?page={last}")))
     plans = []
-    for who, user, pages in (("area officer", officer, ("", "?page=100", "?page=200")),
+    for who, user, pages in (("area officer", officer, officer_pages),
                              ("school staff", staff_user, ("",))):  # fmt: skip
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(user)
+        tasks = counts["officer" if who == "area officer" else "staff"]
         for page in pages:
-            median, p95, _runs = scale_data.timed_requests(client, url + page, n=REQUESTS)
-            queries = scale_data.queries_of(client, url + page)
-            lines.append(
-                f"inbox as {who} ({counts['officer' if who == 'area officer' else 'staff']:,} "
-                f"tasks) {url}{page}: median {median:.0f} ms, p95 {p95:.0f} ms over {REQUESTS}, "
-                f"{queries} queries"
+            label = f"inbox as {who} ({tasks:,} tasks) {url}{page}"
+            lines += page_check(
+                targets, label, client, url + page, queries=QUERIES, repeat=REQUESTS
             )
         ids = selectors._actionable(user).order_by("created", "pk").values_list("pk", flat=True)
         sql, params = ids.order_by().query.sql_with_params()
@@ -151,7 +164,8 @@ def measure(args) -> None:
         sql, params = ids[:50].query.sql_with_params()
         plans.append(f"-- inbox page 1 ids as {who}\n{scale_data.explain(sql, params)}")
     scale_data.write_plan("inbox", "\n\n".join(plans))
-    report("inbox", lines, on=machine())
+    report("inbox", lines, on=machine(), speed=machine_speed())
+    targets.exit()
 
 
 if __name__ == "__main__":

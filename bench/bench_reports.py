@@ -1,5 +1,6 @@
 """The national counts and allocation reports over one million certified learners in 10,000
-schools, against one hand-written SQL aggregate of the same figures, in the same run.
+schools, against hand-written SQL of the same figures, in the same run, the sides interleaved
+(ABAB…, median of the runs); and the two report pages, each against the SQL it runs sent raw.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/opendmc_bench .venv/bin/python bench/bench_reports.py
 
@@ -7,8 +8,13 @@ With --scale, the same comparison on the seed_scale database (all its certified 
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/opendmc_scale .venv/bin/python bench/bench_reports.py --scale
 
-With --smoke (make bench-smoke), both at a tiny size, each in a throwaway database: 3 area offices,
-30 schools, 3,000 learners by generate_series, then a tiny seed_scale; every check still fails hard.
+Targets: the selectors ≤ 2× the hand-written SQL over the same grade counts they read (like for
+like; the hand SQL over the learners' rows, the ground truth, is a figure, not a target); each page
+≤ 5× its SQL sent raw, and its fixed number of queries (QUERIES).
+--check and --smoke run both, each in a throwaway database: --check 50 area offices, 2,000 schools,
+200,000 learners by generate_series, then the check-size seed_scale (bench/scale_data.py);
+--smoke 3 area offices, 30 schools, 3,000 learners, then a tiny seed_scale.
+Results: bench/results/reports.txt, reports_scale.txt (and its query plans).
 """
 
 import sys
@@ -17,10 +23,36 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import machine, report, setup_django, throwaway_database, timed  # noqa: E402
+from bench.common import (  # noqa: E402
+    CHECK,
+    SMOKE,
+    Targets,
+    interleaved,
+    machine,
+    machine_speed,
+    median,
+    ms,
+    page_check,
+    report,
+    setup_django,
+    size,
+    throwaway_database,
+)
 
-SMOKE = "--smoke" in sys.argv  # make bench-smoke: both modes at a tiny size, no results file
-AREAS, SCHOOLS, PER_SCHOOL = (3, 30, 100) if SMOKE else (245, 10_000, 100)
+AREAS = size(245, check=50, smoke=3)
+SCHOOLS = size(10_000, check=2000, smoke=30)
+PER_SCHOOL = 100
+RUNS = size(5, check=5, smoke=2)
+TARGET = 2.0  # the selectors against the hand-written SQL over the same grade counts
+# Each page's queries, whatever the number of schools: (who, page) → queries.
+QUERIES = {
+    ("the ministry admin", "counts"): 8,
+    ("the ministry admin", "allocation"): 15,
+    ("the ministry admin", "allocation (figures kept)"): 9,
+    ("an area officer", "counts"): 10,
+    ("an area officer", "allocation"): 12,
+    ("an area officer", "allocation (figures kept)"): 12,
+}
 GRADES = ["01K1", "02K2", "03K3", "04P1", "05P2", "06P3", "07P4", "08P5", "09P6",
           "10M1", "11M2", "12M3", "13M4", "14M5", "15M6"]  # fmt: skip
 
@@ -100,8 +132,8 @@ def grade_counts_backfill() -> int:
     return migration.backfill(connection)
 
 
-def main() -> None:
-    setup_django()
+def main(targets: Targets) -> None:
+    """Load certified learners by generate_series into a throwaway database and compare."""
     from django.db import connection
     from django.utils import timezone
 
@@ -160,10 +192,8 @@ def main() -> None:
         sample = RosterSnapshot.objects.order_by("pk").first()
         assert sum(v["M"] + v["F"] for v in sample.counts.values()) == sample.rows.count()
 
-        figures = compare(
-            round=june, academic_year=2567, admin=admin, officer=None, repeat=2 if SMOKE else 5
-        )
-        on = machine()
+        figures = compare(targets, round=june, academic_year=2567, admin=admin, officer=None)
+        on, speed = machine(), machine_speed()
 
     report(
         "reports",
@@ -173,17 +203,18 @@ def main() -> None:
             *figures["lines"],
         ],
         on=on,
+        speed=speed,
     )
 
 
-def compare(*, round, academic_year: int, admin, officer, repeat: int = 5) -> dict:
+def compare(targets: Targets, *, round, academic_year: int, admin, officer) -> dict:
     """Time the national counts and the term-2 allocation (selectors) against hand-written SQL
-    of the same figures, over the learners' rows (the ground truth) and over the grade counts;
-    check they all agree; time both pages with their queries; return the report lines."""
+    of the same figures, over the grade counts (like for like) and over the learners' rows (the
+    ground truth), interleaved; check they all agree; time both pages against their SQL; return
+    the report lines."""
     from django.core.cache import cache
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from census import reports, subsidy
     from schools.models import AreaOffice, School
@@ -237,9 +268,7 @@ def compare(*, round, academic_year: int, admin, officer, repeat: int = 5) -> di
                     for s, n in (("M", m), ("F", f)) if n}  # fmt: skip
     assert from_summary == by_cell
     assert results["counts"]["grades"].total[3] == sum(by_cell.values())
-    ours_med, ours_runs = timed(ours, repeat=repeat)
-    hand_med, hand_runs = timed(hand, repeat=repeat)
-    summary_med, summary_runs = timed(hand_summary, repeat=repeat)
+    ours_runs, summary_runs, hand_runs = interleaved(ours, hand_summary, hand, repeat=RUNS)
 
     pages = []
     urls = (("counts", f"/census/reports/?round={round.pk}"),
@@ -249,44 +278,38 @@ def compare(*, round, academic_year: int, admin, officer, repeat: int = 5) -> di
             continue
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(user)
-        figures = []
         for name, url in urls:
-            client.get(url)
-            # The nation's allocation figures computed, then read from the cache (kept until
-            # they change); the counts keep nothing.
+            # The allocation figures computed (the cache cleared before each GET), then read from
+            # the cache (kept until they change); the counts keep nothing.
             for kept in (False,) if name == "counts" else (False, True):
-                if not kept:
-                    cache.clear()
-                with CaptureQueriesContext(connection) as queries:
-                    assert client.get(url).status_code == 200
-                count = len(queries)  # read now: the log is a window on the connection's
-
-                def get(_i, url=url, c=client, kept=kept):
-                    if not kept:
-                        cache.clear()
-                    return c.get(url)
-
-                median, _runs = timed(get, repeat=repeat)
                 label = f"{name} (figures kept)" if kept else name
-                figures.append(f"{label} {median * 1000:.0f} ms, {count} queries")
-        pages.append(f"full pages as {who}: {'; '.join(figures)} (median of {repeat})")
+                pages += page_check(
+                    targets, f"{label} page as {who}", client, url,
+                    queries=QUERIES[who, label], repeat=RUNS,
+                    before=None if kept else cache.clear,
+                )  # fmt: skip
     year = academic_year
-    runs = lambda rs: ", ".join(f"{r * 1000:.0f}" for r in rs)  # noqa: E731
     return {
         "hand_sql": (HAND_COUNTS, [round.pk]),
         "summary_sql": (HAND_SUMMARY_COUNTS, [round.pk]),
         "lines": [
+            f"{RUNS} runs a side, the three sides interleaved",
             f"national counts (area × grade × sex) + allocation of term 2/{year} per school, area, "
             f"item (selectors over the grade counts written at the freeze, ORM + Python): "
-            f"median {ours_med * 1000:.0f} ms (runs {runs(ours_runs)})",
-            f"the same figures by two hand-written SQL aggregates over the learners' rows (the "
-            f"ground truth): median {hand_med * 1000:.0f} ms (runs {runs(hand_runs)})",
+            f"median {median(ours_runs) * 1000:.0f} ms (runs {ms(ours_runs)})",
             f"the same figures by two hand-written SQL aggregates over the grade counts: median "
-            f"{summary_med * 1000:.0f} ms (runs {runs(summary_runs)})",
-            f"ratio selectors / hand SQL over the rows: {ours_med / hand_med:.2f}× — target ≤ 2× "
-            f"(below 1×: the selectors no longer read the rows)",
-            f"ratio selectors / hand SQL over the grade counts (like for like): "
-            f"{ours_med / summary_med:.2f}×",
+            f"{median(summary_runs) * 1000:.0f} ms (runs {ms(summary_runs)})",
+            f"the same figures by two hand-written SQL aggregates over the learners' rows (the "
+            f"ground truth): median {median(hand_runs) * 1000:.0f} ms (runs {ms(hand_runs)})",
+            targets.ratio(
+                "selectors / hand SQL over the grade counts (like for like)",
+                ours_runs,
+                summary_runs,
+                at_most=TARGET,
+            ),
+            f"selectors / hand SQL over the learners' rows: "
+            f"{median(ours_runs) / median(hand_runs):.2f}× (below 1×: the selectors do not read "
+            f"the rows)",
             f"national total {summary.total:,.2f} baht = hand SQL over the rows {hand_total:,.2f} "
             f"= over the grade counts; counts by area × grade × sex equal in all three",
             *pages,
@@ -310,22 +333,16 @@ def rates_create(fiscal_year: int) -> None:
                                             status="confirmed")  # fmt: skip
 
 
-def main_scale() -> None:
-    """The same comparison on seed_scale data (the round `seed_scale --round` froze)."""
-    setup_django()
-    measure_scale()
-
-
-def main_smoke() -> None:
-    """Both modes at a tiny size, each in a throwaway database; write no results."""
-    main()
+def main_both(targets: Targets) -> None:
+    """For --check and --smoke: both modes at their size, each in a throwaway database."""
     from bench import scale_data
 
-    with scale_data.smoke_database():
-        measure_scale()
+    main(targets)
+    with scale_data.mode_database():
+        measure_scale(targets)
 
 
-def measure_scale() -> None:
+def measure_scale(targets: Targets) -> None:
     """Compare on the seed_scale data of the current database and report the figures."""
     from accounts.models import User
     from bench import scale_data
@@ -347,8 +364,8 @@ def measure_scale() -> None:
     grade_counts = SnapshotGradeCount.objects.filter(snapshot__round=round).count()
     assert certified and grade_counts, (certified, grade_counts)  # else every check is 0 == 0
     figures = compare(
-        round=round, academic_year=year, admin=User.objects.get(username="scale.admin"),
-        officer=User.objects.get(username="scale.area.sc001"), repeat=2 if SMOKE else 3,
+        targets, round=round, academic_year=year, admin=User.objects.get(username="scale.admin"),
+        officer=User.objects.get(username="scale.area.sc001"),
     )  # fmt: skip
     sql, params = figures["hand_sql"]
     plan = "-- hand counts over the rows\n" + scale_data.explain(sql, params)
@@ -364,13 +381,17 @@ def measure_scale() -> None:
             *figures["lines"],
         ],
         on=machine(),
+        speed=machine_speed(),
     )
 
 
 if __name__ == "__main__":
-    if SMOKE:
-        main_smoke()
+    setup_django()
+    targets = Targets()
+    if SMOKE or CHECK:
+        main_both(targets)
     elif "--scale" in sys.argv[1:]:
-        main_scale()
+        measure_scale(targets)
     else:
-        main()
+        main(targets)
+    targets.exit()

@@ -123,6 +123,66 @@ class Targets:
             sys.exit(1)
 
 
+# A page against the SQL it runs: the page's queries are captured once, as the database received
+# them, and sent again straight to the database (every row fetched) as the other side. What the
+# page costs beyond its SQL is Django's: middleware, session, the ORM's rows, the template.
+PAGE_TARGET = 5.0
+
+
+def page_queries(client, url: str, *, before: Callable[[], object] | None = None) -> list[str]:
+    """GET url once (after a warm-up GET and ``before``) and return the SQL statements it ran."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert client.get(url).status_code == 200, url
+    if before:
+        before()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def sql_replay(statements: Sequence[str]) -> None:
+    """Send the statements straight to the database, one after the other, fetching every row."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+            if cursor.description is not None:
+                cursor.fetchall()
+
+
+def page_check(targets: Targets, label: str, client, url: str, *, queries: int, repeat: int,
+               before: Callable[[], object] | None = None) -> list[str]:  # fmt: skip
+    """Time GET url against the SQL it runs sent raw, interleaved, ``repeat`` times each (``before``
+    runs ahead of each GET, timed with it: clearing the in-memory cache, say); check the ratio
+    (≤ PAGE_TARGET) and the page's query count (exactly ``queries``); return the two lines."""
+    statements = page_queries(client, url, before=before)
+
+    def page(_i):
+        if before:
+            before()
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+
+    def raw(_i):
+        sql_replay(statements)
+
+    page_runs, raw_runs = interleaved(page, raw, repeat=repeat)
+    return [
+        targets.ratio(
+            f"{label}: the page / its {len(statements)} SQL statements sent raw",
+            page_runs,
+            raw_runs,
+            at_most=PAGE_TARGET,
+        ),
+        targets.equal(f"{label}: queries", len(statements), queries),
+    ]
+
+
 # The machine's speed: one password hash at Django's PBKDF2 cost, one fixed one-page render, so that
 # figures from two machines (or two runs) can be set side by side.
 _SPEED_HTML = """<html><head><style>@font-face {{ font-family: Sarabun; src: url({font}); }}

@@ -5,31 +5,50 @@
 """
 
 import json
-import statistics
 import sys
-import time
 from contextlib import contextmanager
 
 from django.db import connection
 from django.db.models import Count
 
-from bench.common import RESULTS
+from bench.common import CHECK, RESULTS, SMOKE, throwaway_database
+
+# The seed_scale sizes of a --check run (an area office of about 200 schools, as at full size, with
+# fewer learners each and 25 area offices instead of 245) and of a --smoke run.
+CHECK_SCALE = {"areas": 25, "schools": 5000, "learners": 500_000}
+SMOKE_SCALE = {"areas": 3, "schools": 30, "learners": 3000}
 
 
 @contextmanager
-def smoke_database():
-    """For ``--smoke``: a throwaway database with a tiny seed_scale (3 areas, 30 schools) and a
-    round, dropped afterwards; the benchmark then runs on it as on the full data."""
+def scale_database(*, areas: int, schools: int, learners: int):
+    """A throwaway database with a seed_scale of that size and a round, dropped afterwards; the
+    benchmark then runs on it as on the full data."""
     from io import StringIO
 
     from django.core.management import call_command
 
-    from bench.common import throwaway_database
-
     with throwaway_database():
         call_command(
-            "seed_scale", areas=3, schools=30, learners=3000, seed=1, round=True, stdout=StringIO()
-        )
+            "seed_scale", areas=areas, schools=schools, learners=learners, seed=1, round=True,
+            stdout=StringIO(),
+        )  # fmt: skip
+        yield
+
+
+def smoke_database():
+    """For ``--smoke``: a throwaway database with a tiny seed_scale (3 areas, 30 schools)."""
+    return scale_database(**SMOKE_SCALE)
+
+
+@contextmanager
+def mode_database():
+    """The database of the run's mode: a full run uses the current one (seed_scale loaded
+    beforehand); --check and --smoke a throwaway seed_scale of their size (CHECK_SCALE,
+    SMOKE_SCALE)."""
+    if not (CHECK or SMOKE):
+        yield
+        return
+    with scale_database(**(SMOKE_SCALE if SMOKE else CHECK_SCALE)):
         yield
 
 
@@ -127,30 +146,6 @@ def clone_process(template, child_table: str, variants: list[dict], *, task_obj_
     return n
 
 
-def timed_requests(client, url: str, *, n: int) -> tuple[float, float, list[float]]:
-    """GET url n times after one warm-up; return median and p95 milliseconds, and every run."""
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    runs = []
-    for _ in range(n):
-        start = time.perf_counter()
-        response = client.get(url)
-        runs.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200
-    ordered = sorted(runs)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return statistics.median(runs), p95, runs
-
-
-def queries_of(client, url: str) -> int:
-    """Return how many SQL queries one GET of url runs."""
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as queries:
-        client.get(url)
-    return len(queries)
-
-
 def explain(sql: str, params=()) -> str:
     """Return EXPLAIN (ANALYZE, BUFFERS) of a statement."""
     with connection.cursor() as cursor:
@@ -159,7 +154,7 @@ def explain(sql: str, params=()) -> str:
 
 
 def write_plan(name: str, text: str) -> None:
-    """Keep a query plan next to the figures: bench/results/<name>.plan.txt (not on a smoke run)."""
-    if "--smoke" in sys.argv:
+    """Keep a query plan next to the figures: bench/results/<name>.plan.txt (full runs only)."""
+    if SMOKE or CHECK:
         return
     (RESULTS / f"{name}.plan.txt").write_text(text + "\n", encoding="utf-8")

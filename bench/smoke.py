@@ -1,24 +1,32 @@
-"""Run every benchmark in bench/ at a tiny size: does each still work? Not a measurement.
+"""Run every benchmark in bench/ that takes part in a mode: ``--smoke`` (the default) or ``--check``.
 
-    .venv/bin/python bench/smoke.py        # or: make bench-smoke
+    .venv/bin/python bench/smoke.py            # or: make bench-smoke
+    .venv/bin/python bench/smoke.py --check    # or: make bench-check
 
-A benchmark takes part by accepting ``--smoke`` (a few rows, a few seconds, no results file, exit
-status non-zero only when something is wrong, never because it was slow). A bench_*.py without
-that flag is listed and left out; the run fails only when a benchmark that takes part fails.
+--smoke: each at a tiny size, does it still work? Not a measurement: a benchmark fails only when
+something is wrong, never because it was slow. --check: each at its middle size with its targets
+asserted; a benchmark that misses a target (or breaks) fails the run. Neither writes results.
+A benchmark takes part by accepting the flag (the literal ``"--smoke"`` / ``"--check"``, or a
+``size(…, check=…, smoke=…)`` from bench/common.py); a bench_*.py without it is listed and left
+out; the run fails only when a benchmark that takes part fails.
 """
 
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-TIMEOUT = 240  # seconds for one benchmark: a hung server, not a slow machine
+MODE = "check" if "--check" in sys.argv[1:] else "smoke"
+# Seconds for one benchmark: a hung server, not a slow machine (a check run measures for longer).
+TIMEOUT = {"smoke": 240, "check": 600}[MODE]
 
 
 def takes_part(script: Path) -> bool:
-    return '"--smoke"' in script.read_text(encoding="utf-8")
+    text = script.read_text(encoding="utf-8")
+    return bool(re.search(rf'"--{MODE}"|\bsize\([^)]*\b{MODE}=', text))
 
 
 def main() -> int:
@@ -29,11 +37,11 @@ def main() -> int:
     for script in scripts:
         if script.name in missing:
             continue
-        print(f"== {script.name} --smoke", flush=True)
+        print(f"== {script.name} --{MODE}", flush=True)
         begin = time.perf_counter()
         try:
             result = subprocess.run(  # noqa: S603 — our own scripts
-                [sys.executable, str(script), "--smoke"], cwd=BENCH.parent, timeout=TIMEOUT,
+                [sys.executable, str(script), f"--{MODE}"], cwd=BENCH.parent, timeout=TIMEOUT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )  # fmt: skip
             ok = result.returncode == 0
@@ -43,12 +51,13 @@ def main() -> int:
         print(f"   {'ok' if ok else 'FAILED'} in {time.perf_counter() - begin:.0f} s", flush=True)
         if not ok:
             failed.append(script.name)
-    print(f"bench smoke: {len(scripts) - len(missing) - len(failed)} ok, {len(failed)} failed "
+    print(f"bench {MODE}: {len(scripts) - len(missing) - len(failed)} ok, {len(failed)} failed "
           f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
     if missing:
-        print("left out (no --smoke flag yet): " + ", ".join(missing))
+        print(f"left out (no --{MODE} flag yet): " + ", ".join(missing))
     if failed:
-        print("FAILED: " + ", ".join(failed))
+        what = "missed a target or broke" if MODE == "check" else "broke"
+        print(f"FAILED ({what}): " + ", ".join(failed))
     return 1 if failed else 0
 
 
