@@ -167,6 +167,7 @@ class RosterView(LoginRequiredMixin, TemplateView):
         page = Paginator(roster, settings.ROSTER_PAGE_SIZE).get_page(self.request.GET.get("page"))
         # The school's own staff keep the roster and need the full IDs (can_see_full_ids).
         can_edit = can_keep_roster(self.request.user, school)
+        school_rounds = school_rounds_of(school=school)
         return super().get_context_data(
             school=school,
             form=form,
@@ -179,7 +180,8 @@ class RosterView(LoginRequiredMixin, TemplateView):
             # Only the area office records G-codes; asking guardian for the school's own staff
             # as well would cost three queries on the page they open most.
             can_register_gcode=not can_edit and can_register_gcode(self.request.user, school),
-            school_rounds=school_rounds_of(school=school),
+            school_rounds=school_rounds,
+            locked=any(sr.roster_locked for sr in school_rounds),
             **kwargs,
         )
 

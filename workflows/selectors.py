@@ -5,7 +5,17 @@ from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Page, Paginator
-from django.db.models import BigIntegerField, CharField, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    Count,
+    Exists,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import Cast, Concat
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -78,6 +88,34 @@ class InboxRow:
     title: str
     deadline: datetime | None
     owned: bool
+
+
+@dataclass
+class Waiting:
+    """One step that waits for the user: its title, how many tasks, and the oldest one."""
+
+    title: str
+    count: int
+    first_task_pk: int
+
+
+def waiting_for(*, user: User) -> list[Waiting]:
+    """Return what waits for the user now, step by step, oldest first (one query)."""
+    if not user.is_authenticated:
+        return []
+    rows = (
+        _actionable(user)
+        .order_by()
+        .values("flow_task")
+        .annotate(count=Count("pk"), first=Min("pk"))
+        .order_by("first")
+    )
+    return [Waiting(str(r["flow_task"].task_title), r["count"], r["first"]) for r in rows]
+
+
+def waiting_count(*, user: User) -> int:
+    """Return how many tasks wait for the user (one query)."""
+    return _actionable(user).count() if user.is_authenticated else 0
 
 
 INBOX_PAGE_SIZE = 50

@@ -5,6 +5,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -169,6 +170,23 @@ class InboxView(LoginRequiredMixin, TemplateView):
         return super().get_context_data(
             rows=page.object_list, page=page, now=timezone.now(), **kwargs
         )
+
+
+class WaitingCountView(LoginRequiredMixin, TemplateView):
+    """The count beside "My tasks" in the menu, fetched after the page (htmx) so that a page's own
+    queries stay its own; never stored by a browser or a proxy."""
+
+    template_name = "workflows/_waiting_count.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            count=selectors.waiting_count(user=self.request.user), **kwargs
+        )
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        patch_cache_control(response, no_store=True, private=True)
+        return response
 
 
 class TakeTaskView(LoginRequiredMixin, View):

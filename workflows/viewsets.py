@@ -226,6 +226,9 @@ class WorkflowsApp(Application):
     )
     id_link_path = path("id-link/<str:token>/", request_views.IdLinkView.as_view(), name="id_link")
     take_path = path("tasks/<int:task_pk>/take/", views.TakeTaskView.as_view(), name="take")
+    waiting_count_path = path(
+        "waiting-count/", views.WaitingCountView.as_view(), name="waiting_count"
+    )
     revoke_path = path("revoke/<int:pk>/", views.RevokeView.as_view(), name="revoke")
     round_edit_path = path(
         "rounds/<int:pk>/", round_views.RoundEditView.as_view(), name="round_edit"
