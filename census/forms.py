@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from schools.checks import BE_OFFSET, FIRST_BE_YEAR
+from schools.forms import ThaiDateField
 from schools.models import Grade
 
 from .models import ROUND_FIELDS, ROUND_TIMES, Round, SubsidyRate
@@ -23,10 +25,8 @@ class RoundForm(forms.ModelForm):
     class Meta:
         model = Round
         fields = list(ROUND_FIELDS)
-        widgets = {
-            "as_of": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            **{name: DateTimeInput() for name in ROUND_TIMES},
-        }
+        field_classes = {"as_of": ThaiDateField}
+        widgets = {name: DateTimeInput() for name in ROUND_TIMES}
 
     # A date far outside the calendar overflows when it is converted to UTC for the database.
     YEARS = (2000, 2200)
@@ -35,12 +35,18 @@ class RoundForm(forms.ModelForm):
         data = super().clean()
         for name in self.Meta.fields:
             value = data.get(name)
+            if value is not None and value.year >= FIRST_BE_YEAR:
+                # A Buddhist year typed into the browser's date-and-time field: understood as such.
+                try:
+                    value = data[name] = value.replace(year=value.year - BE_OFFSET)
+                except ValueError:  # 29 February of a year that has none
+                    pass
             if value is not None and not self.YEARS[0] <= value.year <= self.YEARS[1]:
                 self.add_error(
                     name,
                     forms.ValidationError(
                         _("The year must be between %(low)d and %(high)d.")
-                        % {"low": self.YEARS[0], "high": self.YEARS[1]},
+                        % {"low": self.YEARS[0] + BE_OFFSET, "high": self.YEARS[1] + BE_OFFSET},
                         code="year",
                     ),
                 )

@@ -1,10 +1,13 @@
-"""Small checks that several services share: a reason that must be given, a number a person
-typed, an image's bytes."""
+"""Small checks that several services share: a reason that must be given, a number or a date a
+person typed, an image's bytes."""
 
 import io
+import re
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .identifiers import THAI_DIGITS
@@ -79,3 +82,39 @@ def check_grade_taught(*, school, grade: str) -> None:
         raise ValidationError(
             {"grade": _("This school teaches %(low)s–%(high)s: it has no %(grade)s.") % labels}
         )
+
+
+BE_OFFSET = 543
+# A year from 2400 on is a Buddhist-era year: no date kept here is in 2400 CE (= 2943 BE).
+FIRST_BE_YEAR = 2400
+DAY_FIRST = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
+# A spreadsheet may give a date as text with its midnight: "2026-06-01 00:00:00".
+YEAR_FIRST = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T][\d:.]*)?")
+
+
+def date_from_text(text: str) -> date:
+    """Read a date as people type it: day/month/year in the Buddhist era ("10/11/2569", Thai
+    digits too, "/", "." or "-" between), the browser picker's 2026-11-10, or either with the other
+    era's year (a year from 2400 on is Buddhist). Raise ValidationError saying what to type."""
+    text = text.strip().translate(THAI_DIGITS)
+    if match := DAY_FIRST.fullmatch(text):
+        day, month, year = (int(g) for g in match.groups())
+    elif match := YEAR_FIRST.fullmatch(text):
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        example = timezone.localdate()
+        raise ValidationError(
+            _("Type the date as day/month/year of the Buddhist era, e.g. %(example)s.")
+            % {"example": f"{example.day}/{example.month}/{example.year + BE_OFFSET}"},
+            code="invalid",
+        )
+    if year >= FIRST_BE_YEAR:
+        year -= BE_OFFSET
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValidationError(
+            _("There is no day %(day)s in month %(month)s of %(year)s.")
+            % {"day": day, "month": month, "year": year + BE_OFFSET},
+            code="no_such_day",
+        ) from None

@@ -1,8 +1,11 @@
+from datetime import date, datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .checks import BE_OFFSET, date_from_text
 from .identifiers import parse_citizen_id, parse_gcode
 from .models import Grade, School, Sex, StudentDocument, Title
 
@@ -22,11 +25,46 @@ class RosterFilterForm(forms.Form):
     room = forms.IntegerField(label=_("Room"), required=False, min_value=1, max_value=99)
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
+class DateInput(forms.TextInput):
+    """A date typed as day/month/year of the Buddhist era, with the browser's calendar beside it
+    (static/js/dates.js shows the calendar and copies its choice into the text)."""
 
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
+    template_name = "schools/widgets/thai_date.html"
+
+    def __init__(self, attrs=None):
+        super().__init__(
+            {
+                "inputmode": "numeric",
+                "autocomplete": "off",
+                "placeholder": _("dd/mm/yyyy (B.E.)"),
+                **(attrs or {}),
+            }
+        )
+
+    def format_value(self, value):
+        if isinstance(value, date):
+            return f"{value.day:02d}/{value.month:02d}/{value.year + BE_OFFSET}"
+        return super().format_value(value)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["iso"] = value.isoformat() if isinstance(value, date) else ""
+        return context
+
+
+class ThaiDateField(forms.DateField):
+    """A date field that reads the dates people type (date_from_text) and shows the Buddhist year."""
+
+    widget = DateInput
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        return date_from_text(str(value))
 
 
 class StudentAddForm(forms.Form):
@@ -39,11 +77,11 @@ class StudentAddForm(forms.Form):
     first_name_en = forms.CharField(label=_("First name (English)"), max_length=100, required=False)
     last_name_en = forms.CharField(label=_("Last name (English)"), max_length=100, required=False)
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
-    birth_date = forms.DateField(label=_("Birth date"), widget=DateInput())
+    birth_date = ThaiDateField(label=_("Birth date"))
     nationality = forms.CharField(label=_("Nationality"), max_length=60, initial="ไทย")
     grade = forms.ChoiceField(label=_("Grade"), choices=Grade.choices)
     room = forms.IntegerField(label=_("Room"), min_value=1, max_value=99, initial=1)
-    started_on = forms.DateField(label=_("Start date"), widget=DateInput())
+    started_on = ThaiDateField(label=_("Start date"))
 
     def __init__(self, *args, gcode: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -90,7 +128,7 @@ class GCodeRegisterForm(forms.Form):
 
 
 class TransferOutForm(forms.Form):
-    on = forms.DateField(label=_("Transfer date"), widget=DateInput())
+    on = ThaiDateField(label=_("Transfer date"))
     destination_code = forms.CharField(
         label=_("Destination school code (10 digits)"), max_length=10, required=False
     )
@@ -159,7 +197,7 @@ class NameEditForm(forms.Form):
 
 
 class MeasurementForm(forms.Form):
-    measured_on = forms.DateField(label=_("Measured on"), widget=DateInput())
+    measured_on = ThaiDateField(label=_("Measured on"))
     weight_kg = forms.DecimalField(
         label=_("Weight (kg)"), max_digits=5, decimal_places=1, min_value=1
     )

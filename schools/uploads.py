@@ -6,7 +6,6 @@ the reason, so that the caller can save all or nothing.
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -16,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from .checks import decimal_from_text
-from .identifiers import THAI_DIGITS, parse_citizen_id, parse_gcode
+from .checks import date_from_text, decimal_from_text
+from .identifiers import parse_citizen_id, parse_gcode
 
 MAX_ROWS = 20_000
 MAX_CELL_CHARS = 100
@@ -73,26 +72,16 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?$")
-
-
 def parse_measured_on(value) -> date:
     """Return a date from d/m/BBBB (Buddhist year), d/m/YYYY, ISO text, or a spreadsheet date."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    text = _cell_text(value).translate(THAI_DIGITS)
-    if m := _DMY.match(text):
-        day, month, year = (int(g) for g in m.groups())
-    elif m := _ISO.match(text):
-        year, month, day = (int(g) for g in m.groups())
-    else:
-        raise ValueError
-    if year > 2400:  # a Buddhist-era year
-        year -= 543
-    return date(year, month, day)
+    try:
+        return date_from_text(_cell_text(value))
+    except ValidationError:
+        raise ValueError(value) from None
 
 
 def _read_csv(data: bytes) -> list[list]:

@@ -1,5 +1,4 @@
 import secrets
-from datetime import date
 from decimal import InvalidOperation
 
 from django.conf import settings
@@ -34,6 +33,7 @@ from .checks import decimal_from_text
 from .forms import (
     BulkMoveForm,
     ClassEditForm,
+    DateInput,
     EvidenceForm,
     ExplanationForm,
     GCodeRegisterForm,
@@ -43,6 +43,7 @@ from .forms import (
     RosterFilterForm,
     StudentAddForm,
     TransferOutForm,
+    date_from_text,
 )
 from .identifiers import mask_citizen_ids_in
 from .models import (
@@ -184,6 +185,11 @@ class RosterView(LoginRequiredMixin, TemplateView):
             locked=any(sr.roster_locked for sr in school_rounds),
             **kwargs,
         )
+
+
+def measured_on_input(value) -> str:
+    """Return the grid's date field: typed in the Buddhist year, with a calendar beside it."""
+    return DateInput().render("measured_on", value, attrs={"id": "measured_on", "required": True})
 
 
 def _is_number(text: str) -> bool:
@@ -555,7 +561,7 @@ class MeasurementGridView(SchoolMixin, TemplateView):
             rows=rows,
             grades=Grade.choices,
             rooms=selectors.rooms_of(school=self.school),
-            today=timezone.localdate(),
+            measured_on_input=measured_on_input(timezone.localdate()),
             **kwargs,
         )
 
@@ -564,10 +570,12 @@ class MeasurementGridView(SchoolMixin, TemplateView):
         if not context["rows"]:  # no such grade and room: nothing to save, and no URL to build
             messages.error(request, _("Choose a grade and a room."))
             return self.render_to_response(context)
+        typed = request.POST.get("measured_on", "")
         try:
-            measured_on = date.fromisoformat(request.POST.get("measured_on", ""))
-        except ValueError:
-            messages.error(request, _("The date measured is not valid."))
+            measured_on = date_from_text(typed)
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+            context["measured_on_input"] = measured_on_input(typed)
             return self.render_to_response(context)
         entries, errors = [], []
         for row in context["rows"]:

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from schools.forms import DateInput
+from schools.forms import ThaiDateField
 from schools.identifiers import parse_citizen_id, parse_gcode
 from schools.models import Grade, Sex, Title
 
@@ -33,7 +33,7 @@ class DropoutRequestForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=DropoutProcess.Kind.choices)
     reason = forms.ChoiceField(label=_("Reason"), choices=DropoutProcess.Reason.choices)
     reason_note = forms.CharField(label=_("Details"), max_length=500, required=False)
-    effective_on = forms.DateField(label=_("Effective date"), widget=DateInput())
+    effective_on = ThaiDateField(label=_("Effective date"))
     evidence = EvidenceField(label=_("Evidence (PDF, JPEG or PNG)"))
 
 
@@ -63,7 +63,7 @@ class GCodeRequestForm(forms.Form):
     first_name_en = forms.CharField(label=_("First name (English)"), max_length=100, required=False)
     last_name_en = forms.CharField(label=_("Last name (English)"), max_length=100, required=False)
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
-    birth_date = forms.DateField(label=_("Birth date"), widget=DateInput())
+    birth_date = ThaiDateField(label=_("Birth date"))
     nationality = forms.CharField(label=_("Nationality"), max_length=60)
     guardian_name = forms.CharField(label=_("Guardian"), max_length=200)
     guardian_relation = forms.CharField(label=_("Relation to the learner"), max_length=60)
@@ -95,6 +95,4 @@ class DecisionForm(forms.Form):
 
 
 class ReleaseForm(DecisionForm):
-    on = forms.DateField(
-        label=_("Transfer date (when releasing)"), widget=DateInput(), required=False
-    )
+    on = ThaiDateField(label=_("Transfer date (when releasing)"), required=False)

@@ -215,3 +215,18 @@ def test_only_the_ministry_moves_a_rounds_deadline(
     opened.refresh_from_db()
     assert opened.deadline == _timer(opened).scheduled == at(16, 30)
     assert not RoundChange.objects.exists()
+
+
+def test_a_buddhist_year_typed_into_the_rounds_dates_is_understood(
+    client, round2, ministry_admin, time_machine
+):
+    # The as-of date typed as day/month/BE year; a close whose year was typed as 2569 into the
+    # browser's date-and-time field: both are 2026, not an error and not the year 2569.
+    time_machine.move_to(at(9, 0, day=date(2026, 11, 1)), tick=False)
+    response = change_round(
+        client, ministry_admin, round2, as_of="10/11/2569", certify_closes="2569-11-10T17:30"
+    )
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    round2.refresh_from_db()
+    assert round2.as_of == date(2026, 11, 10)
+    assert round2.certify_closes == at(17, 30)
