@@ -39,6 +39,9 @@ def test_count_day_from_data_checks_to_approvals(demo, sign_in, screens, celery_
 
     # --- school staff: fix the data checks ---------------------------------------------------
     page = sign_in("staff.padaet", screens=screens, shot="login")
+    # What waits: on the home page, and as a count beside "My tasks" (fetched after the page).
+    expect(page.locator("#waiting form")).to_have_count(1)
+    expect(page.locator("#dmc-waiting-count.dmc-count")).to_contain_text("1")
     screens(page, "staff-home")
     page.get_by_role("link", name="โรงเรียนวัดป่าแดด").first.click()
     expect(page).to_have_url(re.compile(rf"/schools/{SCHOOL}/$"))
@@ -115,7 +118,14 @@ def test_count_day_from_data_checks_to_approvals(demo, sign_in, screens, celery_
     ).click()
     certify = page.locator("button[name=decision][value=certify]")
     expect(certify).to_be_visible()
+    expect(certify).to_contain_text("รับรองข้อมูลนักเรียน")
     screens(page, "director-certify")
+    # The browser asks the director to tick that the counts were checked: nothing is sent before.
+    certify.click()
+    expect(page.locator("#attest:invalid")).to_have_count(1)
+    school_round.refresh_from_db()
+    assert school_round.state == SchoolRound.State.CONFIRMED
+    page.locator("#attest").check()
     certify.click()
     expect(page.locator(".dmc-messages li").first).to_be_visible(timeout=SLOW)
     screens(page, "director-certified")

@@ -9,10 +9,12 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Q
 from django.test import Client
+from django.urls import reverse
 from viewflow.workflow.models import Process, Task
 
 from accounts.models import User
 from accounts.permissions import areas_overseen_by, schools_visible_to
+from config.help import GUIDES
 from schools.models import AreaOffice, School, Student
 from tests.security.test_access_sweep import DIAGRAMS, SKIP, fill, patterns
 
@@ -112,7 +114,7 @@ WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
 # Names of things, formats and units that are written this way in Thai too.
 CODES = {
     "OpenDMC", "DMC", "B-OBEC", "G", "PDF", "JPEG", "PNG", "CSV", "csv", "XLSX", "xlsx", "SHA",
-    "UTF", "TIS", "YYYY-MM-DD", "Google", "Apple", "Outlook", "BPMN", "English", "EN", "TH",
+    "UTF", "TIS", "YYYY-MM-DD", "Google", "Apple", "Outlook", "Excel", "BPMN", "English", "EN", "TH",
 }  # fmt: skip
 RAW_VALUES = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\b\d\d[KPM]\d\b")
 
@@ -179,8 +181,9 @@ def test_every_page_speaks_thai_to_each_persona(world):
         values = own_values(user)
         client = Client(HTTP_ACCEPT_LANGUAGE="th")
         client.force_login(user)
-        for pattern in all_patterns:
-            for path in fill(pattern, values):
+        guides = [reverse("help:guide", args=[guide.slug]) for guide in GUIDES]
+        for pattern in [*all_patterns, *guides]:
+            for path in fill(pattern, values) if pattern in all_patterns else [pattern]:
                 response = client.get(path)
                 if response.status_code != 200 or not response["Content-Type"].startswith(
                     "text/html"

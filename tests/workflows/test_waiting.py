@@ -137,3 +137,17 @@ def test_a_locked_roster_says_so_and_its_edit_buttons_are_disabled(
     client.force_login(staff)
     page = roster_page(client, opened.school)  # sent back: open again
     assert "ข้อมูลถูกล็อก" not in page and f'href="{add}"' in page
+
+
+def test_the_director_is_asked_to_confirm_the_counts_before_certifying(
+    client, opened, staff, director, time_machine
+):
+    from .helpers import open_task
+
+    run_to_certify(client, staff, director, time_machine)
+    client.force_login(director)
+    page = client.get(open_task(client, director, "certify")).content.decode()
+    assert '<input type="checkbox" id="attest" name="attest" required>' in page
+    assert "นักเรียน 4 คน (ชาย 4 หญิง 0)" in page  # the counts being certified, in the question
+    assert "รับรองข้อมูลนักเรียน 4 คน" in page
+    assert 'value="reject" formnovalidate' in page  # sending back needs no tick
