@@ -801,7 +801,7 @@ def main() -> None:
         f"{pg / per * 1000:.0f} ms, default-queue worker {worker / per * 1000:.0f} ms, load driver "
         f"{driver / per * 1000:.0f} ms"
         + (f", niced annex worker {niced_cpu / per * 1000:.0f} ms" if niced else ""),
-        f"one password check (PBKDF2, {settings.PASSWORD_HASHERS[0].rsplit('.', 1)[-1]}): "
+        f"one password check ({settings.PASSWORD_HASHERS[0].rsplit('.', 1)[-1]}): "
         f"{login_ms:.0f} ms here and now"
         + ("; two logins a school" if not args.logged_in else "; logins before the window"),
         f"roster annexes: {annexes_at_end} ready when the load ended; {ready} ready, {pending} "

@@ -1,6 +1,6 @@
 """Settings for the count-day load benchmark: production, served over plain HTTP on loopback.
 
-Everything else is production's (DEBUG off, PBKDF2 passwords, PostgreSQL, Redis, signed records).
+Everything else is production's (DEBUG off, Argon2id passwords, PostgreSQL, Redis, signed records).
 Static files are not collected: the load driver, like a browser with a warm cache, does not fetch
 them, and collecting production's compressed manifest takes a minute.
 

@@ -5,15 +5,16 @@
 # pin: kombu's Redis transport once imported `packaging`, which only the test venv had, and every
 # production worker failed to start. This builds a fresh venv with `make install` (requirements.txt
 # only, hash-checked), then, with the production settings against the real PostgreSQL and Redis:
-# migrate, `check --deploy`, collectstatic; gunicorn must answer 200 on /healthz/ (database and
-# broker); a real Celery worker on each production queue (the default queue and the annexes'
-# queue, as deploy/ runs them) must answer a ping, and the annex task must route to its queue.
+# migrate, `check --deploy`, collectstatic, a password hashed with Argon2id (argon2-cffi); gunicorn
+# must answer 200 on /healthz/ (database and broker); a real Celery worker on each production
+# queue (the default queue and the annexes' queue, as deploy/ runs them) must answer a ping, and the
+# annex task must route to its queue.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=$(command -v python3.11 || command -v python3)
 PG=${RUNTIME_CHECK_PG:-postgres://postgres@127.0.0.1:5432}
-DB=opendmc_runtime_check
+DB=${RUNTIME_CHECK_DB:-opendmc_runtime_check}  # dropped and created anew: one per checkout
 BROKER=${RUNTIME_CHECK_BROKER:-redis://127.0.0.1:6379/8}
 PORT=${RUNTIME_CHECK_PORT:-8391}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/opendmc-runtime.XXXXXX")
@@ -59,6 +60,13 @@ echo "== runtime-check: migrate, check --deploy, collectstatic (production setti
 "$PY" manage.py migrate --noinput >"$WORK/migrate.log" 2>&1 || fail "migrate"
 "$PY" manage.py check --deploy --fail-level WARNING >"$WORK/check.log" 2>&1 || fail "check --deploy"
 "$PY" manage.py collectstatic --noinput >"$WORK/static.log" 2>&1 || fail "collectstatic"
+# The password hasher's library (argon2-cffi) is loaded only at the first login: hash one now.
+hash=$("$PY" -c "
+import django; django.setup()
+from django.contrib.auth.hashers import make_password
+print(make_password('runtime-check'))" 2>"$WORK/hash.log") || fail "make_password"
+[[ $hash == 'argon2$argon2id$v=19$m=19456,t=2,p=1$'* ]] || fail "a password hashed as '${hash%%\$*}…'"
+echo "a password hashed: ${hash%\$*\$*}\$…"
 
 echo "== runtime-check: gunicorn, and a Celery worker on each production queue =="
 "$WORK/venv/bin/gunicorn" config.wsgi --bind "127.0.0.1:$PORT" --workers 1 \

@@ -59,6 +59,19 @@ def test_check_deploy_reports_a_weakened_setting(tmp_path):
     assert "security.W004" in result.stderr
 
 
+def test_production_hashes_passwords_with_argon2id_and_still_reads_pbkdf2(tmp_path):
+    # argon2-cffi is in requirements.txt, and the production settings put our hasher first.
+    script = (
+        "from django.contrib.auth.hashers import get_hasher, make_password\n"
+        "print(make_password('x')); print(get_hasher('pbkdf2_sha256').algorithm)"
+    )
+    result = manage(tmp_path, "shell", "-c", script)
+    assert result.returncode == 0, result.stderr
+    encoded, pbkdf2 = result.stdout.strip().splitlines()[-2:]
+    assert encoded.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    assert pbkdf2 == "pbkdf2_sha256"
+
+
 PROBE = """
 from django.test import Client
 client = Client(HTTP_HOST="dmc.example.go.th")
