@@ -10,7 +10,26 @@ from .identifiers import parse_citizen_id, parse_gcode
 from .models import Grade, School, Sex, StudentDocument, Title
 
 
-class RosterFilterForm(forms.Form):
+class SchoolGradesMixin:
+    """A form whose grade pickers offer only the grades the school teaches (school=...): a primary
+    school's staff are not offered ม.1, and a grade the school does not teach is refused."""
+
+    def __init__(self, *args, school: School | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if school is None:
+            return
+        for field in self.fields.values():
+            if isinstance(field, forms.ChoiceField) and any(
+                value in Grade.values for value, _label in field.choices
+            ):
+                field.choices = [
+                    (value, label)
+                    for value, label in field.choices
+                    if value not in Grade.values or school.teaches(value)
+                ]
+
+
+class RosterFilterForm(SchoolGradesMixin, forms.Form):
     """Search and filters of the roster page."""
 
     q = forms.CharField(
@@ -67,7 +86,7 @@ class ThaiDateField(forms.DateField):
         return date_from_text(str(value))
 
 
-class StudentAddForm(forms.Form):
+class StudentAddForm(SchoolGradesMixin, forms.Form):
     """Add a learner (menu 2.7.3 with a citizen ID; 2.7.4 with a G-code)."""
 
     identifier = forms.CharField(label=_("Citizen ID"), max_length=20)
@@ -146,13 +165,13 @@ class TransferOutForm(forms.Form):
         return school
 
 
-class ClassEditForm(forms.Form):
+class ClassEditForm(SchoolGradesMixin, forms.Form):
     grade = forms.ChoiceField(label=_("Grade"), choices=Grade.choices)
     room = forms.IntegerField(label=_("Room"), min_value=1, max_value=99)
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
 
-class BulkMoveForm(forms.Form):
+class BulkMoveForm(SchoolGradesMixin, forms.Form):
     """Move a whole room to another room, or move the learners ticked on the roster.
 
     A whole grade or room never changes grade here: learners move up by themselves at the year

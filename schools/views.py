@@ -157,7 +157,7 @@ class RosterView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         school = access_school(self.request.user, self.kwargs["code"])
         data, querystring = self.filter_data()
-        form = RosterFilterForm(data or None)
+        form = RosterFilterForm(data or None, school=school)
         filters = form.cleaned_data if form.is_valid() else {}
         roster = selectors.roster_for(
             school=school,
@@ -248,6 +248,13 @@ class SchoolMixin(LoginRequiredMixin):
         return super().get_context_data(school=self.school, **kwargs)
 
 
+class SchoolGradesFormMixin:
+    """Give the view's form its school, so that its grade pickers offer the grades taught there."""
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "school": self.school}
+
+
 class StudentMixin(SchoolMixin):
     """Also resolve a learner enrolled (now or before) at that school; a change needs the learner
     to be enrolled there now (404 otherwise, on GET as on POST)."""
@@ -323,7 +330,7 @@ class ServiceFormView(FormView):
         return reverse("schools:roster", args=[self.school.code])
 
 
-class StudentAddView(SchoolMixin, ServiceFormView):
+class StudentAddView(SchoolGradesFormMixin, SchoolMixin, ServiceFormView):
     form_class = StudentAddForm
     template_name = "schools/student_add.html"
     gcode = False
@@ -404,7 +411,7 @@ class TransferOutView(StudentMixin, ServiceFormView):
         )
 
 
-class ClassEditView(StudentMixin, ServiceFormView):
+class ClassEditView(SchoolGradesFormMixin, StudentMixin, ServiceFormView):
     form_class = ClassEditForm
     title = _("Change class or room (2.7.7)")
     success_message = _("Class changed.")
@@ -504,7 +511,7 @@ class EvidenceDownloadView(SchoolMixin, View):
         )
 
 
-class BulkMoveView(SchoolMixin, ServiceFormView):
+class BulkMoveView(SchoolGradesFormMixin, SchoolMixin, ServiceFormView):
     form_class = BulkMoveForm
     title = _("Move a room or the ticked learners (2.7.7)")
 
@@ -559,7 +566,7 @@ class MeasurementGridView(SchoolMixin, TemplateView):
             grade=grade,
             room=room,
             rows=rows,
-            grades=Grade.choices,
+            grades=[(g, label) for g, label in Grade.choices if self.school.teaches(g)],
             rooms=selectors.rooms_of(school=self.school),
             measured_on_input=measured_on_input(timezone.localdate()),
             **kwargs,

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from schools.forms import ThaiDateField
+from schools.forms import SchoolGradesMixin, ThaiDateField
 from schools.identifiers import parse_citizen_id, parse_gcode
 from schools.models import Grade, Sex, Title
 
@@ -45,7 +45,7 @@ class IdCorrectionForm(forms.Form):
         return parse_citizen_id(self.cleaned_data["new_citizen_id"])
 
 
-class TransferInForm(forms.Form):
+class TransferInForm(SchoolGradesMixin, forms.Form):
     identifier = forms.CharField(label=_("Citizen ID or G-code"), max_length=20)
     grade = forms.ChoiceField(label=_("Grade"), choices=Grade.choices)
     room = forms.IntegerField(label=_("Room"), min_value=1, max_value=99, initial=1)
@@ -56,7 +56,7 @@ class TransferInForm(forms.Form):
         return parse_gcode(value) if value[:1].upper() == "G" else parse_citizen_id(value)
 
 
-class GCodeRequestForm(forms.Form):
+class GCodeRequestForm(SchoolGradesMixin, forms.Form):
     title = forms.ChoiceField(label=_("Title"), choices=Title.choices)
     first_name_th = forms.CharField(label=_("First name (Thai)"), max_length=100)
     last_name_th = forms.CharField(label=_("Last name (Thai)"), max_length=100)

@@ -20,7 +20,7 @@ from documents.models import SignedDocument
 from documents.selectors import can_view_document
 from schools.identifiers import mask_citizen_ids_in
 from schools.models import Enrollment, StudentDocument
-from schools.views import SchoolMixin, StudentMixin, form_error
+from schools.views import SchoolGradesFormMixin, SchoolMixin, StudentMixin, form_error
 
 from . import requests
 from .forms import (
@@ -95,7 +95,7 @@ class IdCorrectionRequestView(StudentMixin, StartRequestView):
         )
 
 
-class TransferInView(SchoolMixin, StartRequestView):
+class TransferInView(SchoolGradesFormMixin, SchoolMixin, StartRequestView):
     form_class = TransferInForm
     title = _("Transfer in (2.7.1)")
 
@@ -125,7 +125,7 @@ class TransferInView(SchoolMixin, StartRequestView):
         return request_url(result)
 
 
-class GCodeRequestView(SchoolMixin, StartRequestView):
+class GCodeRequestView(SchoolGradesFormMixin, SchoolMixin, StartRequestView):
     form_class = GCodeRequestForm
     title = _("Request a G-code (2.7.4)")
 
