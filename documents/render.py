@@ -14,6 +14,7 @@ import segno
 import weasyprint
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
@@ -89,12 +90,44 @@ def html_render(*, template: str, context: Mapping[str, Any]) -> str:
         return render_to_string(template, dict(context))
 
 
+def _laid_out(html: str) -> weasyprint.document.Document:
+    font_config, css, fetcher = _fonts()
+    return weasyprint.HTML(string=html, url_fetcher=fetcher).render(
+        stylesheets=[css], font_config=font_config
+    )
+
+
+def pdf_layout(*, html: str) -> list[list[str]]:
+    """Return what each page of the record holds, line by line (each line's text): how a reader
+    sees the pages, for checks of where the record breaks."""
+    with _render_lock:
+        document = _laid_out(html)
+    pages = []
+    for page in document.pages:
+        lines: list[str] = []
+        _collect_lines(page._page_box, lines)
+        pages.append(lines)
+    return pages
+
+
+def _collect_lines(box, lines: list[str]) -> None:
+    if isinstance(box, boxes.LineBox):
+        lines.append("".join(_texts(box)))
+        return
+    for child in getattr(box, "children", ()) or ():
+        _collect_lines(child, lines)
+
+
+def _texts(box):
+    if hasattr(box, "text"):
+        yield box.text
+    for child in getattr(box, "children", ()) or ():
+        yield from _texts(child)
+
+
 def pdf_render(*, html: str) -> RenderedPdf:
     """Return the HTML laid out as an A4 PDF with Sarabun embedded."""
     with _render_lock:
-        font_config, css, fetcher = _fonts()
-        document = weasyprint.HTML(string=html, url_fetcher=fetcher).render(
-            stylesheets=[css], font_config=font_config
-        )
+        document = _laid_out(html)
         data = document.write_pdf()
     return RenderedPdf(data=data, pages=len(document.pages))

@@ -5,6 +5,7 @@ import functools
 
 from django import template
 from django.utils import timezone, translation
+from django.utils.html import format_html_join
 
 from schools.identifiers import format_citizen_id, mask_citizen_id
 
@@ -128,3 +129,11 @@ def time_until(value, now=None) -> str:
         if n
     ][:2]
     return " ".join(parts) if parts else ("0 นาที" if thai else "0 minutes")
+
+
+@register.filter
+def whole_words(value) -> str:
+    """Keep each word of a name on one line: Thai has no spaces between words, so a narrow cell
+    may otherwise break "วัดป่าแดด" inside the name; the name still wraps at its spaces (needs
+    the record's .nw style)."""
+    return format_html_join(" ", '<span class="nw">{}</span>', ((w,) for w in str(value).split()))
