@@ -49,3 +49,11 @@ ROMAN_FAMILY = (
     "Rungrueang",
     "Wongyai",
 )
+
+# Each Thai name with its romanisation (the first names of each list above, in the same order):
+# a learner's English name is the Thai name's own, never another's.
+ROMAN_OF = {
+    **dict(zip(BOYS, ROMAN_BOYS, strict=False)),
+    **dict(zip(GIRLS, ROMAN_GIRLS, strict=False)),
+    **dict(zip(FAMILY, ROMAN_FAMILY, strict=False)),
+}

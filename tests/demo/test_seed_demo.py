@@ -189,3 +189,17 @@ def test_the_demo_past_is_dated_inside_its_windows_and_signed_at_the_real_moment
     checked = client.get(f"/verify/{certification.public_id}/").content.decode()
     assert thai_date(certification.dated_at, "long") in checked
     assert thai_date(SEEDED, "long") in checked
+
+
+def test_the_demos_english_names_are_the_thai_names_own(db):
+    from demo.names import ROMAN_OF
+    from schools.models import Student
+
+    call_command("seed_demo", stdout=StringIO())
+    english = Student.objects.exclude(first_name_en="")
+    assert english.exists()
+    for s in english:
+        assert (ROMAN_OF[s.first_name_th], ROMAN_OF[s.last_name_th]) == (
+            s.first_name_en,
+            s.last_name_en,
+        )

@@ -230,6 +230,11 @@ class Command(BaseCommand):
                         demo_names.ROMAN_BOYS if sex == Sex.MALE else demo_names.ROMAN_GIRLS
                     )
                     roman_family = rng.choice(demo_names.ROMAN_FAMILY)
+                    # The draws above stay (the demo's other data follow them); the English name
+                    # is the Thai name's own romanisation, where the demo knows one.
+                    roman_given = demo_names.ROMAN_OF.get(given, "")
+                    roman_family = demo_names.ROMAN_OF.get(family, "")
+                    english = english and bool(roman_given and roman_family)
                     noise = rng.uniform(-0.06, 0.06)
                     weight, height = typical_weight_height(age, noise)
                     measured = True
