@@ -40,8 +40,11 @@ def test_valid_csv_saves_every_row(client_as, staff, school, room):
     assert result.status == MeasurementUpload.Status.DONE and result.created_count == 3
     m = Measurement.objects.get(student=room[0].student)
     assert m.measured_on == date(2026, 6, 1) and str(m.weight_kg) == "25.5"
-    page = client_as(staff).get(response["Location"])
-    assert "3" in page.content.decode()
+    page = client_as(staff).get(response["Location"]).content.decode()
+    assert "3" in page
+    # The next step is offered: the data checks before the count day, and the roster.
+    assert "ต่อไป: ตรวจสอบข้อมูลของโรงเรียนก่อนวันนับ" in page
+    assert reverse("schools:validation", args=[school.code]) in page
 
 
 def test_the_same_file_twice_changes_nothing(client_as, staff, school, room):
@@ -76,6 +79,7 @@ def test_bad_rows_save_nothing_and_each_is_reported(client_as, staff, school, ro
     assert not Measurement.objects.exists()
     body = client_as(staff).get(response["Location"]).content.decode()
     assert "หลักตรวจสอบไม่ตรง" in body and "ไม่มีการบันทึก" in body  # Thai first: "nothing was saved"
+    assert "อัปโหลดไฟล์ที่แก้ไขแล้ว" in body  # the next step: upload the corrected file
 
 
 def test_tis620_file(client_as, staff, school, room):
