@@ -1,9 +1,40 @@
-"""Small charts drawn on the server as inline SVG: no script, no CDN, readable without colour."""
+"""Small charts drawn on the server as inline SVG: no script, no CDN, readable without colour.
 
-from django.utils.html import format_html, format_html_join
+Each chart fills its card (it scales to the card's width), its axis steps are round numbers
+(1, 2, 2.5 or 5 × a power of ten), and a category label too long for its bar group is turned
+(or, with many categories, the labels are turned all together) so that no two overlap. The page
+shows the same figures as a table under each chart: the table is what a screen reader reads.
+"""
+
+import math
+
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 PALETTE = ("#1a3e72", "#c8102e", "#6b8e23", "#b8860b")
+FONT_PX = 10
+CHAR_PX = 6.2  # an average glyph of the 10 px labels (Sarabun); Thai marks take no width
+
+
+def nice_step(top: float, *, steps: int = 4) -> float:
+    """Return a round step (1, 2, 2.5 or 5 × 10ⁿ) so that `steps` of them reach at least top."""
+    if top <= 0:
+        return 1
+    raw = top / steps
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 2.5, 5, 10):
+        if factor * power >= raw:
+            step = factor * power
+            return step if step >= 1 else 1  # whole learners and baht: no step below 1
+    return 10 * power
+
+
+def label_width(text: str) -> float:
+    """Estimate a label's width in px: Thai vowel and tone marks above or below take no room."""
+    spacing = sum(
+        1 for ch in text if not ("\u0e31" <= ch <= "\u0e3a" or "\u0e47" <= ch <= "\u0e4e")
+    )
+    return spacing * CHAR_PX
 
 
 def bar_chart(
@@ -16,21 +47,32 @@ def bar_chart(
     """Return grouped vertical bars (one group per category, one bar per series) as an <svg>."""
     if not categories:
         return SafeString("")
-    top = max([max(values, default=0) for _name, values in series] + [1])
-    left, bottom, gap = 48, 36, 10
+    ticks = 4
+    step = nice_step(max([max(values, default=0) for _name, values in series] + [1]), steps=ticks)
+    top = step * ticks
+    left, gap = 14 + label_width(f"{top:,.0f}"), 10
     group = max(24, 14 * len(series) + gap)
+    widest = max(label_width(str(c)) for c in categories)
+    turned = widest > group - 2  # the labels would touch: turn them all, 45°
+    bottom = 22 + (widest * 0.72 if turned else 0)
+    legend_rows = 1 + sum(label_width(name) + 34 for name, _v in series) // 600
+    head = 12 + 16 * legend_rows
     width = left + group * len(categories) + 20
-    plot = height - bottom - 24
+    plot = height - bottom - head
+    if plot < 80:  # turned labels need room: grow rather than squash the bars
+        height += 80 - plot
+        plot = 80
     bar = (group - gap) / len(series)
     shapes = []
-    for step in range(5):  # grid lines and their values
-        value = top * step / 4
-        y = 24 + plot - plot * step / 4
+    for k in range(ticks + 1):  # grid lines and their round values
+        y = head + plot - plot * k / ticks
         shapes.append(format_html(
             '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#ddd"/>'
-            '<text x="{}" y="{}" text-anchor="end" font-size="10">{}</text>',
-            left, width - 10, f"{y:.1f}", f"{y:.1f}", left - 4, f"{y + 3:.1f}", f"{value:,.0f}",
+            '<text x="{}" y="{}" text-anchor="end" font-size="{}">{}</text>',
+            f"{left:.1f}", width - 10, f"{y:.1f}", f"{y:.1f}", f"{left - 4:.1f}", f"{y + 3:.1f}",
+            FONT_PX, f"{step * k:,.0f}" if step >= 1 else f"{step * k:,.1f}",
         ))  # fmt: skip
+    base = head + plot
     for i, category in enumerate(categories):
         x0 = left + i * group + gap / 2
         for j, (name, values) in enumerate(series):
@@ -38,21 +80,32 @@ def bar_chart(
             h = plot * value / top
             shapes.append(format_html(
                 '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{} · {}: {}</title></rect>',
-                f"{x0 + j * bar:.1f}", f"{24 + plot - h:.1f}", f"{max(bar - 1, 1):.1f}", f"{h:.1f}",
+                f"{x0 + j * bar:.1f}", f"{base - h:.1f}", f"{max(bar - 1, 1):.1f}", f"{h:.1f}",
                 PALETTE[j % len(PALETTE)], category, name, f"{value:,}",
             ))  # fmt: skip
-        shapes.append(format_html(
-            '<text x="{}" y="{}" text-anchor="middle" font-size="10">{}</text>',
-            f"{x0 + (group - gap) / 2:.1f}", height - bottom + 14, category,
+        centre = x0 + (group - gap) / 2
+        if turned:
+            shapes.append(format_html(
+                '<text x="{}" y="{}" text-anchor="end" font-size="{}" transform="rotate(-45 {} {})">{}</text>',
+                f"{centre:.1f}", base + 12, FONT_PX, f"{centre:.1f}", base + 12, category,
+            ))  # fmt: skip
+        else:
+            shapes.append(format_html(
+                '<text x="{}" y="{}" text-anchor="middle" font-size="{}">{}</text>',
+                f"{centre:.1f}", base + 14, FONT_PX, category,
+            ))  # fmt: skip
+    legend, x, y = [], left, 4
+    for k, (name, _values) in enumerate(series):
+        if x + label_width(name) + 34 > max(width, 600) and x > left:
+            x, y = left, y + 16
+        legend.append(format_html(
+            '<rect x="{}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}" font-size="11">{}</text>',
+            f"{x:.1f}", y, PALETTE[k % len(PALETTE)], f"{x + 14:.1f}", y + 9, name,
         ))  # fmt: skip
-    legend = format_html_join(
-        "",
-        '<rect x="{}" y="4" width="10" height="10" fill="{}"/><text x="{}" y="13" font-size="11">{}</text>',
-        ((left + k * 90, PALETTE[k % len(PALETTE)], left + k * 90 + 14, name)
-         for k, (name, _v) in enumerate(series)),
-    )  # fmt: skip
+        x += label_width(name) + 34
     return format_html(
-        '<svg class="dmc-chart" role="img" aria-label="{}" viewBox="0 0 {} {}" width="{}" '
-        'height="{}" xmlns="http://www.w3.org/2000/svg"><title>{}</title>{}{}</svg>',
-        title, width, height, width, height, title, legend, SafeString("".join(shapes)),
+        '<svg class="dmc-chart" role="img" aria-label="{}" viewBox="0 0 {} {}" '
+        'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg"><title>{}</title>{}{}</svg>',
+        title, f"{width:.0f}", f"{height:.0f}", title, SafeString("".join(legend)),
+        SafeString("".join(shapes)),
     )  # fmt: skip
