@@ -18,7 +18,7 @@ from accounts.models import Role
 from accounts.selectors import users_with_role
 from buildings import services
 from buildings.models import Building, SchoolLand, SchoolSurvey, SurveyYear
-from schools.models import School
+from schools.models import Grade, School
 from workflows.building_survey import survey_year_open
 from workflows.models import BuildingSurveyProcess
 
@@ -52,10 +52,19 @@ def _open_task(school_survey: SchoolSurvey) -> Task:
     )
 
 
-def _register(school: School, staff) -> None:
+# Classrooms in use against the grades a school teaches (one room a grade at the demo's sizes):
+# schools differ, some short of rooms, one with a room to spare, so the budget list has a story.
+ROOMS_AGAINST_GRADES = (-3, 0, -1, 1, -2, 0, -4)
+
+
+def _register(school: School, staff, *, n: int = 0) -> None:
     if Building.objects.filter(school=school).exists():
         return
+    grades = sum(1 for grade in Grade.values if school.teaches(grade))
     for kind, name, design, year, rooms, in_use, area, condition in BUILDINGS:
+        if name == "อาคารเรียน 1":  # the main building holds the rooms that differ
+            in_use = max(1, grades - 2 + ROOMS_AGAINST_GRADES[n % len(ROOMS_AGAINST_GRADES)])
+            rooms = max(rooms, in_use)
         services.building_create(
             school=school, actor=staff, kind=kind, name=name, design_code=design,
             year_built=year, rooms_design=rooms, rooms_in_use=in_use,
@@ -101,10 +110,10 @@ def buildings_demo(*, today: date) -> dict:
         )
         for s in schools
     }
-    for school in schools:
+    for n, school in enumerate(schools):
         staff = people[school.pk][0]
         if staff is not None:
-            _register(school, staff)
+            _register(school, staff, n=n)
     if survey_year.opened_at is None:
         survey_year_open(survey_year=survey_year, at=survey_year.opens)
         for n, school in enumerate(schools):
