@@ -3,10 +3,8 @@ symbol or a code, and no raw enum value (``fixed_share``, ``10M1``) shown to a p
 
 import re
 from html.parser import HTMLParser
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db.models import Q
 from django.test import Client
 from django.urls import reverse
@@ -16,7 +14,7 @@ from accounts.models import User
 from accounts.permissions import areas_overseen_by, schools_visible_to
 from config.help import GUIDES
 from schools.models import AreaOffice, School, Student
-from tests.security.test_access_sweep import DIAGRAMS, SKIP, fill, patterns
+from tests.security.test_access_sweep import DIAGRAMS, SKIP, fill, patterns, world  # noqa: F401
 
 PERSONAS = ("staff.maerim", "director.maerim", "area.cm1", "approver", "admin")
 HIDDEN_TAGS = {"script", "style", "template"}
@@ -65,15 +63,6 @@ def visible_text(html: str) -> str:
     parser = VisibleText()
     parser.feed(html)
     return "\n".join(p.strip() for p in parser.parts if p.strip())
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        call_command("seed_demo", stdout=StringIO())
-    yield
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
 
 
 def own_values(user):
@@ -171,7 +160,8 @@ def cancel_page_words() -> set[str]:
 
 
 @pytest.mark.django_db
-def test_every_page_speaks_thai_to_each_persona(world):
+@pytest.mark.usefixtures("world")  # the demo, loaded once (tests/security/test_access_sweep.py)
+def test_every_page_speaks_thai_to_each_persona():
     names = names_in_the_database()
     cancel_words = cancel_page_words()
     all_patterns = [p for p in patterns() if not SKIP.match(p) and not DIAGRAMS.match(p)]
