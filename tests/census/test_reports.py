@@ -369,3 +369,34 @@ def test_a_revoked_snapshot_leaves_the_counts_and_the_allocation(frozen, ministr
     assert reports.counts_report(scope=scope, round=frozen.round)["grades"].total[3] == 0
     assert subsidy._counts(round=frozen.round, school_id=frozen.school_id) == []
     assert frozen.grade_counts.count() == 3  # the counts stay with the revoked snapshot
+
+
+@pytest.mark.parametrize("language", ["th", "en"])
+def test_a_tables_rows_read_as_a_template_per_cell_wrote_them(language):
+    """The rows are written in one pass; each cell reads as it did with ``intcomma`` per cell."""
+    from django.template import Context, Template
+    from django.utils import translation
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    rows = [
+        ["1050130777", '<b>"โรงเรียน" & co</b>', 1234567, -1234, Decimal("7504.80")],
+        [gettext_lazy("Final"), mark_safe("<i>x</i>"), 0, Decimal("-1234.50"), Decimal("1E+3")],
+        [None, date(2024, 6, 10), 12345.678, True, Decimal("0.00")],
+    ]
+    total = ["รวม", "", 1234567, Decimal("123456789.01"), None]
+    per_cell = Template(
+        "{% load humanize %}{% for row in rows %}<tr>{% for cell in row %}<td>"
+        '{% if cell|stringformat:"s" == cell %}{{ cell }}{% else %}{{ cell|intcomma }}{% endif %}'
+        "</td>{% endfor %}</tr>{% endfor %}|{% for cell in total %}<th>{{ cell|intcomma }}</th>"
+        "{% endfor %}"
+    )
+    one_pass = Template(
+        "{% load report_tables %}{% table_rows rows 10 5 %}|{% table_total total %}"
+    )
+    with translation.override(language):
+        context = Context({"rows": rows, "total": total})
+        assert one_pass.render(context) == per_cell.render(context)
+        assert "1,234,567" in one_pass.render(context)
+        empty = Template("{% load report_tables %}{% table_rows rows 10 4 %}")
+        assert 'colspan="4"' in empty.render(Context({"rows": []}))
