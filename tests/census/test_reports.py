@@ -350,7 +350,8 @@ def test_the_figures_are_kept_in_redis_as_production_keeps_them(frozen, area):
     with override_settings(CACHES={"default": redis}):
         schools = School.objects.filter(area_office=area)
         computed = subsidy.allocation_figures(schools=schools, academic_year=2567, term=1)
-        key = subsidy._summary_key(schools=schools, academic_year=2567, term=1)
+        inputs = subsidy._Inputs.load(academic_year=2567, term=1)
+        key = subsidy._summary_key(schools=schools, inputs=inputs)
         kept = caches["default"].get(key)
         assert kept == computed and kept.total > 0
         caches["default"].delete(key)
