@@ -294,20 +294,26 @@ def allocation_report(
     *, scope: Scope, academic_year: int, term: int, per_school: bool = True
 ) -> dict:
     """Return a term's allocation per area office and per item, with its statuses, and per school
-    unless ``per_school`` is false (then the kept figures are read: no per-school rows)."""
-    select = allocation_summary if per_school else allocation_figures
-    summary: AllocationSummary = select(
-        schools=scope.schools, academic_year=academic_year, term=term
-    )
+    unless ``per_school`` is false. The figures are read from the cache, with the schools' rows for
+    one area office; the rows of more schools (the nation's download) are computed each time."""
+    if per_school and scope.area is None:
+        summary: AllocationSummary = allocation_summary(
+            schools=scope.schools, academic_year=academic_year, term=term
+        )
+    else:
+        summary = allocation_figures(
+            schools=scope.schools, academic_year=academic_year, term=term, per_school=per_school
+        )
     pay_keys = [r.key for r in summary.rules]
     pay_labels = [r.label for r in summary.rules]
     tables = {}
     if per_school:
+        status_labels = {key: str(label) for key, label in STATUS_LABELS.items()}
         tables["schools"] = Table(
             "schools", _("Allocation per school"),
             [_("Area office"), _("School code"), _("School"), *pay_labels, _("Total (baht)"), _("Status")],
             [[s["area_code"], s["code"], s["name"], *(s["payments"].get(k, 0) for k in pay_keys),
-              s["total"], str(STATUS_LABELS[s["status"]])] for s in summary.schools],
+              s["total"], status_labels[s["status"]]] for s in summary.schools],
             [_("Total"), "", "", *(summary.payment_totals.get(k, 0) for k in pay_keys),
              summary.total, ""],
         )  # fmt: skip

@@ -2,14 +2,18 @@
 has thousands of cells, and a template node per cell (an ``if`` and ``intcomma`` each) made its
 rendering most of the page's time."""
 
+import html
 from decimal import Decimal
+from urllib.parse import quote
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.urls import reverse
 from django.utils.formats import get_format
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import gettext
 
 register = template.Library()
@@ -34,10 +38,17 @@ def _number_formatter():
     return number
 
 
+def _text(value) -> str:
+    # conditional_escape's output without its per-call checks (the cells are thousands).
+    if isinstance(value, SafeData):
+        return value
+    return html.escape(str(value))
+
+
 def _cells(row, number, tag: str) -> str:
     # Text as text (escaped), anything else as a number, as the per-cell template did.
     return "".join(
-        f"<{tag}>{conditional_escape(cell)}</{tag}>"
+        f"<{tag}>{_text(cell)}</{tag}>"
         if isinstance(cell, str | Promise)
         else f"<{tag}>{number(cell)}</{tag}>"
         for cell in row
@@ -69,4 +80,20 @@ def table_total(total) -> SafeString:
 def format_empty(text: str, colspan: int) -> SafeString:
     return mark_safe(  # noqa: S308 — the text is escaped
         f'<tr><td colspan="{int(colspan)}">{conditional_escape(text)}</td></tr>'
+    )
+
+
+@register.simple_tag
+def school_allocation_links(schools, year: int, term: int, limit: int = 500) -> SafeString:
+    """Return a link to each school's allocation page (its code), " · " between them: the URL
+    reversed once, each school's code put in its place."""
+    marker = "~code~"  # "~" is never quoted in a path
+    safe = RFC3986_SUBDELIMS + "/~:@"  # what reverse leaves unquoted in an argument
+    prefix, suffix = reverse("census:school_allocation", args=[marker, year, term]).split(marker)
+    return mark_safe(  # noqa: S308 — the codes are escaped
+        " · ".join(
+            f'<a href="{html.escape(prefix + quote(s["code"], safe=safe) + suffix)}">'
+            f"{html.escape(s['code'])}</a>"
+            for s in schools[:limit]
+        )
     )

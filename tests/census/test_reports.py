@@ -401,3 +401,30 @@ def test_a_tables_rows_read_as_a_template_per_cell_wrote_them(language):
         assert "1,234,567" in one_pass.render(context)
         empty = Template("{% load report_tables %}{% table_rows rows 10 4 %}")
         assert 'colspan="4"' in empty.render(Context({"rows": []}))
+
+
+def test_an_area_officers_allocation_page_reads_its_schools_kept_figures(
+    client_as, data, rounds, area_officer, school
+):
+    """One area office's page keeps its schools' rows with the figures: the second visit reads
+    them (fewer queries, the same page); a certification in the area shows at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_as(area_officer)
+    client.get(reverse("census:report_allocation"))  # warm the session
+    cache.clear()
+    with CaptureQueriesContext(connection) as computed:
+        first = _get(client, "census:report_allocation", year=2567, term=1)
+    with CaptureQueriesContext(connection) as kept:
+        again = _get(client, "census:report_allocation", year=2567, term=1)
+    assert len(kept.captured_queries) < len(computed.captured_queries)
+    assert again.context["summary"].schools == first.context["summary"].schools
+    assert school.code in again.content.decode()
+    row = next(s for s in again.context["summary"].schools if s["code"] == school.code)
+    assert row["total"] == Decimal("7504.80")  # as the school's own page (see above)
+    newcomer = SchoolFactory(area_office=school.area_office)
+    certify(newcomer, rounds[(2567, 1)], [(P1, F, BORN_P)])
+    fresh = _get(client, "census:report_allocation", year=2567, term=1)
+    assert newcomer.code in fresh.content.decode()
+    assert fresh.context["summary"].total > again.context["summary"].total
