@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from accounts.permissions import areas_overseen_by, can_administer
+from accounts.permissions import can_administer, overseen_areas
 from schools.models import AreaOffice, Enrollment, EnrollmentStatus, Grade, School
 from schools.templatetags.thai import thai_date
 
@@ -43,7 +43,6 @@ class Scope:
 
     areas: list[AreaOffice]
     area: AreaOffice | None
-    _areas_qs: QuerySet
     national: bool = False
 
     @property
@@ -52,7 +51,7 @@ class Scope:
             return School.objects.filter(area_office_id=self.area.pk)
         if self.national:
             return School.objects.all()
-        return School.objects.filter(area_office__in=self._areas_qs.values("pk"))
+        return School.objects.filter(area_office_id__in=[a.pk for a in self.areas])
 
     @property
     def by_school(self) -> bool:
@@ -63,8 +62,7 @@ class Scope:
 def report_scope(*, user: User, area_code: str | None = None) -> Scope:
     """Return the areas the user may report on and the one asked for; 403 for a user who oversees
     no area office, 404 for an area office they do not oversee."""
-    areas_qs = areas_overseen_by(user)
-    areas = list(areas_qs.order_by("code"))
+    areas = overseen_areas(user)
     if not areas:
         raise PermissionDenied
     area = None
@@ -74,7 +72,7 @@ def report_scope(*, user: User, area_code: str | None = None) -> Scope:
             raise Http404
     elif len(areas) == 1:
         area = areas[0]
-    return Scope(areas=areas, area=area, _areas_qs=areas_qs, national=can_administer(user))
+    return Scope(areas=areas, area=area, national=can_administer(user))
 
 
 def report_rounds() -> list[Round]:

@@ -361,7 +361,7 @@ def test_a_revoked_snapshot_leaves_the_counts_and_the_allocation(frozen, ministr
     from census import reports, subsidy
     from census.services import school_round_revoke
 
-    scope = reports.Scope(areas=[area], area=area, _areas_qs=None)
+    scope = reports.Scope(areas=[area], area=area)
     assert reports.counts_report(scope=scope, round=frozen.round)["grades"].total[3] == 8
     school_round_revoke(
         school_round=frozen.school_round, actor=ministry_admin, reason="wrong counts",
@@ -428,3 +428,21 @@ def test_an_area_officers_allocation_page_reads_its_schools_kept_figures(
     fresh = _get(client, "census:report_allocation", year=2567, term=1)
     assert newcomer.code in fresh.content.decode()
     assert fresh.context["summary"].total > again.context["summary"].total
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_a_report_page_and_its_menu_read_the_officers_areas_once(
+    client_as, data, area_officer, name
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_as(area_officer)
+    client.get(reverse(name), {"year": 2567, "term": 1})  # warm the session
+    with CaptureQueriesContext(connection) as page:
+        response = client.get(reverse(name), {"year": 2567, "term": 1})
+    assert response.status_code == 200
+    assert reverse("census:reports") in response.content.decode()  # the menu's entry
+    areas = [q["sql"] for q in page.captured_queries
+             if 'FROM "schools_areaoffice"' in q["sql"] and "permission" in q["sql"]]  # fmt: skip
+    assert len(areas) == 1, areas
