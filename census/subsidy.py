@@ -641,7 +641,7 @@ sums AS (
     SUM(CASE WHEN c.min_age = %s THEN {gross} ELSE 0 END) AS satang,
     MAX(CASE WHEN c.learners > c.under_age AND r.missing = 1 THEN 1 ELSE 0 END) AS missing,
     MAX(CASE WHEN c.learners > c.under_age AND r.provisional = 1 THEN 1 ELSE 0 END) AS provisional,
-    MAX(CASE WHEN c.min_age <> %s THEN 1 ELSE 0 END) AS stale
+    MAX(CASE WHEN c.min_age <> %s THEN 1 ELSE 0 END) AS stale, COUNT(c.id) AS lines
   FROM census_rostersnapshot s
   LEFT JOIN census_snapshotgradecount c ON c.snapshot_id = s.id
   LEFT JOIN rates r ON r.round_id = s.round_id AND r.grade = c.grade
@@ -649,7 +649,7 @@ sums AS (
   GROUP BY s.id, s.school_id, s.round_id, s.public_id)
 SELECT sc.id, sc.code, sc.name_th, sc.area_office_id, a.code, a.name_th,
   sums.round_id, sums.public_id, sums.satang, sums.missing, sums.provisional, sums.stale,
-  sums.snapshot_id
+  sums.snapshot_id, sums.lines
 FROM schools_school sc
 JOIN schools_areaoffice a ON a.id = sc.area_office_id
 LEFT JOIN sums ON sums.school_id = sc.id
@@ -766,7 +766,7 @@ def _summary(*, schools: QuerySet, inputs: _Inputs) -> AllocationSummary:
     snapshot_ids: list[str] = []
     stale: dict[int, tuple[int, PaymentRule]] = {}  # snapshot id → (school id, its payment)
     for (pk, code, name, area_id, area_code, area_name, round_id, snapshot, satang, missing,
-         provisional, is_stale, snapshot_id) in school_rows:  # fmt: skip
+         provisional, is_stale, snapshot_id, lines) in school_rows:  # fmt: skip
         row = rows.get(pk)
         if row is None:
             row = rows[pk] = {
@@ -782,9 +782,9 @@ def _summary(*, schools: QuerySet, inputs: _Inputs) -> AllocationSummary:
         snapshot_ids.append(snapshot)
         if is_stale:
             stale[snapshot_id] = (pk, rule)
-            row["payments"][rule.key] = Decimal(0)
             continue
-        row["payments"][rule.key] = Decimal(satang or 0).scaleb(-2)
+        if lines:  # a snapshot of nobody pays nothing, and shows no amount
+            row["payments"][rule.key] = Decimal(satang).scaleb(-2)
         row["missing_rates"] |= bool(missing)
         row["provisional"] |= bool(provisional)
 
@@ -805,7 +805,8 @@ def _summary(*, schools: QuerySet, inputs: _Inputs) -> AllocationSummary:
         for item, amount in zip(items, satang, strict=True):
             line = cell(rule, grade, item)
             line["count"] += int(funded)
-            line["amount"] += Decimal(amount or 0).scaleb(-2)
+            if line["per"] is not None:
+                line["amount"] += Decimal(amount).scaleb(-2)
     for rule in rules:  # frozen under another minimum age: count those learners again, here
         of_rule = {sid for sid, (_school, r) in stale.items() if r is rule}
         if not of_rule:
@@ -818,7 +819,8 @@ def _summary(*, schools: QuerySet, inputs: _Inputs) -> AllocationSummary:
             if row is None or not funded:
                 continue
             amounts = line(grade, funded)
-            row["payments"][rule.key] += sum(amounts, Decimal(0))
+            paid = row["payments"]
+            paid[rule.key] = paid.get(rule.key, Decimal(0)) + sum(amounts, Decimal(0))
             row["missing_rates"] |= grade in missing_grades
             row["provisional"] |= grade in provisional_grades
             for item, amount in zip(items, amounts, strict=True):
