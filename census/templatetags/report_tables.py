@@ -97,3 +97,17 @@ def school_allocation_links(schools, year: int, term: int, limit: int = 500) -> 
             for s in schools[:limit]
         )
     )
+
+
+@register.simple_tag
+def area_options(areas, chosen=None) -> SafeString:
+    """Return an ``<option>`` per area office (code and Thai name), the chosen one selected: one
+    pass, as the nation's list has hundreds."""
+    chosen_pk = chosen.pk if chosen is not None else None
+    return mark_safe(  # noqa: S308 — every value is escaped
+        "".join(
+            f'<option value="{html.escape(a.code)}"{" selected" if a.pk == chosen_pk else ""}>'
+            f"{html.escape(a.code)} {html.escape(a.name_th)}</option>"
+            for a in areas
+        )
+    )
