@@ -637,7 +637,7 @@ def _item_satang(i: int, funded: str) -> str:
 _SCHOOL_SQL = """
 WITH {rates},
 sums AS (
-  SELECT s.school_id, s.round_id, s.public_id, s.id AS snapshot_id,
+  SELECT s.school_id, s.round_id, CAST(s.public_id AS TEXT) AS public_id, s.id AS snapshot_id,
     SUM(CASE WHEN c.min_age = %s THEN {gross} ELSE 0 END) AS satang,
     MAX(CASE WHEN c.learners > c.under_age AND r.missing = 1 THEN 1 ELSE 0 END) AS missing,
     MAX(CASE WHEN c.learners > c.under_age AND r.provisional = 1 THEN 1 ELSE 0 END) AS provisional,
@@ -777,7 +777,8 @@ def _summary(*, schools: QuerySet, inputs: _Inputs) -> AllocationSummary:
         if round_id is None:  # no certified snapshot in the term's rounds
             continue
         rule = rule_of_round[round_id]
-        snapshot = str(snapshot if type(snapshot) is UUID else UUID(snapshot))  # SQLite: hex
+        if len(snapshot) != 36:  # SQLite keeps the 32 hex digits
+            snapshot = str(UUID(snapshot))
         row["snapshots"][rule.key] = snapshot
         snapshot_ids.append(snapshot)
         if is_stale:
