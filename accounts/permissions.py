@@ -55,6 +55,7 @@ def _wanted_perms(user: User) -> tuple[set[tuple[str, int]], set[tuple[str, int]
 def sync_user_permissions(user: User) -> None:
     """Grant the object permissions of the user's memberships in force today, and revoke the rest."""
     user.__dict__.pop("_opendmc_national_roles", None)
+    user.__dict__.pop("_opendmc_overseen_areas", None)
     want_school, want_area = _wanted_perms(user)
     for model, target, perm_model in (
         (School, want_school, SchoolUserObjectPermission),
@@ -109,7 +110,10 @@ def has_national_role(user: User, role: str) -> bool:
 
 def can_see_reports(user: User) -> bool:
     """Return whether the user reads the count and subsidy reports (area offices, the ministry)."""
-    return can_administer(user) or areas_overseen_by(user).exists()
+    if can_administer(user):
+        return True
+    known = getattr(user, "_opendmc_overseen_areas", None)  # a report page has read them
+    return bool(known) if known is not None else areas_overseen_by(user).exists()
 
 
 def can_administer(user: User) -> bool:
@@ -126,6 +130,20 @@ def areas_overseen_by(user: User) -> QuerySet[AreaOffice]:
     if has_national_role(user, Role.MINISTRY_ADMIN):
         return AreaOffice.objects.all()
     return get_objects_for_user(user, "schools.oversee_area", AreaOffice, accept_global_perms=False)
+
+
+def overseen_areas(user: User) -> list[AreaOffice]:
+    """Return the area offices the user oversees, in code order.
+
+    The answer is kept on the user object, which lives for one request: a report page and its
+    menu ask once."""
+    if not user.is_authenticated:
+        return []
+    areas = getattr(user, "_opendmc_overseen_areas", None)
+    if areas is None:
+        areas = list(areas_overseen_by(user).order_by("code"))
+        user._opendmc_overseen_areas = areas
+    return areas
 
 
 def schools_visible_to(user: User) -> QuerySet[School]:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from accounts.permissions import areas_overseen_by, can_administer
+from accounts.permissions import can_administer, overseen_areas
 from schools.models import AreaOffice, Enrollment, EnrollmentStatus, Grade, School
 from schools.templatetags.thai import thai_date
 
@@ -43,7 +43,6 @@ class Scope:
 
     areas: list[AreaOffice]
     area: AreaOffice | None
-    _areas_qs: QuerySet
     national: bool = False
 
     @property
@@ -52,7 +51,7 @@ class Scope:
             return School.objects.filter(area_office_id=self.area.pk)
         if self.national:
             return School.objects.all()
-        return School.objects.filter(area_office__in=self._areas_qs.values("pk"))
+        return School.objects.filter(area_office_id__in=[a.pk for a in self.areas])
 
     @property
     def by_school(self) -> bool:
@@ -63,8 +62,7 @@ class Scope:
 def report_scope(*, user: User, area_code: str | None = None) -> Scope:
     """Return the areas the user may report on and the one asked for; 403 for a user who oversees
     no area office, 404 for an area office they do not oversee."""
-    areas_qs = areas_overseen_by(user)
-    areas = list(areas_qs.order_by("code"))
+    areas = overseen_areas(user)
     if not areas:
         raise PermissionDenied
     area = None
@@ -74,7 +72,7 @@ def report_scope(*, user: User, area_code: str | None = None) -> Scope:
             raise Http404
     elif len(areas) == 1:
         area = areas[0]
-    return Scope(areas=areas, area=area, _areas_qs=areas_qs, national=can_administer(user))
+    return Scope(areas=areas, area=area, national=can_administer(user))
 
 
 def report_rounds() -> list[Round]:
@@ -294,20 +292,26 @@ def allocation_report(
     *, scope: Scope, academic_year: int, term: int, per_school: bool = True
 ) -> dict:
     """Return a term's allocation per area office and per item, with its statuses, and per school
-    unless ``per_school`` is false (then the kept figures are read: no per-school rows)."""
-    select = allocation_summary if per_school else allocation_figures
-    summary: AllocationSummary = select(
-        schools=scope.schools, academic_year=academic_year, term=term
-    )
+    unless ``per_school`` is false. The figures are read from the cache, with the schools' rows for
+    one area office; the rows of more schools (the nation's download) are computed each time."""
+    if per_school and scope.area is None:
+        summary: AllocationSummary = allocation_summary(
+            schools=scope.schools, academic_year=academic_year, term=term
+        )
+    else:
+        summary = allocation_figures(
+            schools=scope.schools, academic_year=academic_year, term=term, per_school=per_school
+        )
     pay_keys = [r.key for r in summary.rules]
     pay_labels = [r.label for r in summary.rules]
     tables = {}
     if per_school:
+        status_labels = {key: str(label) for key, label in STATUS_LABELS.items()}
         tables["schools"] = Table(
             "schools", _("Allocation per school"),
             [_("Area office"), _("School code"), _("School"), *pay_labels, _("Total (baht)"), _("Status")],
             [[s["area_code"], s["code"], s["name"], *(s["payments"].get(k, 0) for k in pay_keys),
-              s["total"], str(STATUS_LABELS[s["status"]])] for s in summary.schools],
+              s["total"], status_labels[s["status"]]] for s in summary.schools],
             [_("Total"), "", "", *(summary.payment_totals.get(k, 0) for k in pay_keys),
              summary.total, ""],
         )  # fmt: skip

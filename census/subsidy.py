@@ -21,26 +21,21 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import partial
+from operator import itemgetter
 from pathlib import Path
+from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
-    BigIntegerField,
-    Case,
     Count,
-    ExpressionWrapper,
-    F,
     Max,
     Q,
     QuerySet,
     Sum,
-    Value,
-    When,
 )
-from django.db.models.functions import Cast, Coalesce
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -258,7 +253,8 @@ class RateBook:
 
     def __init__(self, fiscal_year: int, rates: Iterable[SubsidyRate]):
         self.fiscal_year = fiscal_year
-        self._by_key = {(r.item, r.level, r.grade): r for r in rates}
+        self.rates = list(rates)
+        self._by_key = {(r.item, r.level, r.grade): r for r in self.rates}
 
     @classmethod
     def load(cls, fiscal_year: int) -> "RateBook":
@@ -447,61 +443,6 @@ def _line_amounts(cache: dict, grade: str, funded: int, *, per_grade: dict, item
     return cache[key]
 
 
-def _satang(funded, per_learner: Decimal, share: Decimal):
-    """Return, as an SQL expression, funded × per learner × share in satang rounded half up,
-    in exact integers (the same figure as _money, on SQLite and PostgreSQL alike)."""
-    p, q = (per_learner * share * 100).as_integer_ratio()
-    # round half up of f·p/q = ⌊(2·f·p + q) / 2q⌋; integer division is exact here.
-    return (funded * Value(2 * p) + Value(q)) / Value(2 * q)
-
-
-def _school_sums(*, round, schools, per_grade, share, items, missing_grades, provisional_grades):
-    """Return per certified school of the round: (school id, snapshot id, gross in satang, a line
-    misses a rate, a line has a provisional rate, frozen under another minimum age) — the money
-    summed in the database, line by line, from the grade counts."""
-    funded = Cast(F("learners") - F("under_age"), BigIntegerField())
-    current = Q(min_age=settings.SUBSIDY_MIN_AGE)
-    gross = [
-        When(current & Q(grade=grade), then=sum(
-            (_satang(funded, per_grade[(grade, item)], share)
-             for item in items if (grade, item) in per_grade),
-            Value(0),
-        ))
-        for grade in Grade.values
-        if any((grade, item) in per_grade for item in items)
-    ]  # fmt: skip
-
-    def flag(condition: Q):
-        return Max(Case(When(condition, then=Value(1)), default=Value(0)))
-
-    paid = Q(learners__gt=F("under_age"))
-    return (
-        _grade_counts(round=round, schools=schools)
-        .values_list("snapshot__school_id", "snapshot_id")
-        .annotate(
-            satang=Coalesce(Sum(Case(*gross, default=Value(0), output_field=BigIntegerField())), 0),
-            missing=flag(paid & Q(grade__in=missing_grades)),
-            provisional=flag(paid & Q(grade__in=provisional_grades)),
-            stale=flag(~current),
-        )
-        .order_by()
-    )
-
-
-def _line_counts(*, round: Round, schools: QuerySet) -> QuerySet:
-    """Return (grade, learners funded, school lines) of the round's certified grade counts frozen
-    under the current minimum age, leaving out lines that fund nobody."""
-    funded = ExpressionWrapper(F("learners") - F("under_age"), output_field=BigIntegerField())
-    return (
-        _grade_counts(round=round, schools=schools)
-        .filter(min_age=settings.SUBSIDY_MIN_AGE, learners__gt=F("under_age"))
-        .annotate(funded=funded)
-        .values_list("grade", "funded")
-        .annotate(times=Count("id"))
-        .order_by()
-    )
-
-
 def _snapshots(*, round: Round, schools: QuerySet | None = None, school_id: int | None = None):
     snaps = RosterSnapshot.objects.filter(round=round, status=RosterSnapshot.Status.CERTIFIED)
     if school_id is not None:
@@ -601,31 +542,49 @@ class AllocationSummary:
 FIGURES_CACHE_SECONDS = 15 * 60
 
 
-def _summary_key(*, schools: QuerySet, academic_year: int, term: int) -> str | None:
+@dataclass(frozen=True)
+class _Inputs:
+    """What a term's allocation is computed from, besides the counts: read once for the cache
+    key and the computation alike."""
+
+    academic_year: int
+    term: int
+    rules: list[PaymentRule]
+    fiscal_year: int
+    rates: RateBook
+    rounds: dict[tuple[int, int], Round]
+
+    @classmethod
+    def load(cls, *, academic_year: int, term: int) -> "_Inputs":
+        rules = payment_rules(academic_year=academic_year, term=term)
+        fiscal_year = fiscal_year_of_term(academic_year=academic_year, term=term)
+        return cls(academic_year, term, rules, fiscal_year, RateBook.load(fiscal_year),
+                   _rounds(rules))  # fmt: skip
+
+
+def _summary_key(*, schools: QuerySet, inputs: _Inputs, per_school: bool = False) -> str | None:
     """Return a cache key naming everything a term's summary is computed from: the certified
     snapshots of its rounds (a certification or revocation changes their count or the sum of their
-    ids), the fiscal year's rates, the schools and their areas, the settings and the language. Four
-    small aggregates; None when the schools cannot be named (nothing is cached then)."""
+    ids), the fiscal year's rates, the schools and their areas, the settings and the language. Two
+    small aggregates besides the rates and rounds; None when the schools cannot be named (nothing
+    is cached then)."""
     try:
         scope_sql = repr(schools.query.sql_with_params())
     except EmptyResultSet:
         return None
-    rules = payment_rules(academic_year=academic_year, term=term)
-    rounds = _rounds(rules)
     snapshots = RosterSnapshot.objects.filter(
-        round__in=[r.pk for r in rounds.values()], status=RosterSnapshot.Status.CERTIFIED
+        round__in=[r.pk for r in inputs.rounds.values()], status=RosterSnapshot.Status.CERTIFIED
     )
     if schools.query.has_filters():
         snapshots = snapshots.filter(school__in=schools)
-    fiscal_year = fiscal_year_of_term(academic_year=academic_year, term=term)
+    rates = inputs.rates.rates
     parts = [
-        academic_year, term, balance_mode(), settings.SUBSIDY_ADVANCE_SHARE,
-        settings.SUBSIDY_MIN_AGE, translation.get_language(), scope_sql,
-        sorted((r.pk, r.as_of.isoformat()) for r in rounds.values()),
+        inputs.academic_year, inputs.term, per_school, balance_mode(),
+        settings.SUBSIDY_ADVANCE_SHARE, settings.SUBSIDY_MIN_AGE, translation.get_language(),
+        scope_sql, sorted((r.pk, r.as_of.isoformat()) for r in inputs.rounds.values()),
         snapshots.aggregate(n=Count("id"), ids=Sum("id")),
-        SubsidyRate.objects.filter(fiscal_year=fiscal_year).aggregate(
-            n=Count("id"), changed=Max("updated_at")
-        ),
+        # the fiscal year's rates: how many, and the last change
+        {"n": len(rates), "changed": max((r.updated_at for r in rates), default=None)},
         # A school moved to another area changes the sum; a renamed school shows within the
         # cache's lifetime (the figures never lag).
         schools.aggregate(n=Count("id"), last=Max("id"), areas=Sum("area_office_id")),
@@ -634,31 +593,155 @@ def _summary_key(*, schools: QuerySet, academic_year: int, term: int) -> str | N
     return f"allocation-summary:{digest}"
 
 
-def allocation_figures(*, schools: QuerySet, academic_year: int, term: int) -> AllocationSummary:
-    """Return a term's allocation summary without its per-school rows (``schools`` is empty):
-    the national, area, item and status figures. Kept in the cache for as long as nothing they
-    are computed from has changed: a page of the whole nation reads a few kilobytes, not the rows
-    of 29,000 schools."""
-    key = _summary_key(schools=schools, academic_year=academic_year, term=term)
+def allocation_figures(
+    *, schools: QuerySet, academic_year: int, term: int, per_school: bool = False
+) -> AllocationSummary:
+    """Return a term's allocation summary, kept in the cache for as long as nothing it is computed
+    from has changed: without its per-school rows (``schools`` is empty), the national, area, item
+    and status figures — a page of the whole nation reads a few kilobytes, not the rows of 29,000
+    schools; with them (``per_school``) for one area office's schools, a few hundred rows. Names
+    kept with the rows show a rename when the kept figures expire; the money never lags."""
+    inputs = _Inputs.load(academic_year=academic_year, term=term)
+    key = _summary_key(schools=schools, inputs=inputs, per_school=per_school)
     figures = cache.get(key) if key else None
     if figures is None:
-        summary = allocation_summary(schools=schools, academic_year=academic_year, term=term)
-        figures = dataclasses.replace(summary, schools=[])
+        summary = _summary(schools=schools, inputs=inputs)
+        figures = summary if per_school else dataclasses.replace(summary, schools=[])
         if key:
             cache.set(key, figures, FIGURES_CACHE_SECONDS)
     return figures
 
 
 def allocation_summary(*, schools: QuerySet, academic_year: int, term: int) -> AllocationSummary:
-    """Return the term's allocation of every school in a queryset, in a fixed number of queries:
-    per payment one aggregate of the money per school and one of the lines per grade."""
-    rules = payment_rules(academic_year=academic_year, term=term)
-    fiscal_year = fiscal_year_of_term(academic_year=academic_year, term=term)
-    rates = RateBook.load(fiscal_year)
-    rounds = _rounds(rules)
+    """Return the term's allocation of every school in a queryset, in four queries whatever the
+    term: the rates, the rounds, the money per school and the lines per grade and item (the last
+    two summed in the database, exactly, in satang)."""
+    return _summary(schools=schools, inputs=_Inputs.load(academic_year=academic_year, term=term))
+
+
+# The term's rates as a table the database joins to the grade counts: one row per round and grade,
+# whether a rate of the grade is missing or provisional, and per item the baht per learner of the
+# payment the round funds (its share taken) as an exact fraction of satang, p / q. A line's amount
+# for an item is then rounded half up in exact integers, the same figure as _money on SQLite and
+# PostgreSQL alike: round half up of f·p/q = ⌊(2·f·p + q) / 2q⌋, written (f·p2 + q) / q2.
+_RATES = "rates (round_id, grade, missing, provisional, {items}) AS (VALUES {rows})"
+
+
+def _item_satang(i: int, funded: str) -> str:
+    return f"(({funded}) * r.p{i} + r.q{i}) / r.d{i}"
+
+
+# Per school in scope (every one, funded or not) and certified snapshot of the term's rounds: its
+# gross in satang (lines frozen under the current minimum age), whether a funded line misses a
+# rate or has a provisional one, and whether it was frozen under another minimum age.
+_SCHOOL_SQL = """
+WITH {rates},
+sums AS (
+  SELECT s.school_id, s.round_id, CAST(s.public_id AS TEXT) AS public_id, s.id AS snapshot_id,
+    SUM(CASE WHEN c.min_age = %s THEN {gross} ELSE 0 END) AS satang,
+    MAX(CASE WHEN c.learners > c.under_age AND r.missing = 1 THEN 1 ELSE 0 END) AS missing,
+    MAX(CASE WHEN c.learners > c.under_age AND r.provisional = 1 THEN 1 ELSE 0 END) AS provisional,
+    MAX(CASE WHEN c.min_age <> %s THEN 1 ELSE 0 END) AS stale, COUNT(c.id) AS lines
+  FROM census_rostersnapshot s
+  LEFT JOIN census_snapshotgradecount c ON c.snapshot_id = s.id
+  LEFT JOIN rates r ON r.round_id = s.round_id AND r.grade = c.grade
+  WHERE s.status = %s AND s.round_id IN ({rounds}) {snapshot_scope}
+  GROUP BY s.id, s.school_id, s.round_id, s.public_id)
+SELECT sc.id, sc.code, sc.name_th, sc.area_office_id, a.code, a.name_th,
+  sums.round_id, sums.public_id, sums.satang, sums.missing, sums.provisional, sums.stale,
+  sums.snapshot_id, sums.lines
+FROM schools_school sc
+JOIN schools_areaoffice a ON a.id = sc.area_office_id
+LEFT JOIN sums ON sums.school_id = sc.id
+{school_scope}
+"""
+# Per round and grade: the learners funded and, per item, the sum of the school lines' amounts
+# (each rounded as its school's statement rounds it), of the lines frozen under the current
+# minimum age that fund someone; the lines grouped first by learners funded (many schools share
+# a line's figures).
+_LINES_SQL = """
+WITH {rates},
+lines AS (
+  SELECT s.round_id, c.grade, CAST(c.learners - c.under_age AS BIGINT) AS funded, COUNT(*) AS n
+  FROM census_snapshotgradecount c
+  JOIN census_rostersnapshot s ON s.id = c.snapshot_id
+  WHERE s.status = %s AND s.round_id IN ({rounds}) AND c.min_age = %s
+    AND c.learners > c.under_age {snapshot_scope}
+  GROUP BY s.round_id, c.grade, c.learners - c.under_age)
+SELECT l.round_id, l.grade, SUM(l.funded * l.n), {items}
+FROM lines l JOIN rates r ON r.round_id = l.round_id AND r.grade = l.grade
+GROUP BY l.round_id, l.grade
+"""
+
+
+def _rates_sql(inputs: _Inputs, per_grade: dict, provisional_keys: set) -> tuple[str, list]:
+    """Return the rates table of the term (_RATES) and its parameters."""
+    items = items_of_term(inputs.term)
+    rows, params = [], []
+    for rule in inputs.rules:
+        round = inputs.rounds.get((rule.academic_year, rule.round_number))
+        if round is None:
+            continue
+        for grade in Grade.values:
+            row = [round.pk, grade, int(any((grade, i) not in per_grade for i in items)),
+                   int(any((grade, i) in provisional_keys for i in items))]  # fmt: skip
+            for item in items:
+                per = per_grade.get((grade, item))
+                if per is None:  # pays nothing
+                    row += [0, 0, 1]
+                    continue
+                p, q = (per * rule.share * 100).as_integer_ratio()
+                row += [2 * p, q, 2 * q]
+            rows.append(row)
+            params += row
+    if not rows:  # no count round yet: a table of one row that joins nothing
+        rows = [[0, "", 0, 0, *([0, 0, 1] * len(items))]]
+        params = rows[0]
+    columns = ", ".join(f"p{i}, q{i}, d{i}" for i in range(len(items)))
+    values = ", ".join(["(" + ", ".join(["%s"] * len(rows[0])) + ")"] * len(rows))
+    return _RATES.format(items=columns, rows=values), params
+
+
+def _summary_rows(*, schools: QuerySet, inputs: _Inputs, per_grade: dict, provisional_keys: set):
+    """Return the rows of _SCHOOL_SQL and _LINES_SQL for the schools in scope: two statements
+    whatever the term, the money summed in the database."""
+    items = items_of_term(inputs.term)
+    rates, rate_params = _rates_sql(inputs, per_grade, provisional_keys)
+    round_ids = sorted(r.pk for r in inputs.rounds.values()) or [0]  # 0: no round yet
+    rounds = ", ".join(["%s"] * len(round_ids))
+    snapshot_scope, school_scope, scope_params = "", "", []
+    if schools.query.has_filters():  # the whole nation needs no subquery
+        sub, params = schools.order_by().values("pk").query.sql_with_params()
+        snapshot_scope, school_scope = f"AND s.school_id IN ({sub})", f"WHERE sc.id IN ({sub})"
+        scope_params = list(params)
+    min_age, certified = settings.SUBSIDY_MIN_AGE, RosterSnapshot.Status.CERTIFIED
+    funded = "CAST(c.learners - c.under_age AS BIGINT)"
+    # Put together from the constants above and placeholders only: every value is a parameter.
+    school_sql = _SCHOOL_SQL.format(
+        rates=rates, gross=" + ".join(_item_satang(i, funded) for i in range(len(items))),
+        rounds=rounds, snapshot_scope=snapshot_scope, school_scope=school_scope,
+    )  # fmt: skip
+    lines_sql = _LINES_SQL.format(
+        rates=rates, rounds=rounds, snapshot_scope=snapshot_scope,
+        items=", ".join(f"SUM({_item_satang(i, 'l.funded')} * l.n)" for i in range(len(items))),
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(school_sql, [*rate_params, min_age, min_age, certified, *round_ids,
+                                    *scope_params, *scope_params])  # fmt: skip
+        # In code order: sorted here, as the codes are ten digits (the database would sort them
+        # by its collation, slower).
+        school_rows = sorted(cursor.fetchall(), key=itemgetter(1))
+        cursor.execute(lines_sql, [*rate_params, certified, *round_ids, min_age, *scope_params])
+        line_rows = cursor.fetchall()
+    return school_rows, line_rows
+
+
+def _summary(*, schools: QuerySet, inputs: _Inputs) -> AllocationSummary:
+    academic_year, term, rules = inputs.academic_year, inputs.term, inputs.rules
+    rates, rounds = inputs.rates, inputs.rounds
     mode = balance_mode()
     items = items_of_term(term)
-    # baht per learner of one grade for one payment, all items together (None: some rate missing)
+    # baht per learner of one grade for one payment, per item (absent: the rate is missing)
     per_grade: dict[tuple[str, str], Decimal] = {}
     provisional_keys: set[tuple[str, str]] = set()
     for grade in Grade.values:
@@ -669,88 +752,89 @@ def allocation_summary(*, schools: QuerySet, academic_year: int, term: int) -> A
             if rate.status != SubsidyRate.Status.CONFIRMED:
                 provisional_keys.add((grade, item))
             per_grade[(grade, item)] = per_payment_rate(item=item, baht_per_year=rate.baht_per_year)
-
-    school_rows = {
-        pk: {"id": pk, "code": code, "name": name, "area_id": area_id, "area_code": area_code,
-             "area_name": area_name, "payments": {}, "snapshots": {}, "total": Decimal(0),
-             "missing_rates": False, "provisional": False}
-        for pk, code, name, area_id, area_code, area_name in schools.order_by("code").values_list(
-            "pk", "code", "name_th", "area_office_id", "area_office__code", "area_office__name_th"
-        )
-    }  # fmt: skip
-    grade_items: dict[tuple[str, str, str], dict] = {}
     missing_grades = {g for g in Grade.values if any((g, i) not in per_grade for i in items)}
     provisional_grades = {g for g, _i in provisional_keys}
+    rule_of_round = {
+        rounds[(r.academic_year, r.round_number)].pk: r
+        for r in rules
+        if (r.academic_year, r.round_number) in rounds
+    }
+    school_rows, line_rows = _summary_rows(
+        schools=schools, inputs=inputs, per_grade=per_grade, provisional_keys=provisional_keys
+    )
+    rows: dict[int, dict] = {}
     snapshot_ids: list[str] = []
-    used_missing: set[tuple[str, str]] = set()
-    for rule in rules:
-        round = rounds.get((rule.academic_year, rule.round_number))
-        if round is None:
+    stale: dict[int, tuple[int, PaymentRule]] = {}  # snapshot id → (school id, its payment)
+    for (pk, code, name, area_id, area_code, area_name, round_id, snapshot, satang, missing,
+         provisional, is_stale, snapshot_id, lines) in school_rows:  # fmt: skip
+        row = rows.get(pk)
+        if row is None:
+            row = rows[pk] = {
+                "id": pk, "code": code, "name": name, "area_id": area_id, "area_code": area_code,
+                "area_name": area_name, "payments": {}, "snapshots": {}, "total": Decimal(0),
+                "missing_rates": False, "provisional": False,
+            }  # fmt: skip
+        if round_id is None:  # no certified snapshot in the term's rounds
             continue
-        for school_id, (_pk, public_id) in _snapshots(round=round, schools=schools).items():
-            if school_id in school_rows:
-                school_rows[school_id]["snapshots"][rule.key] = public_id
-                snapshot_ids.append(public_id)
-        gross: dict[int, Decimal] = defaultdict(Decimal)
-        funded_by_grade: dict[str, int] = defaultdict(int)
-        # (grade, learners funded) → how many school lines have it: many schools share a pair,
-        # so each line's amount is computed once, rounded exactly as a school's statement rounds it.
-        line_sums: dict[tuple[str, int], int] = defaultdict(int)
-        lines: dict[tuple[str, int], tuple[Decimal, ...]] = {}
-        line = partial(_line_amounts, lines, per_grade=per_grade, items=items, share=rule.share)
+        rule = rule_of_round[round_id]
+        if len(snapshot) != 36:  # SQLite keeps the 32 hex digits
+            snapshot = str(UUID(snapshot))
+        row["snapshots"][rule.key] = snapshot
+        snapshot_ids.append(snapshot)
+        if is_stale:
+            stale[snapshot_id] = (pk, rule)
+            continue
+        if lines:  # a snapshot of nobody pays nothing, and shows no amount
+            row["payments"][rule.key] = Decimal(satang).scaleb(-2)
+        row["missing_rates"] |= bool(missing)
+        row["provisional"] |= bool(provisional)
 
-        # Each school's gross, summed in the database (exact, in satang), and per grade the
-        # school lines by learners funded: a few thousand rows, not one per school and grade.
-        stale = set()
-        for school_id, _snap, satang, missing, provisional, is_stale in _school_sums(
-            round=round, schools=schools, per_grade=per_grade, share=rule.share, items=items,
-            missing_grades=missing_grades, provisional_grades=provisional_grades,
-        ):  # fmt: skip
-            row = school_rows.get(school_id)
-            if row is None:
+    grade_items: dict[tuple[str, str, str], dict] = {}
+    used_missing: set[tuple[str, str]] = set()
+
+    def cell(rule: PaymentRule, grade: str, item: str) -> dict:
+        key = (rule.key, grade, item)
+        if key not in grade_items:
+            per = per_grade.get((grade, item))
+            grade_items[key] = {"count": 0, "per": per, "amount": Decimal(0)}
+            if per is None:
+                used_missing.add((item, grade))
+        return grade_items[key]
+
+    for round_id, grade, funded, *satang in line_rows:
+        rule = rule_of_round[round_id]
+        for item, amount in zip(items, satang, strict=True):
+            line = cell(rule, grade, item)
+            line["count"] += int(funded)
+            if line["per"] is not None:
+                line["amount"] += Decimal(amount).scaleb(-2)
+    for rule in rules:  # frozen under another minimum age: count those learners again, here
+        of_rule = {sid for sid, (_school, r) in stale.items() if r is rule}
+        if not of_rule:
+            continue
+        round = rounds[(rule.academic_year, rule.round_number)]
+        line = partial(_line_amounts, {}, per_grade=per_grade, items=items, share=rule.share)
+        for school_id, grade, learners, under_age in _recount(round=round, snapshots=of_rule):
+            funded = learners - under_age
+            row = rows.get(school_id)
+            if row is None or not funded:
                 continue
-            if is_stale:
-                stale.add(_snap)
-                continue
-            gross[school_id] = Decimal(satang).scaleb(-2)
-            row["missing_rates"] |= bool(missing)
-            row["provisional"] |= bool(provisional)
-        for grade, funded, times in _line_counts(round=round, schools=schools):
-            funded_by_grade[grade] += funded * times
-            line_sums[(grade, funded)] += times
-            line(grade, funded)
-        if stale:  # frozen under another minimum age: count those learners again, here
-            for school_id, grade, learners, under_age in _recount(round=round, snapshots=stale):
-                funded = learners - under_age
-                row = school_rows.get(school_id)
-                if row is None or not funded:
-                    continue
-                funded_by_grade[grade] += funded
-                line_sums[(grade, funded)] += 1
-                gross[school_id] += sum(line(grade, funded), Decimal(0))
-                row["missing_rates"] |= grade in missing_grades
-                row["provisional"] |= grade in provisional_grades
-        for grade, funded in funded_by_grade.items():
-            for item in items:
-                per = per_grade.get((grade, item))
-                grade_items[(rule.key, grade, item)] = {
-                    "count": funded,
-                    "per": per,
-                    "amount": Decimal(0),
-                }
-                if per is None:
-                    used_missing.add((item, grade))
-        for (grade, _funded), times in line_sums.items():
-            for item, amount in zip(items, lines[(grade, _funded)], strict=True):
-                grade_items[(rule.key, grade, item)]["amount"] += amount * times
-        for school_id, amount in gross.items():
-            school_rows[school_id]["payments"][rule.key] = amount
+            amounts = line(grade, funded)
+            paid = row["payments"]
+            paid[rule.key] = paid.get(rule.key, Decimal(0)) + sum(amounts, Decimal(0))
+            row["missing_rates"] |= grade in missing_grades
+            row["provisional"] |= grade in provisional_grades
+            for item, amount in zip(items, amounts, strict=True):
+                each = cell(rule, grade, item)
+                each["count"] += funded
+                each["amount"] += amount
+
     areas: dict[int, dict] = {}
     total = Decimal(0)
     true_up = mode == "true_up" and term == 1
     statuses: dict[str, int] = defaultdict(int)
     payment_totals: dict[str, Decimal] = {r.key: Decimal(0) for r in rules}
-    for row in school_rows.values():
+    for row in rows.values():
         area = areas.get(row["area_id"])
         if area is None:
             area = areas[row["area_id"]] = {
@@ -782,28 +866,28 @@ def allocation_summary(*, schools: QuerySet, academic_year: int, term: int) -> A
         area["total"] += row["total"]
         total += row["total"]
     item_totals: dict[str, Decimal] = {item: Decimal(0) for item in items}
-    for (_key, _grade, item), cell in grade_items.items():
-        item_totals[item] += cell["amount"]
+    for (_key, _grade, item), each in grade_items.items():
+        item_totals[item] += each["amount"]
     deduction = Decimal(0)
     if true_up:
         deduction = sum(
-            (r["payments"].get("advance", Decimal(0)) for r in school_rows.values()
+            (r["payments"].get("advance", Decimal(0)) for r in rows.values()
              if "balance" in r["snapshots"]),
             Decimal(0),
         )  # fmt: skip
     return AllocationSummary(
         academic_year=academic_year,
         term=term,
-        fiscal_year=fiscal_year,
+        fiscal_year=inputs.fiscal_year,
         mode=mode,
         rules=rules,
         rounds={r.key: rounds.get((r.academic_year, r.round_number)) for r in rules},
-        schools=list(school_rows.values()),
+        schools=list(rows.values()),
         areas=sorted(areas.values(), key=lambda a: a["code"]),
         items=item_totals,
         grade_items=grade_items,
         missing_rates=used_missing,
-        provisional=any(r["provisional"] for r in school_rows.values()),
+        provisional=any(r["provisional"] for r in rows.values()),
         deduction=deduction,
         total=total,
         step_hash=hashlib.sha256(",".join(sorted(snapshot_ids)).encode()).hexdigest()[:24],

@@ -350,7 +350,8 @@ def test_the_figures_are_kept_in_redis_as_production_keeps_them(frozen, area):
     with override_settings(CACHES={"default": redis}):
         schools = School.objects.filter(area_office=area)
         computed = subsidy.allocation_figures(schools=schools, academic_year=2567, term=1)
-        key = subsidy._summary_key(schools=schools, academic_year=2567, term=1)
+        inputs = subsidy._Inputs.load(academic_year=2567, term=1)
+        key = subsidy._summary_key(schools=schools, inputs=inputs)
         kept = caches["default"].get(key)
         assert kept == computed and kept.total > 0
         caches["default"].delete(key)
@@ -360,7 +361,7 @@ def test_a_revoked_snapshot_leaves_the_counts_and_the_allocation(frozen, ministr
     from census import reports, subsidy
     from census.services import school_round_revoke
 
-    scope = reports.Scope(areas=[area], area=area, _areas_qs=None)
+    scope = reports.Scope(areas=[area], area=area)
     assert reports.counts_report(scope=scope, round=frozen.round)["grades"].total[3] == 8
     school_round_revoke(
         school_round=frozen.school_round, actor=ministry_admin, reason="wrong counts",
@@ -369,3 +370,79 @@ def test_a_revoked_snapshot_leaves_the_counts_and_the_allocation(frozen, ministr
     assert reports.counts_report(scope=scope, round=frozen.round)["grades"].total[3] == 0
     assert subsidy._counts(round=frozen.round, school_id=frozen.school_id) == []
     assert frozen.grade_counts.count() == 3  # the counts stay with the revoked snapshot
+
+
+@pytest.mark.parametrize("language", ["th", "en"])
+def test_a_tables_rows_read_as_a_template_per_cell_wrote_them(language):
+    """The rows are written in one pass; each cell reads as it did with ``intcomma`` per cell."""
+    from django.template import Context, Template
+    from django.utils import translation
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    rows = [
+        ["1050130777", '<b>"โรงเรียน" & co</b>', 1234567, -1234, Decimal("7504.80")],
+        [gettext_lazy("Final"), mark_safe("<i>x</i>"), 0, Decimal("-1234.50"), Decimal("1E+3")],
+        [None, date(2024, 6, 10), 12345.678, True, Decimal("0.00")],
+    ]
+    total = ["รวม", "", 1234567, Decimal("123456789.01"), None]
+    per_cell = Template(
+        "{% load humanize %}{% for row in rows %}<tr>{% for cell in row %}<td>"
+        '{% if cell|stringformat:"s" == cell %}{{ cell }}{% else %}{{ cell|intcomma }}{% endif %}'
+        "</td>{% endfor %}</tr>{% endfor %}|{% for cell in total %}<th>{{ cell|intcomma }}</th>"
+        "{% endfor %}"
+    )
+    one_pass = Template(
+        "{% load report_tables %}{% table_rows rows 10 5 %}|{% table_total total %}"
+    )
+    with translation.override(language):
+        context = Context({"rows": rows, "total": total})
+        assert one_pass.render(context) == per_cell.render(context)
+        assert "1,234,567" in one_pass.render(context)
+        empty = Template("{% load report_tables %}{% table_rows rows 10 4 %}")
+        assert 'colspan="4"' in empty.render(Context({"rows": []}))
+
+
+def test_an_area_officers_allocation_page_reads_its_schools_kept_figures(
+    client_as, data, rounds, area_officer, school
+):
+    """One area office's page keeps its schools' rows with the figures: the second visit reads
+    them (fewer queries, the same page); a certification in the area shows at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_as(area_officer)
+    client.get(reverse("census:report_allocation"))  # warm the session
+    cache.clear()
+    with CaptureQueriesContext(connection) as computed:
+        first = _get(client, "census:report_allocation", year=2567, term=1)
+    with CaptureQueriesContext(connection) as kept:
+        again = _get(client, "census:report_allocation", year=2567, term=1)
+    assert len(kept.captured_queries) < len(computed.captured_queries)
+    assert again.context["summary"].schools == first.context["summary"].schools
+    assert school.code in again.content.decode()
+    row = next(s for s in again.context["summary"].schools if s["code"] == school.code)
+    assert row["total"] == Decimal("7504.80")  # as the school's own page (see above)
+    newcomer = SchoolFactory(area_office=school.area_office)
+    certify(newcomer, rounds[(2567, 1)], [(P1, F, BORN_P)])
+    fresh = _get(client, "census:report_allocation", year=2567, term=1)
+    assert newcomer.code in fresh.content.decode()
+    assert fresh.context["summary"].total > again.context["summary"].total
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_a_report_page_and_its_menu_read_the_officers_areas_once(
+    client_as, data, area_officer, name
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_as(area_officer)
+    client.get(reverse(name), {"year": 2567, "term": 1})  # warm the session
+    with CaptureQueriesContext(connection) as page:
+        response = client.get(reverse(name), {"year": 2567, "term": 1})
+    assert response.status_code == 200
+    assert reverse("census:reports") in response.content.decode()  # the menu's entry
+    areas = [q["sql"] for q in page.captured_queries
+             if 'FROM "schools_areaoffice"' in q["sql"] and "permission" in q["sql"]]  # fmt: skip
+    assert len(areas) == 1, areas
