@@ -16,7 +16,10 @@ fetch_axe() {
   local tmp
   tmp=$(mktemp -d)
   (cd "$tmp" && npm pack --silent "axe-core@$AXE_VERSION" >/dev/null)
-  local got="sha512-$(openssl dgst -sha512 -binary "$tmp/axe-core-$AXE_VERSION.tgz" | base64 -w0)"
+  local got
+  got=$(node -e 'const c = require("crypto"), fs = require("fs");
+    process.stdout.write("sha512-" + c.createHash("sha512").update(fs.readFileSync(process.argv[1])).digest("base64"))' \
+    "$tmp/axe-core-$AXE_VERSION.tgz")
   if [ "$got" != "$AXE_INTEGRITY" ]; then
     echo "axe-core $AXE_VERSION: integrity $got, expected $AXE_INTEGRITY" >&2
     rm -rf "$tmp"

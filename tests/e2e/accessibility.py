@@ -56,7 +56,8 @@ PHONE_PROBLEMS = """([minTarget]) => {
   const wide = document.documentElement.scrollWidth;
   const inner = window.innerWidth;
   const overflowing = wide <= inner ? [] : [...document.body.querySelectorAll('*')]
-    .filter(el => el.getBoundingClientRect().right > inner + 1 && el.checkVisibility())
+    .filter(el => el.getBoundingClientRect().right > inner + 1 && el.checkVisibility()
+      && !el.parentElement.closest('.dmc-scroll'))  // inside a table's own scrolling box
     .slice(0, 8).map(name);
   const small = [...document.querySelectorAll('.dmc-btn, button')]
     .filter(el => el.checkVisibility({visibilityProperty: true}))
