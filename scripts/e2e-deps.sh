@@ -1,13 +1,42 @@
 #!/usr/bin/env bash
-# Install Debian's Chromium, a Thai font and poppler-utils (pdftotext/pdftoppm read the signed
-# records) for the browser tests, when missing. The Playwright Python package drives this
+# Install Debian's Chromium, a Thai font, poppler-utils (pdftotext/pdftoppm read the signed
+# records) and npm for the browser tests, when missing, then fetch the pinned axe-core (the
+# accessibility checks) into .cache/axe-core/. The Playwright Python package drives this
 # Chromium: Playwright never downloads a browser of its own.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+AXE_VERSION=4.14.1
+AXE_INTEGRITY=sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
+AXE_DIR=.cache/axe-core/$AXE_VERSION
+
+fetch_axe() {
+  # npm pack checks the tarball against the registry's integrity; it is checked here again
+  # against the pinned one, so a changed package is refused. The tests read only axe.min.js.
+  [ -f "$AXE_DIR/axe.min.js" ] && return 0
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "axe-core@$AXE_VERSION" >/dev/null)
+  local got
+  got=$(node -e 'const c = require("crypto"), fs = require("fs");
+    process.stdout.write("sha512-" + c.createHash("sha512").update(fs.readFileSync(process.argv[1])).digest("base64"))' \
+    "$tmp/axe-core-$AXE_VERSION.tgz")
+  if [ "$got" != "$AXE_INTEGRITY" ]; then
+    echo "axe-core $AXE_VERSION: integrity $got, expected $AXE_INTEGRITY" >&2
+    rm -rf "$tmp"
+    exit 1
+  fi
+  mkdir -p "$AXE_DIR"
+  tar -xzf "$tmp/axe-core-$AXE_VERSION.tgz" -C "$tmp" package/axe.min.js package/LICENSE
+  mv "$tmp/package/axe.min.js" "$tmp/package/LICENSE" "$AXE_DIR/"
+  rm -rf "$tmp"
+}
+
 missing=()
+command -v npm >/dev/null || missing+=(npm)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 fc-list 2>/dev/null | grep -qi 'thai\|sarabun\|tlwg' || missing+=(fonts-tlwg-loma-otf)
-[ ${#missing[@]} -eq 0 ] && exit 0
+[ ${#missing[@]} -eq 0 ] && { fetch_axe; exit 0; }
 if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
   echo "The browser tests need these system packages: ${missing[*]} (install them as root)" >&2
   exit 1
@@ -16,3 +45,4 @@ SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
 echo "Installing system packages: ${missing[*]}"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fetch_axe

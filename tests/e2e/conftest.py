@@ -209,8 +209,10 @@ def sign_in(browser, demo):
 
     contexts = []
 
-    def open_as(username: str, *, screens: Screens | None = None, shot: str = ""):
-        context = browser.new_context(viewport=VIEWPORT, locale="th-TH", accept_downloads=True)
+    def open_as(
+        username: str, *, screens: Screens | None = None, shot: str = "", viewport: dict = VIEWPORT
+    ):
+        context = browser.new_context(viewport=viewport, locale="th-TH", accept_downloads=True)
         contexts.append(context)
         page = context.new_page()
         page.errors = []  # noqa: B010 - what the browser console reports, checked by the tests

@@ -53,7 +53,7 @@ def test_count_day_from_data_checks_to_approvals(demo, sign_in, screens, celery_
     screens(page, "staff-validation")
 
     # One missing weight/height fixed by hand from the data-checks page …
-    page.locator("#rule-no_measurement + table a.dmc-btn").first.click()
+    page.locator("#rule-no_measurement + .dmc-scroll a.dmc-btn").first.click()
     expect(page.locator("form.dmc-form")).to_be_visible()
     page.fill("#id_weight_kg", "17.5")
     page.fill("#id_height_cm", "104")
