@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from schools.checks import BE_OFFSET, FIRST_BE_YEAR
+from schools.checks import BE_OFFSET, christian_year
 from schools.forms import ThaiDateField
 from schools.models import Grade
 
@@ -35,10 +35,10 @@ class RoundForm(forms.ModelForm):
         data = super().clean()
         for name in self.Meta.fields:
             value = data.get(name)
-            if value is not None and value.year >= FIRST_BE_YEAR:
+            if value is not None and christian_year(value.year) != value.year:
                 # A Buddhist year typed into the browser's date-and-time field: understood as such.
                 try:
-                    value = data[name] = value.replace(year=value.year - BE_OFFSET)
+                    value = data[name] = value.replace(year=christian_year(value.year))
                 except ValueError:  # 29 February of a year that has none
                     pass
             if value is not None and not self.YEARS[0] <= value.year <= self.YEARS[1]:

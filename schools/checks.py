@@ -87,6 +87,13 @@ def check_grade_taught(*, school, grade: str) -> None:
 BE_OFFSET = 543
 # A year from 2400 on is a Buddhist-era year: no date kept here is in 2400 CE (= 2943 BE).
 FIRST_BE_YEAR = 2400
+
+
+def christian_year(year: int) -> int:
+    """Return the Christian year of a year a person typed in either era (from 2400: Buddhist)."""
+    return year - BE_OFFSET if year >= FIRST_BE_YEAR else year
+
+
 DAY_FIRST = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
 # A spreadsheet may give a date as text with its midnight: "2026-06-01 00:00:00".
 YEAR_FIRST = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T][\d:.]*)?")
@@ -108,8 +115,7 @@ def date_from_text(text: str) -> date:
             % {"example": f"{example.day}/{example.month}/{example.year + BE_OFFSET}"},
             code="invalid",
         )
-    if year >= FIRST_BE_YEAR:
-        year -= BE_OFFSET
+    year = christian_year(year)
     try:
         return date(year, month, day)
     except ValueError:

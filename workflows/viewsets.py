@@ -58,7 +58,7 @@ class ScopedDashboardView(DashboardView):
         return context
 
 
-class ThaiDatesMixin:
+class ReadersListMixin:
     """A viewflow list in the reader's words: dates as thai_date shows them (Django's own format
     gives the Christian year), each step by its title (viewflow shows the node's Python name,
     "Record Acknowledgement"), and column headers of our own (viewflow makes "Brief", "Process
@@ -127,7 +127,7 @@ class TaskListFilter(StepTitlesFilterMixin, filters.DashboardTaskListViewFilter)
     pass
 
 
-class ScopedProcessListView(ThaiDatesMixin, DashboardProcessListView):
+class ScopedProcessListView(ReadersListMixin, DashboardProcessListView):
     def get_queryset(self):
         visible = schools_visible_to(self.request.user)
         return super().get_queryset().filter(school__in=visible).order_by("-pk")
@@ -138,7 +138,7 @@ class ScopedProcessDetailView(DetailProcessView):
         return super().get_queryset().filter(school__in=schools_visible_to(self.request.user))
 
 
-class ScopedTaskListView(ThaiDatesMixin, DashboardTaskListView):
+class ScopedTaskListView(ReadersListMixin, DashboardTaskListView):
     filterset_class = TaskListFilter
 
     @viewprop
@@ -161,15 +161,15 @@ class ScopedChartView(FlowChartView):
         return super().dispatch(request, *args, **kwargs)
 
 
-class InboxListView(ThaiDatesMixin, FlowInboxListView):
+class InboxListView(ReadersListMixin, FlowInboxListView):
     filterset_class = UserTaskFilter
 
 
-class QueueListView(ThaiDatesMixin, FlowQueueListView):
+class QueueListView(ReadersListMixin, FlowQueueListView):
     filterset_class = UserTaskFilter
 
 
-class ArchiveListView(ThaiDatesMixin, FlowArchiveListView):
+class ArchiveListView(ReadersListMixin, FlowArchiveListView):
     filterset_class = ArchiveFilter
 
 
