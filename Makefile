@@ -8,7 +8,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test e2e bench-smoke bench-check lint format install install-dev system-deps migrate seed messages clean help lock runtime-check fuzz
+.PHONY: run test e2e replica replica-stop pgbouncer pgbouncer-stop bench-smoke bench-check lint format install install-dev system-deps migrate seed messages clean help lock runtime-check fuzz mutate
 
 help:
 	@echo "make run    — install, migrate, load the demo and serve on http://$(HOST):$(PORT)/"
@@ -17,7 +17,10 @@ help:
 	@echo "make fuzz   — the property and fuzz tests with new random examples (prints its seed)"
 	@echo "make bench-smoke — every benchmark at a tiny size: does it still work (PostgreSQL, Redis)"
 	@echo "make bench-check — every benchmark with --check at its middle size, targets asserted (minutes)"
-	@echo "make lint   — ruff check and format check"
+	@echo "make replica — a streaming replica of the local PostgreSQL on port 5433 (make replica-stop)"
+	@echo "make pgbouncer — PgBouncer (transaction mode) on 6432 in front of it (make pgbouncer-stop)"
+	@echo "make lint   — ruff check and format check, and the apps' layering (import-linter)"
+	@echo "make mutate — mutation testing of the money and legality rules, score per module (docs/mutation.md)"
 	@echo "make lock   — pin every dependency with its hashes (requirements*.in → requirements*.txt)"
 
 $(PY):
@@ -59,11 +62,37 @@ fuzz: install-dev
 	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest -m hypothesis --hypothesis-seed=$$seed $(PYTEST_ARGS) \
 	|| { echo "make fuzz FAILED with Hypothesis seed $$seed: replay with make fuzz HYPOTHESIS_SEED=$$seed"; exit 1; }
 
+# Mutation testing of the rules that decide money and legality (docs/mutation.md, scripts/mutate.py):
+# mutmut changes the listed functions one at a time and runs the tests that call each; prints the
+# score per module and fails under 95 % killed or on a survivor docs/mutation.md does not explain.
+# MUTATE_ARGS="census/rates.py" tries one module; DATABASE_URL=postgres://... runs it on PostgreSQL,
+# the row-lock and race tests (marker postgres) taking part.
+mutate: install-dev
+	$(PY) scripts/mutate.py $(MUTATE_ARGS)
+
 # Browser tests (tests/e2e, marker e2e; not in `make test`): Playwright drives Debian's chromium,
 # installed by scripts/e2e-deps.sh. Screenshots: var/e2e-artifacts/ and the guides' docs/images/.
 e2e: install-dev
 	@bash scripts/e2e-deps.sh
 	$(VENV)/bin/pytest tests/e2e -m e2e $(PYTEST_ARGS)
+
+# A hot standby of the local PostgreSQL cluster (Debian's pg_createcluster + pg_basebackup -R) on
+# 127.0.0.1:5433, for DATABASE_REPLICA_URL (config/db_router.py); needs root or sudo. The primary is
+# only reloaded, never restarted. `make replica-stop` stops it; its data stays for the next start.
+replica:
+	bash scripts/replica.sh start
+
+replica-stop:
+	bash scripts/replica.sh stop
+
+# PgBouncer in transaction mode on 127.0.0.1:6432 in front of 5432 (Debian's pgbouncer, installed
+# when missing: a CI and development tool). Use it with DATABASE_URL=postgres://postgres@127.0.0.1:6432/…
+# and DATABASE_POOLER=pgbouncer (config/settings/base.py).
+pgbouncer:
+	bash scripts/pgbouncer.sh start
+
+pgbouncer-stop:
+	bash scripts/pgbouncer.sh stop
 
 # Every bench/bench_*.py that accepts --smoke, at a tiny size: does it still work (not how fast).
 # Needs PostgreSQL and Redis (the count-day bench starts gunicorn and a Celery worker).
@@ -78,6 +107,7 @@ bench-check: install-dev
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .

@@ -9,6 +9,7 @@ read from the membership itself.
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
@@ -17,8 +18,10 @@ from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
 from accounts.models import (
     AreaOfficeUserObjectPermission,
+    Invitation,
     Membership,
     Role,
+    RoleChange,
     SchoolUserObjectPermission,
     User,
 )
@@ -56,6 +59,7 @@ def sync_user_permissions(user: User) -> None:
     """Grant the object permissions of the user's memberships in force today, and revoke the rest."""
     user.__dict__.pop("_opendmc_national_roles", None)
     user.__dict__.pop("_opendmc_overseen_areas", None)
+    user.__dict__.pop("_opendmc_oversees", None)
     want_school, want_area = _wanted_perms(user)
     for model, target, perm_model in (
         (School, want_school, SchoolUserObjectPermission),
@@ -110,10 +114,24 @@ def has_national_role(user: User, role: str) -> bool:
 
 def can_see_reports(user: User) -> bool:
     """Return whether the user reads the count and subsidy reports (area offices, the ministry)."""
-    if can_administer(user):
-        return True
+    return can_administer(user) or oversees_an_area(user)
+
+
+def oversees_an_area(user: User) -> bool:
+    """Return whether the user oversees at least one area office.
+
+    The answer is kept on the user object, which lives for one request: the menu asks it for two
+    entries (reports, people) on every page."""
+    if not user.is_authenticated:
+        return False
     known = getattr(user, "_opendmc_overseen_areas", None)  # a report page has read them
-    return bool(known) if known is not None else areas_overseen_by(user).exists()
+    if known is not None:
+        return bool(known)
+    answer = getattr(user, "_opendmc_oversees", None)
+    if answer is None:
+        answer = areas_overseen_by(user).exists()
+        user._opendmc_oversees = answer
+    return answer
 
 
 def can_administer(user: User) -> bool:
@@ -121,6 +139,13 @@ def can_administer(user: User) -> bool:
     if not user.is_active or not user.is_authenticated:
         return False
     return user.is_superuser or has_national_role(user, Role.MINISTRY_ADMIN)
+
+
+def can_import_school_list(user: User) -> bool:
+    """Return whether the user may import the ministry's school list (the ministry admin only)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return has_national_role(user, Role.MINISTRY_ADMIN)
 
 
 def areas_overseen_by(user: User) -> QuerySet[AreaOffice]:
@@ -199,6 +224,28 @@ def can_keep_roster(user: User, school: School) -> bool:
     return user.is_authenticated and user.has_perm("schools.keep_roster", school)
 
 
+def can_import_roster(user: User, school: School) -> bool:
+    """Return whether the user may load a roster file for the school (its staff, and the officers
+    of its area office, who catch up schools that join)."""
+    return can_keep_roster(user, school) or (
+        user.is_authenticated and user.has_perm("schools.oversee_area", school.area_office)
+    )
+
+
+def access_area_roster_import(user: User, code: str) -> AreaOffice:
+    """Return the area office with that code if the user is one of its officers and may load a
+    roster file for its schools; raise Http404 otherwise (the ministry's own staff included)."""
+    if not user.is_authenticated:
+        raise Http404
+    areas = get_objects_for_user(
+        user, "schools.oversee_area", AreaOffice, accept_global_perms=False
+    )
+    area = areas.filter(code=code).first()
+    if area is None:
+        raise Http404
+    return area
+
+
 def can_register_gcode(user: User, school: School) -> bool:
     """Return whether the user may record a G-code issued for the school (its area officers)."""
     return user.is_authenticated and user.has_perm("schools.approve_gcode", school.area_office)
@@ -233,3 +280,176 @@ def memberships_for(user: User) -> Iterable[Membership]:
         .select_related("school__area_office", "area_office")
         .order_by("role", "school__code", "area_office__code")
     )
+
+
+# --- who may give and end roles ("reach") -----------------------------------------------------
+# The ministry gives the area roles and any school role; an area officer gives the school roles of
+# its own area's schools; nobody here gives the ministry admin role (that is the Django admin's).
+# Staff, directors and ID approvers give nothing.
+MINISTRY_GIVES = (Role.STAFF, Role.DIRECTOR, Role.AREA_OFFICER, Role.ID_APPROVER)
+AREA_OFFICER_GIVES = (Role.STAFF, Role.DIRECTOR)
+
+
+def roles_grantable_by(user: User) -> tuple[str, ...]:
+    """Return the roles the user may give or end somewhere."""
+    if can_administer(user):
+        return MINISTRY_GIVES
+    if user.is_authenticated and user.is_active and oversees_an_area(user):
+        return AREA_OFFICER_GIVES
+    return ()
+
+
+def can_manage_people(user: User) -> bool:
+    """Return whether the user may see the people pages: someone who gives roles somewhere."""
+    return bool(roles_grantable_by(user))
+
+
+def can_manage_role(
+    user: User, *, role: str, school: School | None = None, area_office: AreaOffice | None = None
+) -> bool:
+    """Return whether the user may give or end this role at this place (None, None: nationally)."""
+    if role not in roles_grantable_by(user):
+        return False
+    if can_administer(user):
+        return True
+    # An area officer: school roles, at the schools of an area office it oversees.
+    return school is not None and user.has_perm("schools.oversee_area", school.area_office)
+
+
+def schools_staffed_by(user: User) -> QuerySet[School]:
+    """Return the schools whose staff and directors the user may invite and end."""
+    if can_administer(user):
+        return School.objects.all()
+    if not roles_grantable_by(user):
+        return School.objects.none()
+    return School.objects.filter(area_office__in=areas_overseen_by(user).values("pk"))
+
+
+def areas_staffed_by(user: User) -> QuerySet[AreaOffice]:
+    """Return the area offices whose people (its officers, or its schools' staff) the user manages."""
+    if can_administer(user):
+        return AreaOffice.objects.all()
+    if not roles_grantable_by(user):
+        return AreaOffice.objects.none()
+    return areas_overseen_by(user)
+
+
+def memberships_managed_by(user: User) -> QuerySet[Membership]:
+    """Return the memberships (in force or not) the user may end or read on a person's page."""
+    return _scoped(user, Membership.objects.all(), roles_grantable_by(user))
+
+
+def people_managed_by(user: User) -> QuerySet[User]:
+    """Return the people who hold or held a role the user manages."""
+    return User.objects.filter(pk__in=memberships_managed_by(user).values("user_id"))
+
+
+def access_person(user: User, public_id) -> User:
+    """Return a person whose roles the user manages; raise Http404 otherwise."""
+    person = people_managed_by(user).filter(public_id=public_id).first()
+    if person is None:
+        raise Http404
+    return person
+
+
+def _scoped(user: User, queryset: QuerySet, grantable: tuple[str, ...]) -> QuerySet:
+    """Narrow rows with role/school/area_office fields to those within the user's reach."""
+    if can_administer(user):
+        return queryset.filter(role__in=grantable)
+    if not grantable:
+        return queryset.none()
+    return queryset.filter(
+        role__in=grantable, school__area_office__in=areas_overseen_by(user).values("pk")
+    )
+
+
+def invitations_managed_by(user: User) -> QuerySet[Invitation]:
+    """Return the invitations for roles and places the user manages."""
+    return _scoped(user, Invitation.objects.all(), roles_grantable_by(user))
+
+
+def role_changes_visible_to(user: User) -> QuerySet[RoleChange]:
+    """Return the audit entries of roles and places the user manages."""
+    return _scoped(user, RoleChange.objects.all(), roles_grantable_by(user))
+
+
+# --- the second factor ---------------------------------------------------------------------------
+def must_use_second_factor(user: User) -> bool:
+    """Return whether the user holds a role in force that signs in with a second factor
+    (settings.OPENDMC_SECOND_FACTOR_ROLES), or is a superuser."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or (
+        Membership.objects.active()
+        .filter(user=user, role__in=settings.OPENDMC_SECOND_FACTOR_ROLES)
+        .exists()
+    )
+
+
+def can_reset_second_factor(user: User, person: User) -> bool:
+    """Return whether the user may reset the person's second factor: someone else, every role of
+    whom in force the user manages (an area officer: school staff and directors of its schools)."""
+    if not user.is_authenticated or person.pk == user.pk:
+        return False
+    roles = list(memberships_for(person))
+    return bool(roles) and all(
+        can_manage_role(user, role=m.role, school=m.school, area_office=m.area_office)
+        for m in roles
+    )
+
+
+# --- API keys (api/) ----------------------------------------------------------------------------
+# A key acts through its own principal, a User that cannot sign in to the pages, holding the object
+# permissions of its place and scopes; every permission check above then answers for the key as it
+# does for a person. Never confirm_round, certify_round or an approval: those stay with people.
+API_SCHOOL_PERMS = {False: ("view_school",), True: ("view_school", "keep_roster")}
+API_AREA_PERMS = ("view_areaoffice", "oversee_area")
+
+
+def can_manage_api_keys(
+    user: User, *, school: School | None = None, area_office: AreaOffice | None = None
+) -> bool:
+    """Return whether the user may create and revoke the API keys of a school (its director) or of
+    an area office (its officers)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if school is not None:
+        return (
+            Membership.objects.active()
+            .filter(user=user, role=Role.DIRECTOR, school=school)
+            .exists()
+        )
+    return area_office is not None and user.has_perm("schools.oversee_area", area_office)
+
+
+def api_key_places_of(user: User) -> tuple[QuerySet[School], QuerySet[AreaOffice]]:
+    """Return the schools and area offices whose API keys the user manages."""
+    if not user.is_authenticated or not user.is_active:
+        return School.objects.none(), AreaOffice.objects.none()
+    schools = School.objects.filter(
+        pk__in=Membership.objects.active().filter(user=user, role=Role.DIRECTOR).values("school_id")
+    )
+    areas = get_objects_for_user(
+        user, "schools.oversee_area", AreaOffice, accept_global_perms=False
+    )
+    return schools, areas
+
+
+@transaction.atomic
+def api_principal_grant(
+    principal: User, *, school: School | None, area_office: AreaOffice | None, write: bool
+) -> None:
+    """Give a key's principal the object permissions of its place and scopes."""
+    if school is not None:
+        for codename in API_SCHOOL_PERMS[write]:
+            assign_perm(f"schools.{codename}", principal, school)
+    if area_office is not None:
+        for codename in API_AREA_PERMS:
+            assign_perm(f"schools.{codename}", principal, area_office)
+
+
+@transaction.atomic
+def api_principal_revoke(principal: User) -> None:
+    """Take every object permission from a key's principal (the key is revoked)."""
+    SchoolUserObjectPermission.objects.filter(user=principal).delete()
+    AreaOfficeUserObjectPermission.objects.filter(user=principal).delete()

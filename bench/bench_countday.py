@@ -30,6 +30,7 @@ no gevent monkey-patching in the process that also reads the database for the ch
 
 import argparse
 import http.cookiejar
+import json
 import os
 import re
 import signal
@@ -188,10 +189,10 @@ def setup_data(args, work: Path) -> dict:
 
     from accounts.models import User
     from census import services as census
-    from census.calendar import academic_year_of, academic_year_start
     from census.models import AcademicYear, Round, SchoolRound
     from demo.scale import SCALE_PASSWORD, USER_PREFIX, synthetic_school_q
     from documents import signing
+    from schools.calendar import academic_year_of, academic_year_start
     from schools.models import Enrollment, EnrollmentStatus, Measurement, QueryExplanation, School
     from schools.validation import school_findings
     from workflows.models import CertificationProcess
@@ -323,7 +324,7 @@ def start_servers(args, env, work: Path) -> dict[str, subprocess.Popen]:
 
 
 def wait_healthy(args, servers, work: Path, timeout: float = 120) -> None:
-    """Wait until /healthz/ answers 200 (the database and the broker are up)."""
+    """Wait until /healthz/ answers 200 with every part "ok" (the database and the broker are up)."""
     deadline = time.monotonic() + timeout
     url = f"http://127.0.0.1:{args.port}/healthz/"
     while time.monotonic() < deadline:
@@ -331,7 +332,8 @@ def wait_healthy(args, servers, work: Path, timeout: float = 120) -> None:
             sys.exit(f"A server stopped; see the logs in {work}")
         try:
             with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 — loopback
-                if response.status == 200:
+                # 200 while the database answers; the broker must say "ok" too.
+                if response.status == 200 and "error" not in json.loads(response.read()).values():
                     break
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass

@@ -22,6 +22,7 @@ from bench.common import (  # noqa: E402
     page_check,
     report,
     setup_django,
+    sign_in,
     size,
 )
 
@@ -79,7 +80,7 @@ def measure() -> None:
     )  # fmt: skip
     for label, what, username, url, queries in pages:
         client = Client(HTTP_HOST="127.0.0.1")
-        client.force_login(User.objects.get(username=username))
+        sign_in(client, User.objects.get(username=username))
         lines.append(f"{label} ({what}): {url}")
         lines += page_check(targets, label, client, url, queries=queries, repeat=REQUESTS)
     schools_sql, params = dashboard.area_schools(

@@ -25,6 +25,7 @@ from bench.common import (  # noqa: E402
     page_check,
     report,
     setup_django,
+    sign_in,
     size,
 )
 
@@ -150,7 +151,7 @@ def measure(args) -> None:
     for who, user, pages in (("area officer", officer, officer_pages),
                              ("school staff", staff_user, ("",))):  # fmt: skip
         client = Client(HTTP_HOST="127.0.0.1")
-        client.force_login(user)
+        sign_in(client, user)
         tasks = counts["officer" if who == "area officer" else "staff"]
         for page in pages:
             label = f"inbox as {who} ({tasks:,} tasks) {url}{page}"

@@ -260,3 +260,12 @@ def report(name: str, lines: list[str], *, on: str, speed: str | None = None) ->
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.txt").write_text(text + "\n", encoding="utf-8")
+
+
+def sign_in(client, user) -> None:
+    """Sign the test client in as the user, second factor included where the role needs one: a
+    real TOTP device, verified through django-otp's own login (tests/sign_in.py)."""
+    from tests.sign_in import sign_in_complete
+
+    client.force_login(user)
+    sign_in_complete(client, user)

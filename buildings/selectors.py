@@ -143,7 +143,7 @@ def survey_progress(*, area_office: AreaOffice, survey_year: SurveyYear) -> list
     }
     labels = dict(SchoolSurvey.State.choices)
     rows = []
-    for school in School.objects.filter(area_office=area_office).order_by("code"):
+    for school in School.objects.open().filter(area_office=area_office).order_by("code"):
         survey = surveys.get(school.pk)
         state = survey.state if survey else SchoolSurvey.State.NOT_STARTED
         rows.append(ProgressRow(school, state, str(labels[state]), survey))

@@ -9,13 +9,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.selectors import users_with_role
+from accounts.tasks import mail_queue
 from census.services import Window
 from documents import roles
 from documents.models import Kind, SignedDocument
@@ -216,7 +216,7 @@ def school_survey_miss(*, school_survey: SchoolSurvey, at: datetime | None = Non
             )
             % values
         )
-        transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+        mail_queue(subject=subject, body=body, recipients=recipients)
     return school_survey
 
 
@@ -270,11 +270,8 @@ def survey_remind(*, survey_year: SurveyYear, area_office: AreaOffice, actor: Us
         school_count=len(messages),
     )
 
-    def send():
-        for subject, body, recipients in messages:
-            send_mail(subject, body, None, recipients)
-
-    transaction.on_commit(send)
+    for subject, body, recipients in messages:
+        mail_queue(subject=subject, body=body, recipients=recipients)
     return len(messages)
 
 
@@ -511,7 +508,7 @@ def budget_list_sign(
             code="open",
         )
     listing = selectors.budget_list(
-        survey_year=survey_year, schools=School.objects.filter(area_office=area_office)
+        survey_year=survey_year, schools=School.objects.open().filter(area_office=area_office)
     )
     return document_issue(
         step_key=f"building_budget:{survey_year.year}:{area_office.code}",

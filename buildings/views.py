@@ -280,7 +280,8 @@ class AreaBudgetView(AreaMixin, TemplateView):
         from documents.models import SignedDocument
 
         listing = selectors.budget_list(
-            survey_year=self.survey_year, schools=School.objects.filter(area_office=self.area)
+            survey_year=self.survey_year,
+            schools=School.objects.open().filter(area_office=self.area),
         )
         return super().get_context_data(
             area=self.area,
@@ -297,7 +298,8 @@ class AreaBudgetView(AreaMixin, TemplateView):
 class AreaBudgetExportView(AreaMixin, View):
     def get(self, request, code):
         listing = selectors.budget_list(
-            survey_year=self.survey_year, schools=School.objects.filter(area_office=self.area)
+            survey_year=self.survey_year,
+            schools=School.objects.open().filter(area_office=self.area),
         )
         return _xlsx_response(
             exports.budget_xlsx(listing=listing),
@@ -327,7 +329,9 @@ class NationalBudgetView(NationalMixin, TemplateView):
     template_name = "buildings/budget.html"
 
     def get_context_data(self, **kwargs):
-        schools = School.objects.order_by("area_office__code", "code").values_list("pk", flat=True)
+        schools = (
+            School.objects.open().order_by("area_office__code", "code").values_list("pk", flat=True)
+        )
         page = Paginator(schools, 100).get_page(self.request.GET.get("page"))
         listing = selectors.budget_list(
             survey_year=self.survey_year, schools=School.objects.filter(pk__in=list(page))
@@ -344,7 +348,7 @@ class NationalBudgetView(NationalMixin, TemplateView):
 
 class NationalBudgetExportView(NationalMixin, View):
     def get(self, request):
-        listing = selectors.budget_list(survey_year=self.survey_year, schools=School.objects.all())
+        listing = selectors.budget_list(survey_year=self.survey_year, schools=School.objects.open())
         return _xlsx_response(
             exports.budget_xlsx(listing=listing),
             f"bobec-budget-{self.survey_year.fiscal_year}-national.xlsx",

@@ -12,6 +12,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 PALETTE = ("#1a3e72", "#c8102e", "#6b8e23", "#b8860b")
+# Six distinct colours, for a scale's bands (thin … obese) where four would repeat.
+WIDE_PALETTE = ("#8c510a", "#d8b365", "#5ab4ac", "#01665e", "#762a83", "#c51b7d")
 FONT_PX = 10
 CHAR_PX = 6.2  # an average glyph of the 10 px labels (Sarabun); Thai marks take no width
 
@@ -43,9 +45,10 @@ def bar_chart(
     series: list[tuple[str, list[float]]],
     title: str,
     height: int = 220,
+    palette: tuple[str, ...] = PALETTE,
 ) -> SafeString:
     """Return grouped vertical bars (one group per category, one bar per series) as an <svg>."""
-    if not categories:
+    if not categories or not series:
         return SafeString("")
     ticks = 4
     step = nice_step(max([max(values, default=0) for _name, values in series] + [1]), steps=ticks)
@@ -63,15 +66,7 @@ def bar_chart(
         height += 80 - plot
         plot = 80
     bar = (group - gap) / len(series)
-    shapes = []
-    for k in range(ticks + 1):  # grid lines and their round values
-        y = head + plot - plot * k / ticks
-        shapes.append(format_html(
-            '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#ddd"/>'
-            '<text x="{}" y="{}" text-anchor="end" font-size="{}">{}</text>',
-            f"{left:.1f}", width - 10, f"{y:.1f}", f"{y:.1f}", f"{left - 4:.1f}", f"{y + 3:.1f}",
-            FONT_PX, f"{step * k:,.0f}" if step >= 1 else f"{step * k:,.1f}",
-        ))  # fmt: skip
+    shapes = _grid(step=step, ticks=ticks, left=left, right=width - 10, top=head, plot=plot)
     base = head + plot
     for i, category in enumerate(categories):
         x0 = left + i * group + gap / 2
@@ -81,7 +76,7 @@ def bar_chart(
             shapes.append(format_html(
                 '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{} · {}: {}</title></rect>',
                 f"{x0 + j * bar:.1f}", f"{base - h:.1f}", f"{max(bar - 1, 1):.1f}", f"{h:.1f}",
-                PALETTE[j % len(PALETTE)], category, name, f"{value:,}",
+                palette[j % len(palette)], category, name, f"{value:,}",
             ))  # fmt: skip
         centre = x0 + (group - gap) / 2
         if turned:
@@ -94,18 +89,101 @@ def bar_chart(
                 '<text x="{}" y="{}" text-anchor="middle" font-size="{}">{}</text>',
                 f"{centre:.1f}", base + 14, FONT_PX, category,
             ))  # fmt: skip
+    return format_html(
+        '<svg class="dmc-chart" role="img" aria-label="{}" viewBox="0 0 {} {}" '
+        'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg"><title>{}</title>{}{}</svg>',
+        title, f"{width:.0f}", f"{height:.0f}", title,
+        SafeString("".join(_legend([n for n, _v in series], palette, left=left, width=width))),
+        SafeString("".join(shapes)),
+    )  # fmt: skip
+
+
+def _grid(*, step: float, ticks: int, left: float, right: float, top: float, plot: float) -> list:
+    """Return the horizontal grid lines of a plot and their round values, bottom to top."""
+    lines = []
+    for k in range(ticks + 1):
+        y = top + plot - plot * k / ticks
+        lines.append(format_html(
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#ddd"/>'
+            '<text x="{}" y="{}" text-anchor="end" font-size="{}">{}</text>',
+            f"{left:.1f}", right, f"{y:.1f}", f"{y:.1f}", f"{left - 4:.1f}", f"{y + 3:.1f}",
+            FONT_PX, f"{step * k:,.0f}" if step >= 1 else f"{step * k:,.1f}",
+        ))  # fmt: skip
+    return lines
+
+
+def _legend(names: list[str], palette: tuple[str, ...], *, left: float, width: float) -> list:
+    """Return the legend's swatches and names, in rows no wider than the chart (600 at least)."""
     legend, x, y = [], left, 4
-    for k, (name, _values) in enumerate(series):
+    for k, name in enumerate(names):
         if x + label_width(name) + 34 > max(width, 600) and x > left:
             x, y = left, y + 16
         legend.append(format_html(
             '<rect x="{}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}" font-size="11">{}</text>',
-            f"{x:.1f}", y, PALETTE[k % len(PALETTE)], f"{x + 14:.1f}", y + 9, name,
+            f"{x:.1f}", y, palette[k % len(palette)], f"{x + 14:.1f}", y + 9, name,
         ))  # fmt: skip
         x += label_width(name) + 34
+    return legend
+
+
+def line_chart(
+    *,
+    labels: list[str],
+    values: list[float],
+    title: str,
+    unit: str,
+    height: int = 150,
+    colour: str = PALETTE[0],
+) -> SafeString:
+    """Return one series as a line with a dot and its value at each point (a learner's height over
+    the rounds, say), its axis from a round step below the lowest to one above the highest."""
+    if not values:
+        return SafeString("")
+    ticks = 3
+    low, high = min(values), max(values)
+    step = nice_step(max(high - low, 1), steps=ticks)
+    bottom_value = math.floor(low / step) * step
+    top_value = bottom_value + step * ticks
+    while top_value < high:  # a round step may fall short of the highest point: one more tick
+        ticks += 1
+        top_value += step
+    left = 14 + label_width(f"{top_value:,.0f}")
+    head, bottom = 22, 30
+    gap = max(48, max(label_width(x) for x in labels) + 10)
+    width = left + gap * len(labels) + 10
+    plot = height - head - bottom
+
+    def y(value: float) -> float:
+        return head + plot - plot * (value - bottom_value) / (top_value - bottom_value)
+
+    shapes = []
+    for k in range(ticks + 1):
+        value = bottom_value + step * k
+        shapes.append(format_html(
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#ddd"/>'
+            '<text x="{}" y="{}" text-anchor="end" font-size="{}">{}</text>',
+            f"{left:.1f}", f"{width - 10:.1f}", f"{y(value):.1f}", f"{y(value):.1f}",
+            f"{left - 4:.1f}", f"{y(value) + 3:.1f}", FONT_PX, f"{value:,.0f}",
+        ))  # fmt: skip
+    points = [(left + gap * (i + 0.5), y(v)) for i, v in enumerate(values)]
+    if len(points) > 1:
+        shapes.append(format_html(
+            '<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>',
+            " ".join(f"{px:.1f},{py:.1f}" for px, py in points), colour,
+        ))  # fmt: skip
+    for (px, py), label, value in zip(points, labels, values, strict=True):
+        shapes.append(format_html(
+            '<circle cx="{}" cy="{}" r="3.5" fill="{}"><title>{}: {} {}</title></circle>'
+            '<text x="{}" y="{}" text-anchor="middle" font-size="{}">{}</text>'
+            '<text x="{}" y="{}" text-anchor="middle" font-size="{}">{}</text>',
+            f"{px:.1f}", f"{py:.1f}", colour, label, f"{value:g}", unit,
+            f"{px:.1f}", f"{py - 7:.1f}", FONT_PX, f"{value:g}",
+            f"{px:.1f}", height - 12, FONT_PX, label,
+        ))  # fmt: skip
     return format_html(
         '<svg class="dmc-chart" role="img" aria-label="{}" viewBox="0 0 {} {}" '
-        'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg"><title>{}</title>{}{}</svg>',
-        title, f"{width:.0f}", f"{height:.0f}", title, SafeString("".join(legend)),
+        'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg"><title>{}</title>'
+        '<text x="{}" y="12" font-size="11">{}</text>{}</svg>',
+        title, f"{width:.0f}", height, title, f"{left:.1f}", f"{title} ({unit})",
         SafeString("".join(shapes)),
     )  # fmt: skip

@@ -7,7 +7,9 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.selectors import staffing_annotations
 from schools.models import AreaOffice, Enrollment, EnrollmentStatus, School
+from schools.validation import MEASUREMENT_RULES, Rule, measurement_problem_counts
 
 from .models import RosterSnapshot, Round, SchoolRound
 
@@ -35,7 +37,8 @@ def current_round(*, at: datetime | None = None) -> Round | None:
 
 
 def area_schools(*, area_office: AreaOffice, round: Round) -> QuerySet[School]:
-    """Return the area's schools with their state, active learners and certified count (one query).
+    """Return the area's schools with their state, active learners, certified count and whether
+    they have a director and staff in force today (one query).
 
     Each figure is a subquery per school: a join and GROUP BY over the area's enrollments would
     evaluate the state once per learner (30,000 times for 200 schools) and cost enough to be
@@ -52,14 +55,29 @@ def area_schools(*, area_office: AreaOffice, round: Round) -> QuerySet[School]:
         .values("n")
     )
     return (
-        School.objects.filter(area_office=area_office)
+        School.objects.open_on(round.as_of)
+        .filter(area_office=area_office)
         .annotate(
             round_state=Coalesce(Subquery(state), Value(SchoolRound.State.NOT_STARTED)),
             learners=Coalesce(Subquery(learners, output_field=IntegerField()), 0),
             certified_learners=Subquery(certified, output_field=IntegerField()),
+            # A school nobody can confirm or certify for is flagged (the people pages fix it).
+            **staffing_annotations(),
         )
         .order_by("code")
     )
+
+
+def measurement_problems(*, area_office: AreaOffice) -> dict[int, list[tuple[str, str, int]]]:
+    """Return, per school of the area, how many of its learners' measurements break each rule
+    checked before confirming (rooms, for one weight and height typed for a room): (rule, label,
+    count) for each rule broken, in the rules' order. One query for the whole area."""
+    counts = measurement_problem_counts(schools=School.objects.filter(area_office=area_office))
+    labels = {rule: str(Rule(rule).label) for rule in MEASUREMENT_RULES}
+    return {
+        school_id: [(rule, labels[rule], found[rule]) for rule in MEASUREMENT_RULES if found[rule]]
+        for school_id, found in counts.items()
+    }
 
 
 @dataclass
@@ -100,7 +118,16 @@ def national_rows(*, round: Round) -> list[dict]:
         .annotate(n=Count("pk"))
     }
     rows = []
-    for area in AreaOffice.objects.annotate(schools_total=Count("schools")).order_by("code"):
+    counted = School.objects.open_on(round.as_of).filter(area_office=OuterRef("pk"))
+    for area in AreaOffice.objects.annotate(
+        schools_total=Coalesce(
+            Subquery(
+                counted.order_by().values("area_office").annotate(n=Count("pk")).values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
+        )
+    ).order_by("code"):
         counts = {s: per_area.get((area.pk, s), 0) for s in STATE_ORDER if s != "not_started"}
         counts["not_started"] = area.schools_total - sum(counts.values())
         rows.append({"area": area, "totals": StateTotals(counts)})

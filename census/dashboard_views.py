@@ -11,6 +11,7 @@ from django.views.generic import TemplateView
 
 from accounts.permissions import areas_overseen_by, can_administer
 from schools.exports import safe_cell
+from schools.validation import MEASUREMENT_RULES, Rule
 
 from . import dashboard, services
 from .models import SchoolRound
@@ -41,6 +42,8 @@ class AreaDashboardView(LoginRequiredMixin, TemplateView):
     """An area office's schools in a round: state, learners, time left; totals; filter and sort."""
 
     template_name = "census/area_dashboard.html"
+    # Read only: served from the streaming replica when there is one (config/db_router.py).
+    replica_reads = True
 
     def get_template_names(self):
         return ["census/_area_dashboard_body.html"] if self.request.htmx else [self.template_name]
@@ -56,6 +59,9 @@ class AreaDashboardView(LoginRequiredMixin, TemplateView):
         if self.round is None:
             return []
         schools = list(dashboard.area_schools(area_office=self.area, round=self.round))
+        problems = dashboard.measurement_problems(area_office=self.area)
+        for s in schools:
+            s.measurement_problems = problems.get(s.pk, [])
         self.totals = dashboard.state_totals(schools)
         state = self.request.GET.get("state", "")
         if state in dashboard.STATE_ORDER:
@@ -91,7 +97,8 @@ class AreaDashboardView(LoginRequiredMixin, TemplateView):
         workbook = Workbook()
         sheet = workbook.active
         sheet.title = "สถานะโรงเรียน"
-        sheet.append(["รหัสโรงเรียน", "โรงเรียน", "สถานะ", "นักเรียนปัจจุบัน", "นักเรียนที่รับรอง"])
+        rules = [str(Rule(rule).label) for rule in MEASUREMENT_RULES]
+        sheet.append(["รหัสโรงเรียน", "โรงเรียน", "สถานะ", "นักเรียนปัจจุบัน", "นักเรียนที่รับรอง", *rules])
         for s in schools:
             sheet.append(
                 [
@@ -104,6 +111,10 @@ class AreaDashboardView(LoginRequiredMixin, TemplateView):
                         s.certified_learners,
                     )
                 ]
+                + [
+                    dict((r, n) for r, _label, n in s.measurement_problems).get(rule, 0)
+                    for rule in MEASUREMENT_RULES
+                ]  # fmt: skip
             )
         import io
 
@@ -136,6 +147,8 @@ class NationalDashboardView(LoginRequiredMixin, TemplateView):
     """The ministry's view: each area office's schools per state, with drill-down."""
 
     template_name = "census/national_dashboard.html"
+    # Read only: served from the streaming replica when there is one (config/db_router.py).
+    replica_reads = True
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not can_administer(request.user):

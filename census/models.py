@@ -228,6 +228,16 @@ class SnapshotRow(models.Model):
     weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True)
     height_cm = models.DecimalField(max_digits=5, decimal_places=1, null=True)
     measured_on = models.DateField(null=True)
+    # The nutrition status of that measurement, frozen with the figures (schools/nutrition.py):
+    # a report of a past round reads these, never the learner's status of today.
+    wfh_z = models.DecimalField(max_digits=5, decimal_places=2, null=True)
+    hfa_z = models.DecimalField(max_digits=5, decimal_places=2, null=True)
+    wfa_z = models.DecimalField(max_digits=5, decimal_places=2, null=True)
+    wfh_band = models.CharField(max_length=20, blank=True, default="", db_default="")
+    hfa_band = models.CharField(max_length=20, blank=True, default="", db_default="")
+    wfa_band = models.CharField(max_length=20, blank=True, default="", db_default="")
+    nutrition_issue = models.CharField(max_length=20, blank=True, default="", db_default="")
+    nutrition_reference = models.CharField(max_length=40, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("snapshot row")
@@ -262,7 +272,7 @@ class SubsidyLevel(models.TextChoices):
 
 class SubsidyRate(models.Model):
     """A per-head subsidy rate: baht per learner per year, for one fiscal year, item and level
-    (or one grade of it). Changed only through census.subsidy, which writes its history."""
+    (or one grade of it). Changed only through census.rates, which writes its history."""
 
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", _("Confirmed")
@@ -496,3 +506,37 @@ class SnapshotGradeCount(models.Model):
 
     def __str__(self):
         return f"{self.snapshot_id}: {self.grade} = {self.learners}"
+
+
+class SnapshotNutritionCount(models.Model):
+    """The learners of a snapshot in one band of one nutrition indicator, by grade and sex (band
+    empty: no status — not measured, or a measurement without one). Written with the snapshot, in
+    the same transaction, so that nutrition reports read a few rows per school. Never changed."""
+
+    class Indicator(models.TextChoices):
+        WFH = "wfh", _("Build: weight for height (BMI for age from 5 years)")
+        HFA = "hfa", _("Height for age")
+        WFA = "wfa", _("Weight for age (up to 10 years)")
+
+    # CASCADE: the counts belong to their snapshot (itself never deleted once it has rows).
+    snapshot = models.ForeignKey(
+        RosterSnapshot, on_delete=models.CASCADE, related_name="nutrition_counts"
+    )
+    grade = models.CharField(max_length=4)
+    sex = models.CharField(max_length=1)
+    indicator = models.CharField(max_length=3, choices=Indicator.choices)
+    band = models.CharField(max_length=20, blank=True)
+    learners = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("snapshot nutrition count")
+        verbose_name_plural = _("snapshot nutrition counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "indicator", "grade", "sex", "band"],
+                name="one_nutrition_count_per_cell",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.snapshot_id}: {self.indicator} {self.grade} {self.sex} {self.band}"

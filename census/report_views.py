@@ -17,15 +17,18 @@ from django.views.generic import FormView, TemplateView
 from accounts.permissions import access_school, areas_overseen_by, can_administer
 from documents import roles
 from documents.models import SignedDocument
+from schools.calendar import academic_year_of
 from schools.models import Grade
 from schools.views import form_error
 
-from . import reports, subsidy
-from .calendar import academic_year_of
-from .charts import bar_chart
+from . import reports
+from .allocation import school_allocation
+from .charts import WIDE_PALETTE, bar_chart
 from .exports import table_response
 from .forms import SubsidyRateForm
-from .models import Round, SubsidyRate, SubsidyRateChange
+from .models import Round, SubsidyItem, SubsidyRate, SubsidyRateChange
+from .rates import RATE_FIELDS, subsidy_rate_create, subsidy_rate_update
+from .statements import allocation_statement_issue, area_statement_issue
 from .views import MinistryOnlyMixin
 
 
@@ -44,6 +47,8 @@ class ReportView(LoginRequiredMixin, TemplateView):
     """A report over the user's scope; ``?export=<table>&format=csv|xlsx`` downloads one table."""
 
     report_name = ""
+    # Read only: served from the streaming replica when there is one (config/db_router.py).
+    replica_reads = True
 
     def get(self, request, *args, **kwargs):
         self.scope = reports.report_scope(user=request.user, area_code=request.GET.get("area"))
@@ -157,6 +162,56 @@ class ChangesReportView(ReportView):
         )  # fmt: skip
 
 
+class NutritionReportView(ReportView):
+    """Certified learners per nutrition band (percent of those with a status) by sex, grade and
+    school or area office, round over round; the status frozen with each snapshot."""
+
+    template_name = "census/reports/nutrition.html"
+    report_name = "nutrition"
+
+    def report(self):
+        self.indicator = self.request.GET.get("indicator") or "wfh"
+        if self.indicator not in reports.NUTRITION_BANDS:
+            raise Http404
+        self.round = self.round_param(
+            "round", reports.default_round(self.rounds, today=timezone.localdate())
+        )
+        if self.round is None:
+            return {}
+        return reports.nutrition_report(
+            scope=self.scope, round=self.round, indicator=self.indicator, rounds=self.rounds
+        )
+
+    def get_context_data(self, **kwargs):
+        report = kwargs["report"]
+        charts = {}
+        if report:
+            _key, title, bands = report["indicator"]
+            sexes = report["sexes"].rows
+            charts["sexes"] = bar_chart(
+                categories=bands,
+                series=[
+                    (row[0], [float(p or 0) for p in row[3 : 3 + len(bands)]]) for row in sexes
+                ],
+                title=_("%(indicator)s: percent per band") % {"indicator": title},
+            )
+            trend = report["trend"].rows
+            charts["trend"] = bar_chart(
+                categories=[row[0] for row in trend],
+                series=[
+                    (band, [float(row[4 + i] or 0) for row in trend])
+                    for i, band in enumerate(bands)
+                ],
+                title=_("%(indicator)s: percent per band per round") % {"indicator": title},
+                palette=WIDE_PALETTE,
+            )
+        return super().get_context_data(
+            round=getattr(self, "round", None), indicator=getattr(self, "indicator", "wfh"),
+            indicators=[(k, t) for k, (t, _o) in reports.NUTRITION_BANDS.items()], charts=charts,
+            **kwargs,
+        )  # fmt: skip
+
+
 def default_term(rounds: list[Round], today) -> tuple[int, int]:
     """Return the term the latest count funds: a November count funds term 1 of the next year."""
     latest = reports.default_round(rounds, today=today)
@@ -183,19 +238,19 @@ class AllocationReportView(ReportView):
         # school's row only in the download.
         per_school = self.scope.area is not None or self.request.GET.get("export") == "schools"
         return reports.allocation_report(
-            scope=self.scope, academic_year=self.year, term=self.term, per_school=per_school
-        )
+            scope=self.scope, academic_year=self.year, term=self.term, per_school=per_school,
+            rounds=self.rounds,
+        )  # fmt: skip
 
     def get_context_data(self, **kwargs):
         summary = kwargs["report"]["summary"]
         chart = bar_chart(
-            categories=[str(dict(subsidy.SubsidyItem.choices)[k]) for k in summary.items],
+            categories=[str(dict(SubsidyItem.choices)[k]) for k in summary.items],
             series=[(_("Baht"), [float(v) for v in summary.items.values()])],
             title=_("Allocation per item"),
         )
         missing = sorted(
-            (str(subsidy.SubsidyItem(i).label), str(Grade(g).label))
-            for i, g in summary.missing_rates
+            (str(SubsidyItem(i).label), str(Grade(g).label)) for i, g in summary.missing_rates
         )
         return super().get_context_data(
             year=self.year, term=self.term, chart=chart, summary=summary, missing_rates=missing,
@@ -235,7 +290,7 @@ class AreaStatementView(LoginRequiredMixin, View):
         if year is None or term not in (1, 2):
             raise Http404
         try:
-            document = subsidy.area_statement_issue(
+            document = area_statement_issue(
                 area=scope.area, academic_year=year, term=term, actor=request.user,
                 actor_role=_signer_role(request.user),
             )  # fmt: skip
@@ -258,9 +313,7 @@ class SchoolAllocationView(LoginRequiredMixin, TemplateView):
         self.school = access_school(request.user, code)
         if term not in (1, 2) or not 2500 <= year <= 2700:
             raise Http404
-        self.allocation = subsidy.school_allocation(
-            school=self.school, academic_year=year, term=term
-        )
+        self.allocation = school_allocation(school=self.school, academic_year=year, term=term)
         self.can_sign = (
             areas_overseen_by(request.user).filter(pk=self.school.area_office_id).exists()
         )
@@ -274,7 +327,7 @@ class SchoolAllocationView(LoginRequiredMixin, TemplateView):
         if not self.can_sign:
             raise PermissionDenied
         try:
-            document = subsidy.allocation_statement_issue(
+            document = allocation_statement_issue(
                 allocation=self.allocation, actor=request.user,
                 actor_role=_signer_role(request.user),
             )  # fmt: skip
@@ -300,7 +353,7 @@ class SchoolAllocationView(LoginRequiredMixin, TemplateView):
             can_sign=self.can_sign, grade_count=len(grades),
             rates=sorted({line.rate for p in allocation.payments for line in p.lines if line.rate},
                          key=lambda r: (r.item, r.level, r.grade)),
-            missing_rates=sorted((str(subsidy.SubsidyItem(i).label), str(Grade(g).label))
+            missing_rates=sorted((str(SubsidyItem(i).label), str(Grade(g).label))
                                  for i, g in allocation.missing_rates),
             **kwargs,
         )  # fmt: skip
@@ -353,12 +406,12 @@ class RateFormView(MinistryOnlyMixin, FormView):
         return super().get_context_data(rate=self.rate, **kwargs)
 
     def form_valid(self, form):
-        fields = {name: form.cleaned_data[name] for name in subsidy.RATE_FIELDS}
+        fields = {name: form.cleaned_data[name] for name in RATE_FIELDS}
         try:
             if self.rate is None:
-                subsidy.subsidy_rate_create(actor=self.request.user, **fields)
+                subsidy_rate_create(actor=self.request.user, **fields)
             else:
-                subsidy.subsidy_rate_update(rate=self.rate, actor=self.request.user, **fields)
+                subsidy_rate_update(rate=self.rate, actor=self.request.user, **fields)
         except ValidationError as exc:
             form_error(form, exc)
             return self.form_invalid(form)

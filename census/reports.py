@@ -5,6 +5,7 @@ and schools missing a round. Certified snapshots only; each report runs a fixed 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
@@ -15,18 +16,20 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from accounts.permissions import can_administer, overseen_areas
 from schools.models import AreaOffice, Enrollment, EnrollmentStatus, Grade, School
+from schools.selectors import NUTRITION_INDICATORS
 from schools.templatetags.thai import thai_date
 
+from .allocation import AllocationSummary, allocation_figures, allocation_summary
 from .exports import Table
 from .models import (
     RosterSnapshot,
     Round,
     SchoolRound,
     SnapshotGradeCount,
+    SnapshotNutritionCount,
     SnapshotRow,
     SubsidyItem,
 )
-from .subsidy import AllocationSummary, allocation_figures, allocation_summary
 
 CERTIFIED = RosterSnapshot.Status.CERTIFIED
 
@@ -186,12 +189,9 @@ def trend_report(*, scope: Scope, rounds: list[Round], last: int = 6) -> Table:
 # --- changes between two rounds -------------------------------------------------------------------
 
 
-def changes_report(*, scope: Scope, before: Round, after: Round) -> dict:
-    """Return, per grade and per school or area office, the learners who came in, went out and
-    dropped out between two rounds. In and out compare each school's two certified rosters; only
-    schools certified in both rounds are compared."""
-    unit = _unit_field(scope)
-    both = (
+def _certified_in_both(*, scope: Scope, before: Round, after: Round) -> QuerySet:
+    """Return the ids of the scope's schools certified in both rounds (the only ones compared)."""
+    return (
         RosterSnapshot.objects.filter(round=before, status=CERTIFIED)
         .filter(school__in=scope.schools)
         .filter(
@@ -204,51 +204,71 @@ def changes_report(*, scope: Scope, before: Round, after: Round) -> dict:
         .values("school_id")
     )
 
-    def elsewhere(round: Round):
-        return SnapshotRow.objects.filter(
-            snapshot__round=round,
-            snapshot__status=CERTIFIED,
-            snapshot__school_id=OuterRef("snapshot__school_id"),
-            student_id=OuterRef("student_id"),
+
+def _learners_by_grade(*, unit: str, both: QuerySet, round: Round, absent_from: Round | None):
+    """Return (unit, grade, learners) of a round's certified rosters; with ``absent_from``, only
+    the learners not on the same school's roster in that other round (who came in or went out)."""
+    if absent_from is None:  # every learner of the round: the snapshots' grade counts
+        return (
+            SnapshotGradeCount.objects.filter(
+                snapshot__round=round, snapshot__status=CERTIFIED, snapshot__school_id__in=both
+            )
+            .values_list(unit, "grade")
+            .annotate(n=Sum("learners"))
         )
+    # Who came in or went out needs each learner's row.
+    elsewhere = SnapshotRow.objects.filter(
+        snapshot__round=absent_from,
+        snapshot__status=CERTIFIED,
+        snapshot__school_id=OuterRef("snapshot__school_id"),
+        student_id=OuterRef("student_id"),
+    )
+    rows = SnapshotRow.objects.filter(
+        snapshot__round=round, snapshot__status=CERTIFIED, snapshot__school_id__in=both
+    ).filter(~Exists(elsewhere))
+    return rows.values_list(unit, "grade").annotate(n=Count("id"))
 
-    def grouped(round: Round, other: Round | None):
-        if other is None:  # every learner of the round: the snapshots' grade counts
-            return (
-                SnapshotGradeCount.objects.filter(
-                    snapshot__round=round, snapshot__status=CERTIFIED, snapshot__school_id__in=both
-                )
-                .values_list(unit, "grade")
-                .annotate(n=Sum("learners"))
-            )
-        # Who came in or went out needs each learner's row.
-        rows = SnapshotRow.objects.filter(
-            snapshot__round=round, snapshot__status=CERTIFIED, snapshot__school_id__in=both
-        ).filter(~Exists(elsewhere(other)))
-        return rows.values_list(unit, "grade").annotate(n=Count("id"))
 
-    figures: dict[str, dict[tuple[int, str], int]] = {
-        "before": dict(((u, g), n) for u, g, n in grouped(before, None)),
-        "after": dict(((u, g), n) for u, g, n in grouped(after, None)),
-        "in": dict(((u, g), n) for u, g, n in grouped(after, before)),
-        "out": dict(((u, g), n) for u, g, n in grouped(before, after)),
-        "dropped": {
-            (u, g): n
-            for u, g, n in Enrollment.objects.filter(
-                status=EnrollmentStatus.DROPPED_OUT,
-                ended_on__gt=before.as_of,
-                ended_on__lte=after.as_of,
-                school__in=scope.schools,
-            )
-            .values_list("school_id" if scope.by_school else "school__area_office_id", "grade")
-            .annotate(n=Count("id"))
-        },
+CHANGE_KEYS = ("before", "after", "in", "out", "dropped")
+
+
+def _change_figures(*, scope: Scope, before: Round, after: Round, both: QuerySet) -> dict:
+    """Return each figure of the changes report as {(unit id, grade): learners}."""
+    unit = _unit_field(scope)
+
+    def by_grade(round: Round, absent_from: Round | None = None) -> dict:
+        rows = _learners_by_grade(unit=unit, both=both, round=round, absent_from=absent_from)
+        return {(u, g): n for u, g, n in rows}
+
+    dropped = (
+        Enrollment.objects.filter(
+            status=EnrollmentStatus.DROPPED_OUT,
+            ended_on__gt=before.as_of,
+            ended_on__lte=after.as_of,
+            school__in=scope.schools,
+        )
+        .values_list("school_id" if scope.by_school else "school__area_office_id", "grade")
+        .annotate(n=Count("id"))
+    )
+    return {
+        "before": by_grade(before),
+        "after": by_grade(after),
+        "in": by_grade(after, before),
+        "out": by_grade(before, after),
+        "dropped": {(u, g): n for u, g, n in dropped},
     }
-    keys = ("before", "after", "in", "out", "dropped")
-    per_grade = {g: dict.fromkeys(keys, 0) for g in Grade.values}
+
+
+def changes_report(*, scope: Scope, before: Round, after: Round) -> dict:
+    """Return, per grade and per school or area office, the learners who came in, went out and
+    dropped out between two rounds. In and out compare each school's two certified rosters; only
+    schools certified in both rounds are compared."""
+    both = _certified_in_both(scope=scope, before=before, after=after)
+    figures = _change_figures(scope=scope, before=before, after=after, both=both)
+    per_grade = {g: dict.fromkeys(CHANGE_KEYS, 0) for g in Grade.values}
     names = _unit_names(scope)
-    per_unit = {pk: dict.fromkeys(keys, 0) for pk in names}
-    for key in keys:
+    per_unit = {pk: dict.fromkeys(CHANGE_KEYS, 0) for pk in names}
+    for key in CHANGE_KEYS:
         for (unit_id, grade), n in figures[key].items():
             if grade in per_grade:
                 per_grade[grade][key] += n
@@ -258,13 +278,13 @@ def changes_report(*, scope: Scope, before: Round, after: Round) -> dict:
               _("In"), _("Out"), _("Dropped out")]  # fmt: skip
     labels = grade_labels()
     grade_rows = [
-        [labels[g], *(per_grade[g][k] for k in keys)]
+        [labels[g], *(per_grade[g][k] for k in CHANGE_KEYS)]
         for g in Grade.values
         if any(per_grade[g].values())
     ]
     unit_label = _("School") if scope.by_school else _("Area office")
     unit_rows = [
-        [code, name, *(per_unit[pk][k] for k in keys)]
+        [code, name, *(per_unit[pk][k] for k in CHANGE_KEYS)]
         for pk, (code, name) in sorted(names.items(), key=lambda kv: kv[1][0])
     ]
     total = [sum(r[i] for r in grade_rows) for i in range(1, 6)]
@@ -289,19 +309,26 @@ STATUS_LABELS = {
 
 
 def allocation_report(
-    *, scope: Scope, academic_year: int, term: int, per_school: bool = True
+    *,
+    scope: Scope,
+    academic_year: int,
+    term: int,
+    per_school: bool = True,
+    rounds: list[Round] | None = None,
 ) -> dict:
     """Return a term's allocation per area office and per item, with its statuses, and per school
     unless ``per_school`` is false. The figures are read from the cache, with the schools' rows for
-    one area office; the rows of more schools (the nation's download) are computed each time."""
+    one area office; the rows of more schools (the nation's download) are computed each time.
+    ``rounds``: report_rounds(), when the page has read them (one query fewer)."""
     if per_school and scope.area is None:
         summary: AllocationSummary = allocation_summary(
-            schools=scope.schools, academic_year=academic_year, term=term
+            schools=scope.schools, academic_year=academic_year, term=term, rounds=rounds
         )
     else:
         summary = allocation_figures(
-            schools=scope.schools, academic_year=academic_year, term=term, per_school=per_school
-        )
+            schools=scope.schools, academic_year=academic_year, term=term, per_school=per_school,
+            rounds=rounds,
+        )  # fmt: skip
     pay_keys = [r.key for r in summary.rules]
     pay_labels = [r.label for r in summary.rules]
     tables = {}
@@ -323,28 +350,33 @@ def allocation_report(
          sum(a["schools"] for a in summary.areas), sum(a["funded"] for a in summary.areas),
          sum(a["unfunded"] for a in summary.areas), summary.total],
     )  # fmt: skip
-    item_rows = []
-    labels = grade_labels()
-    for (key, grade, item), cell in sorted(
-        summary.grade_items.items(), key=lambda kv: (pay_keys.index(kv[0][0]), kv[0][1], kv[0][2])
-    ):
-        label = pay_labels[pay_keys.index(key)]
-        per = cell["per"]
-        item_rows.append([label, labels[grade], str(SubsidyItem(item).label), cell["count"],
-                          per if per is not None else _("missing"), cell["amount"]])  # fmt: skip
-    items = Table(
-        "items", _("Learners × rate per grade and item"),
-        [_("Payment"), _("Grade"), _("Item"), _("Funded learners"), _("Baht per learner"), _("Amount (baht)")],
-        item_rows,
-    )  # fmt: skip
     statuses = summary.statuses
     return {
         "summary": summary,
         **tables,
         "areas": areas,
-        "items": items,
+        "items": _allocation_items(summary),
         "statuses": {STATUS_LABELS[k]: statuses[k] for k in STATUS_LABELS if statuses.get(k)},
     }
+
+
+def _allocation_items(summary: AllocationSummary) -> Table:
+    """Return the table of learners × rate per payment, grade and subsidy item."""
+    pay_keys = [r.key for r in summary.rules]
+    pay_labels = [r.label for r in summary.rules]
+    labels = grade_labels()
+    rows = []
+    for (key, grade, item), cell in sorted(
+        summary.grade_items.items(), key=lambda kv: (pay_keys.index(kv[0][0]), kv[0][1], kv[0][2])
+    ):
+        per = cell["per"]
+        rows.append([pay_labels[pay_keys.index(key)], labels[grade], str(SubsidyItem(item).label),
+                     cell["count"], per if per is not None else _("missing"), cell["amount"]])  # fmt: skip
+    return Table(
+        "items", _("Learners × rate per grade and item"),
+        [_("Payment"), _("Grade"), _("Item"), _("Funded learners"), _("Baht per learner"), _("Amount (baht)")],
+        rows,
+    )  # fmt: skip
 
 
 # --- schools missing or revoked -------------------------------------------------------------------
@@ -354,7 +386,7 @@ def missing_report(*, scope: Scope, round: Round) -> Table:
     """Return the schools with no certified snapshot for a round, with their round state."""
     state = SchoolRound.objects.filter(round=round, school_id=OuterRef("pk"))
     rows = (
-        scope.schools.exclude(
+        scope.schools.filter(pk__in=School.objects.open_on(round.as_of).values("pk")).exclude(
             Exists(RosterSnapshot.objects.filter(round=round, status=CERTIFIED, school_id=OuterRef("pk")))
         )
         .annotate(state=Subquery(state.values("state")[:1]),
@@ -370,4 +402,119 @@ def missing_report(*, scope: Scope, round: Round) -> Table:
         [_("Area office code"), _("Area office"), _("School code"), _("School"), _("State"), _("Reason")],
         [[ac, an, code, name, labels.get(st, no_record), reason or ""]
          for ac, an, code, name, st, reason in rows],
+    )  # fmt: skip
+
+
+# --- nutrition: percent per band ------------------------------------------------------------------
+
+NUTRITION_BANDS = {key: (title, order) for key, title, order in NUTRITION_INDICATORS}
+
+
+def _percent(n: int, of: int) -> Decimal | str:
+    return (Decimal(100 * n) / of).quantize(Decimal("0.1")) if of else ""
+
+
+def _nutrition_counts(scope: Scope, indicator: str) -> QuerySet[SnapshotNutritionCount]:
+    # Written when each snapshot was frozen, with the status of that day: a past round never moves.
+    counts = SnapshotNutritionCount.objects.filter(snapshot__status=CERTIFIED, indicator=indicator)
+    schools = scope.schools
+    return counts.filter(snapshot__school__in=schools) if schools.query.has_filters() else counts
+
+
+def nutrition_report(*, scope: Scope, round: Round, indicator: str, rounds: list[Round]) -> dict:
+    """Return the certified learners of a round per band of one nutrition indicator (percent of
+    those with a status) by sex, by grade, by school or area office, and by school or area office ×
+    grade × sex; and the same bands round over round (the last six ordinary rounds)."""
+    title, order = NUTRITION_BANDS[indicator]
+    bands = [b.value for b in order]
+    band_labels = [str(b.label) for b in order]
+    labels = grade_labels()
+    sex_labels = {"M": _("Male"), "F": _("Female")}
+    unit = _unit_field(scope)
+    cells = (
+        _nutrition_counts(scope, indicator)
+        .filter(snapshot__round=round)
+        .values_list(unit, "grade", "sex", "band")
+        .annotate(n=Sum("learners"))
+        .order_by()
+    )
+    names = _unit_names(scope)
+    width = len(bands) + 1  # the bands, then no status
+    position = {band: i for i, band in enumerate(bands)}
+
+    def empty():
+        return [0] * width
+
+    by_sex: dict[str, list[int]] = defaultdict(empty)
+    by_grade: dict[str, list[int]] = defaultdict(empty)
+    by_unit: dict[int, list[int]] = defaultdict(empty)
+    by_cell: dict[tuple[int, str, str], list[int]] = defaultdict(empty)
+    for unit_id, grade, sex, band, n in cells:
+        i = position.get(band, width - 1)
+        for key, table in ((sex, by_sex), (grade, by_grade), (unit_id, by_unit)):
+            table[key][i] += n
+        by_cell[(unit_id, grade, sex)][i] += n
+
+    def line(counts: list[int]) -> list:
+        with_status = sum(counts[:-1])
+        return [sum(counts), with_status, *(_percent(n, with_status) for n in counts[:-1]),
+                counts[-1]]  # fmt: skip
+
+    figures = [_("Learners"), _("With a status"), *(f"{b} (%)" for b in band_labels),
+               _("No status")]  # fmt: skip
+    unit_label = _("School") if scope.by_school else _("Area office")
+    total = [sum(c[i] for c in by_sex.values()) for i in range(width)]
+    sexes = [[sex_labels[s], *line(by_sex[s])] for s in ("M", "F") if s in by_sex]
+    grades = [[labels[g], *line(by_grade[g])] for g in Grade.values if g in by_grade]
+    units = [
+        [code, name, *line(by_unit[pk])]
+        for pk, (code, name) in sorted(names.items(), key=lambda kv: kv[1][0])
+        if pk in by_unit
+    ]
+    detail = sorted(
+        [names.get(u, ("", ""))[0], names.get(u, ("", ""))[1], labels.get(g, g),
+         sex_labels.get(s, s), *line(c)]
+        for (u, g, s), c in by_cell.items()
+    )  # fmt: skip
+    unit_word = unit_label.lower()
+    return {
+        "indicator": (indicator, str(title), band_labels),
+        "sexes": Table("sexes", _("Bands by sex"), [_("Sex"), *figures], sexes,
+                       [_("Total"), *line(total)]),
+        "grades": Table("grades", _("Bands by grade"), [_("Grade"), *figures], grades,
+                        [_("Total"), *line(total)]),
+        "units": Table("units", _("Bands by %(unit)s") % {"unit": unit_word},
+                       [_("Code"), unit_label, *figures], units, [_("Total"), "", *line(total)]),
+        "detail": Table(
+            "detail", _("Bands by %(unit)s, grade and sex") % {"unit": unit_word},
+            [_("Code"), unit_label, _("Grade"), _("Sex"), *figures], detail,
+        ),
+        "trend": nutrition_trend(scope=scope, indicator=indicator, rounds=rounds),
+    }  # fmt: skip
+
+
+def nutrition_trend(*, scope: Scope, indicator: str, rounds: list[Round], last: int = 6) -> Table:
+    """Return the percent per band of one indicator per ordinary round, oldest first."""
+    _title, order = NUTRITION_BANDS[indicator]
+    bands = [b.value for b in order]
+    wanted = [r for r in rounds if not r.is_demo][:last]
+    sums: dict[int, dict[str, int]] = defaultdict(dict)
+    for round_id, band, n in (
+        _nutrition_counts(scope, indicator)
+        .filter(snapshot__round__in=[r.pk for r in wanted])
+        .values_list("snapshot__round_id", "band")
+        .annotate(n=Sum("learners"))
+        .order_by()
+    ):
+        sums[round_id][band] = n
+    rows = []
+    for r in reversed(wanted):
+        counts = sums.get(r.pk, {})
+        with_status = sum(counts.get(b, 0) for b in bands)
+        rows.append([str(r), thai_date(r.as_of), sum(counts.values()), with_status,
+                     *(_percent(counts.get(b, 0), with_status) for b in bands)])  # fmt: skip
+    return Table(
+        "trend", _("Bands per round"),
+        [_("Round"), _("As-of date"), _("Learners"), _("With a status"),
+         *(f"{b.label} (%)" for b in order)], rows,
     )  # fmt: skip

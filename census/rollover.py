@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from documents.roles import ROLE_MINISTRY
+from schools.calendar import academic_year_start
 from schools.models import AuditEntry, Enrollment, EnrollmentStatus, Grade, School
+from schools.services import AuditLine, audit_lines_record
 from schools.templatetags.thai import thai_date
 
-from .calendar import academic_year_start
 from .models import AcademicYear, RolloverChoice, RolloverDecision, Round, SchoolRollover
 
 FINAL_GRADES = (Grade.K3, Grade.P6, Grade.M3, Grade.M6)
@@ -230,6 +231,33 @@ def _grade_up() -> Case:
 
 
 @transaction.atomic
+def _rollover_plan(rows, decisions, *, school: School, actor: User | None, reason: str):
+    """Return what the rollover does to each active enrollment (pk, student_id, grade): the counts
+    per grade and choice, the audit entries, and the enrollments that graduate and that stay."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    audits, graduate_ids, stay_ids = [], [], []
+    now = timezone.now()
+    for pk, student_id, grade in rows:
+        choice = decisions.get(pk, default_choice(grade, school))
+        if choice == RolloverChoice.MOVE_UP and not school.teaches(next_grade(grade) or ""):
+            # The school stopped teaching the next grade after it chose: the learner finishes.
+            choice = RolloverChoice.GRADUATE
+        counts[grade][choice] += 1
+        if choice == RolloverChoice.GRADUATE:
+            graduate_ids.append(pk)
+            change = (AuditEntry.Action.STATUS, {"status": ["active", "graduated"]})
+        elif choice == RolloverChoice.MOVE_UP:
+            change = (AuditEntry.Action.CLASS_EDIT, {"grade": [grade, next_grade(grade)]})
+        else:
+            stay_ids.append(pk)
+            continue
+        audits.append(
+            AuditLine(student_id, school.pk, actor.pk if actor else None, change[0], change[1],
+                      reason, now)
+        )  # fmt: skip
+    return counts, audits, graduate_ids, stay_ids
+
+
 def school_rollover_apply(
     *, academic_year: AcademicYear, school: School, actor: User | None
 ) -> SchoolRollover:
@@ -249,27 +277,10 @@ def school_rollover_apply(
             academic_year=academic_year, enrollment__school=school
         ).values_list("enrollment_id", "choice")
     )
-    counts: dict[str, Counter] = defaultdict(Counter)
-    audits, graduate_ids, stay_ids = [], [], []
     reason = f"เลื่อนชั้นปีการศึกษา {academic_year.year}"  # an audit entry, read in Thai
-    for pk, student_id, grade in rows:
-        choice = decisions.get(pk, default_choice(grade, school))
-        if choice == RolloverChoice.MOVE_UP and not school.teaches(next_grade(grade) or ""):
-            # The school stopped teaching the next grade after it chose: the learner finishes.
-            choice = RolloverChoice.GRADUATE
-        counts[grade][choice] += 1
-        if choice == RolloverChoice.GRADUATE:
-            graduate_ids.append(pk)
-            change = (AuditEntry.Action.STATUS, {"status": ["active", "graduated"]})
-        elif choice == RolloverChoice.MOVE_UP:
-            change = (AuditEntry.Action.CLASS_EDIT, {"grade": [grade, next_grade(grade)]})
-        else:
-            stay_ids.append(pk)
-            continue
-        audits.append(
-            AuditEntry(student_id=student_id, school=school, actor=actor, action=change[0],
-                       changes=change[1], reason=reason)
-        )  # fmt: skip
+    counts, audits, graduate_ids, stay_ids = _rollover_plan(
+        rows, decisions, school=school, actor=actor, reason=reason
+    )
     ended_on = academic_year_start(academic_year.year) - timedelta(days=1)
     # Few learners differ from the default, so the statements name those few, not the thousands.
     graduating = set(graduate_ids)
@@ -284,7 +295,7 @@ def school_rollover_apply(
         updated_at=timezone.now(),
     )
     active.exclude(pk__in=stay_ids).update(grade=_grade_up(), updated_at=timezone.now())
-    AuditEntry.objects.bulk_create(audits, batch_size=2000)
+    audit_lines_record(audits)
     return SchoolRollover.objects.create(
         academic_year=academic_year,
         school=school,
@@ -345,7 +356,9 @@ def year_rollover_start(*, academic_year: AcademicYear, actor: User) -> int:
 
     check_rollover_open(academic_year=academic_year)
     done = SchoolRollover.objects.filter(academic_year=academic_year).values("school_id")
-    ids = list(School.objects.exclude(pk__in=done).order_by("pk").values_list("pk", flat=True))
+    ids = list(
+        School.objects.open().exclude(pk__in=done).order_by("pk").values_list("pk", flat=True)
+    )
     transaction.on_commit(
         lambda: [rollover_school.delay(academic_year.pk, pk, actor.pk) for pk in ids]
     )
@@ -360,7 +373,7 @@ def annotate_years(years: list[AcademicYear]) -> None:
         .annotate(n=Count("pk"))
         .values_list("academic_year", "n")
     )
-    schools = School.objects.count()
+    schools = School.objects.open().count()
     for year in years:
         year.rollover_done = done.get(year.pk, 0)
         year.rollover_schools = schools

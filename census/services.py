@@ -12,12 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from schools.calendar import default_as_of
 from schools.checks import check_reason
 from schools.models import School
+from schools.services import measurement_statuses_freeze
 from schools.templatetags.thai import be_date, in_thai, thai_date
 from schools.validation import school_findings
 
-from .calendar import default_as_of
+from .allocation import funded_born_after
 from .models import (
     ROUND_FIELDS,
     ROUND_TIMES,
@@ -28,7 +30,6 @@ from .models import (
     SchoolRound,
     SnapshotRow,
 )
-from .subsidy import funded_born_after
 
 # The guideline's count day: the confirm button works from 08:00, the director certifies from
 # 08:30, and the system closes at 16:30 (as are the citizen-ID corrections).
@@ -443,9 +444,12 @@ def school_round_revoke(
 # One statement copies every learner enrolled on the as-of date with their latest measurement.
 _FREEZE_COLUMNS = """
 INSERT INTO census_snapshotrow (snapshot_id, student_id, citizen_id, gcode, title, first_name_th,
-    last_name_th, sex, birth_date, grade, room, weight_kg, height_cm, measured_on)
+    last_name_th, sex, birth_date, grade, room, weight_kg, height_cm, measured_on, wfh_z, hfa_z,
+    wfa_z, wfh_band, hfa_band, wfa_band, nutrition_issue, nutrition_reference)
 SELECT %s, s.id, COALESCE(s.citizen_id, ''), COALESCE(s.gcode, ''), s.title, s.first_name_th,
-    s.last_name_th, s.sex, s.birth_date, e.grade, e.room, m.weight_kg, m.height_cm, m.measured_on
+    s.last_name_th, s.sex, s.birth_date, e.grade, e.room, m.weight_kg, m.height_cm, m.measured_on,
+    m.wfh_z, m.hfa_z, m.wfa_z, COALESCE(m.wfh_band, ''), COALESCE(m.hfa_band, ''),
+    COALESCE(m.wfa_band, ''), COALESCE(m.nutrition_issue, ''), COALESCE(m.nutrition_reference, '')
 FROM schools_enrollment e
 JOIN schools_student s ON s.id = e.student_id
 """
@@ -457,7 +461,9 @@ WHERE e.school_id = %s AND e.started_on <= %s AND (e.ended_on IS NULL OR e.ended
 FREEZE_SQL_POSTGRESQL = (
     _FREEZE_COLUMNS  # noqa: S608
     + """LEFT JOIN LATERAL (
-    SELECT m2.weight_kg, m2.height_cm, m2.measured_on FROM schools_measurement m2
+    SELECT m2.weight_kg, m2.height_cm, m2.measured_on, m2.wfh_z, m2.hfa_z, m2.wfa_z, m2.wfh_band,
+        m2.hfa_band, m2.wfa_band, m2.nutrition_issue, m2.nutrition_reference
+    FROM schools_measurement m2
     WHERE m2.student_id = e.student_id AND m2.measured_on <= %s
     ORDER BY m2.measured_on DESC LIMIT 1) m ON TRUE"""
     + _FREEZE_WHERE
@@ -482,13 +488,27 @@ SELECT %s, grade, COUNT(*), SUM(CASE WHEN sex = 'M' THEN 1 ELSE 0 END),
 FROM census_snapshotrow WHERE snapshot_id = %s GROUP BY grade
 """
 
+# Its learners per band of each nutrition indicator, by grade and sex (an empty band: no status).
+_NUTRITION_COUNTS_SQL = """
+INSERT INTO census_snapshotnutritioncount (snapshot_id, grade, sex, indicator, band, learners)
+SELECT %s, grade, sex, 'wfh', wfh_band, COUNT(*) FROM census_snapshotrow WHERE snapshot_id = %s
+    GROUP BY grade, sex, wfh_band
+UNION ALL SELECT %s, grade, sex, 'hfa', hfa_band, COUNT(*) FROM census_snapshotrow
+    WHERE snapshot_id = %s GROUP BY grade, sex, hfa_band
+UNION ALL SELECT %s, grade, sex, 'wfa', wfa_band, COUNT(*) FROM census_snapshotrow
+    WHERE snapshot_id = %s GROUP BY grade, sex, wfa_band
+"""
+
 
 def snapshot_freeze(
     *, school_round: SchoolRound, actor: User, at: datetime | None = None
 ) -> RosterSnapshot:
     """Copy the school's roster on the as-of date into an immutable snapshot (one INSERT … SELECT)
-    with its learners per grade (by sex, and under the subsidy's minimum age)."""
+    with its learners per grade (by sex, and under the subsidy's minimum age) and per nutrition
+    band: each learner's latest measurement with its status, computed again first where stale,
+    so that what is frozen is what the figures and the learner give that day."""
     round = school_round.round
+    measurement_statuses_freeze(school_id=school_round.school_id, on=round.as_of)
     snapshot = RosterSnapshot.objects.create(
         school_round=school_round,
         school=school_round.school,
@@ -504,6 +524,7 @@ def snapshot_freeze(
             [snapshot.pk, round.as_of, school_round.school_id, round.as_of, round.as_of],
         )
     counts = snapshot_grade_counts_write(snapshot=snapshot)
+    snapshot_nutrition_counts_write(snapshot=snapshot)
     snapshot.counts = counts
     snapshot.learner_count = sum(n for by_sex in counts.values() for n in by_sex.values())
     snapshot.save(update_fields=["counts", "learner_count"])
@@ -526,6 +547,13 @@ def snapshot_grade_counts_write(*, snapshot: RosterSnapshot) -> dict[str, dict[s
             "grade", "male", "female"
         )
     }
+
+
+def snapshot_nutrition_counts_write(*, snapshot: RosterSnapshot) -> None:
+    """Write a snapshot's learners per band of each nutrition indicator, by grade and sex, from its
+    rows (one INSERT … SELECT … GROUP BY, inside the freeze's transaction)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_NUTRITION_COUNTS_SQL, [snapshot.pk, snapshot.pk] * 3)
 
 
 def snapshot_rows(*, snapshot: RosterSnapshot):

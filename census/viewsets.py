@@ -34,6 +34,9 @@ class CensusApp(Application):
     report_allocation_path = path(
         "reports/allocation/", report_views.AllocationReportView.as_view(), name="report_allocation"
     )
+    report_nutrition_path = path(
+        "reports/nutrition/", report_views.NutritionReportView.as_view(), name="report_nutrition"
+    )
     report_missing_path = path(
         "reports/missing/", report_views.MissingReportView.as_view(), name="report_missing"
     )

@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,6 +10,12 @@ class OpenDMCAdminSite(admin.AdminSite):
     site_header = _("OpenDMC administration")
     site_title = _("OpenDMC")
     index_title = _("Ministry administration")
+
+    def login(self, request, extra_context=None):
+        """Sign in on the site's own login page where passwords are turned off (ThaiD only)."""
+        if not settings.PASSWORD_LOGIN_ENABLED:
+            return redirect_to_login(request.GET.get("next", "/admin/"))
+        return super().login(request, extra_context)
 
     def has_permission(self, request):
         from accounts.permissions import can_administer

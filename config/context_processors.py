@@ -9,4 +9,19 @@ def navigation(request):
 
         return check(request.user) if request.user.is_authenticated else False
 
-    return {"nav_reports": SimpleLazyObject(lambda: {"reports": can_see_reports()})}
+    def can_manage_people():
+        from accounts.permissions import can_manage_people as check
+
+        return check(request.user) if request.user.is_authenticated else False
+
+    def can_import_school_list():
+        from accounts.permissions import can_import_school_list as check
+
+        return check(request.user) if request.user.is_authenticated else False
+
+    return {
+        "nav_reports": SimpleLazyObject(
+            lambda: {"reports": can_see_reports(), "people": can_manage_people()}
+        ),
+        "nav_register": SimpleLazyObject(lambda: {"school_list": can_import_school_list()}),
+    }

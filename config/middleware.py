@@ -25,15 +25,18 @@ def shows_personal_data(request) -> bool:
 
 
 class ThaiFirstLocaleMiddleware(MiddlewareMixin):
-    """Speak Thai unless the user chose English with the switch; ignore the browser's language.
+    """Speak the signed-in person's saved language, else the one chosen with the switch on this
+    device, else Thai; ignore the browser's language.
 
     Django's LocaleMiddleware would follow Accept-Language, and most browsers in Thai offices
-    announce English, so the choice is read from the language cookie only.
+    announce English, so the choice is read from the profile and the language cookie only.
     """
 
     def process_request(self, request):
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
         supported = {code for code, _name in settings.LANGUAGES}
+        user = getattr(request, "user", None)
+        saved = user.language if user is not None and user.is_authenticated else ""
+        chosen = saved or request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = language

@@ -17,9 +17,9 @@ from viewflow.workflow.timers import fire_due_timers
 from accounts.models import Role
 from accounts.selectors import users_with_role
 from census import services as census
-from census.calendar import academic_year_of
 from census.models import AcademicYear, RosterSnapshot, Round, SchoolRound
 from census.selectors import round_processes_start_at
+from schools.calendar import academic_year_of
 from schools.identifiers import citizen_id_check_digit
 from schools.models import Enrollment, EnrollmentStatus, Grade, School
 from schools.validation import school_findings
@@ -119,23 +119,8 @@ def certification_demo(*, today: date, acknowledge: int = 1) -> dict:
             census.academic_year_create(year_be=year, actor=None)
     done = {"certified": 0, "missed": 0, "demo_round": None}
     round = past_round(today)
-    if round is not None and round.opened_at is None:
-        round_open(round=round, at=round_processes_start_at(round))
-        acknowledged = 0
-        for n, process in enumerate(
-            CertificationProcess.objects.filter(round=round)
-            .select_related("school")
-            .order_by("school__code")
-        ):
-            if school_findings(school=process.school, today=round.as_of).errors:
-                continue  # left to miss the round
-            to = "acknowledged" if acknowledged < acknowledge else "certified"
-            if _advance(process, to=to, times=count_day_times(round, n)) == "acknowledged":
-                acknowledged += 1
-        fire_due_timers()  # the window has closed: the rest are missed now
-        for process in CertificationProcess.objects.filter(round=round):
-            _date_history(process, ended=round.certify_closes)
     if round is not None:
+        past_round_run(round, acknowledge=acknowledge)
         states = SchoolRound.objects.filter(round=round)
         done["missed"] = states.filter(state=SchoolRound.State.MISSED).count()
         done["certified"] = states.filter(
@@ -146,6 +131,29 @@ def certification_demo(*, today: date, acknowledge: int = 1) -> dict:
         round_open(round=demo, schools=School.objects.all())
     done["demo_round"] = demo
     return done
+
+
+def past_round_run(round: Round, *, acknowledge: int = 0) -> None:
+    """Open a closed round as on its count day, drive every clean school through its steps at their
+    times (the first ``acknowledge`` of them up to the area office's acknowledgement) and leave the
+    others to miss it. Does nothing if the round was opened already."""
+    if round.opened_at is not None:
+        return
+    round_open(round=round, at=round_processes_start_at(round))
+    acknowledged = 0
+    for n, process in enumerate(
+        CertificationProcess.objects.filter(round=round)
+        .select_related("school")
+        .order_by("school__code")
+    ):
+        if school_findings(school=process.school, today=round.as_of).errors:
+            continue  # left to miss the round
+        to = "acknowledged" if acknowledged < acknowledge else "certified"
+        if _advance(process, to=to, times=count_day_times(round, n)) == "acknowledged":
+            acknowledged += 1
+    fire_due_timers()  # the window has closed: the rest are missed now
+    for process in CertificationProcess.objects.filter(round=round):
+        _date_history(process, ended=round.certify_closes)
 
 
 def count_day_times(round: Round, n: int) -> dict[str, datetime]:

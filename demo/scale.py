@@ -42,10 +42,10 @@ from accounts.models import (
     User,
 )
 from accounts.permissions import AREA_ROLE_PERMS, SCHOOL_ROLE_PERMS
-from census.calendar import academic_year_of
 from census.models import AcademicYear, Round, SchoolRound, SnapshotRow
 from census.services import academic_year_create
 from schools.bulk import insert_rows
+from schools.calendar import academic_year_of
 from schools.models import (
     AreaOffice,
     Enrollment,
@@ -274,8 +274,17 @@ def _wipe() -> None:
         )
         scale_users = "SELECT id FROM accounts_user WHERE username LIKE %s"
         like = [USER_PREFIX.replace("_", r"\_") + "%"]
+        cursor.execute(
+            "DELETE FROM otp_static_statictoken WHERE device_id IN (SELECT id FROM "  # noqa: S608
+            f"otp_static_staticdevice WHERE user_id IN ({scale_users}))",
+            like,
+        )
+        actors = f"DELETE FROM accounts_securityevent WHERE actor_id IN ({scale_users})"  # noqa: S608
+        cursor.execute(actors, like)
         for table in ("django_admin_log", "accounts_user_groups", "accounts_user_user_permissions",
-                      "guardian_userobjectpermission"):  # fmt: skip
+                      "guardian_userobjectpermission", "otp_static_staticdevice",
+                      "otp_totp_totpdevice", "accounts_usersession",
+                      "accounts_securityevent"):  # fmt: skip
             cursor.execute(f"DELETE FROM {table} WHERE user_id IN ({scale_users})", like)  # noqa: S608
         cursor.execute("DELETE FROM accounts_user WHERE username LIKE %s", like)
     # The national memberships of other logins (an operator's ministry admin) survive the wipe.
@@ -341,13 +350,13 @@ def _load_places(p: Plan, meter: Meter, now: datetime) -> None:
     rng = random.Random(f"schools-{p.seed}")
     rows = [
         (sid, code, f"โรงเรียนบ้าน{rng.choice(PLACES)}", f"Synthetic school {code}", area_id,
-         provinces[area_id], grades[0], grades[-1])
+         provinces[area_id], "", "", "", grades[0], grades[-1])
         for sid, code, area_id, grades, _size, _g in p.schools
     ]  # fmt: skip
     insert_rows(
         School,
-        ["id", "code", "name_th", "name_en", "area_office", "province", "lowest_grade",
-         "highest_grade"],
+        ["id", "code", "name_th", "name_en", "area_office", "province", "district", "subdistrict",
+         "size", "lowest_grade", "highest_grade"],
         rows,
     )  # fmt: skip
     meter.add("schools", len(rows))
@@ -468,8 +477,9 @@ def _load_logins(p: Plan, meter: Meter, now: datetime) -> None:
     insert_rows(
         User,
         ["username", "password", "first_name", "last_name", "email", "is_staff", "is_superuser",
-         "is_active", "date_joined", "title"],
-        [(u, password, first, last, f"{u}@scale.opendmc.invalid", staff, False, True, now, "")
+         "is_active", "date_joined", "title", "language", "session_salt", "public_id"],
+        [(u, password, first, last, f"{u}@scale.opendmc.invalid", staff, False, True, now, "", "",
+          "", uuid.uuid4())
          for u, first, last, staff, *_rest in users],
     )  # fmt: skip
     ids = dict(User.objects.filter(username__startswith=USER_PREFIX).values_list("username", "id"))
@@ -559,9 +569,12 @@ WHERE sr.round_id = %s AND sr.state IN ('certified', 'acknowledged')
 # measurement here, so a plain LEFT JOIN takes the latest).
 _SNAPSHOT_ROWS_SQL = """
 INSERT INTO census_snapshotrow (snapshot_id, student_id, citizen_id, gcode, title, first_name_th,
-    last_name_th, sex, birth_date, grade, room, weight_kg, height_cm, measured_on)
+    last_name_th, sex, birth_date, grade, room, weight_kg, height_cm, measured_on, wfh_z, hfa_z,
+    wfa_z, wfh_band, hfa_band, wfa_band, nutrition_issue, nutrition_reference)
 SELECT snap.id, s.id, COALESCE(s.citizen_id, ''), COALESCE(s.gcode, ''), s.title, s.first_name_th,
-    s.last_name_th, s.sex, s.birth_date, e.grade, e.room, m.weight_kg, m.height_cm, m.measured_on
+    s.last_name_th, s.sex, s.birth_date, e.grade, e.room, m.weight_kg, m.height_cm, m.measured_on,
+    m.wfh_z, m.hfa_z, m.wfa_z, COALESCE(m.wfh_band, ''), COALESCE(m.hfa_band, ''),
+    COALESCE(m.wfa_band, ''), COALESCE(m.nutrition_issue, ''), COALESCE(m.nutrition_reference, '')
 FROM census_rostersnapshot snap
 JOIN schools_enrollment e ON e.school_id = snap.school_id AND e.status = 'active'
 JOIN schools_student s ON s.id = e.student_id
@@ -616,7 +629,7 @@ def scale_round_open(*, seed: int, today: date | None = None, say=print) -> dict
     rows = []
     started = time.perf_counter()
     for school_id, code in (
-        School.objects.filter(synthetic_school_q()).order_by("pk").values_list("pk", "code")
+        School.objects.open().filter(synthetic_school_q()).order_by("pk").values_list("pk", "code")
     ):
         state = rng.choices(states, weights)[0]
         counts[state] = counts.get(state, 0) + 1
@@ -647,6 +660,9 @@ def scale_round_open(*, seed: int, today: date | None = None, say=print) -> dict
         # The reports read each snapshot's grade counts, which the real freeze writes; the
         # migration that introduced them fills any snapshot without them, as here.
         importlib.import_module("census.migrations.0007_snapshot_grade_counts").backfill(connection)
+        # And their counts per nutrition band, from the status each row froze (the measurements'
+        # status as it stands: run nutrition_backfill before --round to have one).
+        importlib.import_module("census.migrations.0010_snapshot_nutrition").backfill(connection)
         Round.objects.filter(pk=round.pk).update(opened_at=day - timedelta(days=14))
     frozen = SnapshotRow.objects.filter(snapshot__round=round).count()
     statement = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"

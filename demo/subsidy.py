@@ -5,7 +5,7 @@ from datetime import date
 from django.db import transaction
 
 from census.models import RosterSnapshot, Round, SubsidyRate
-from census.subsidy import (
+from census.rates import (
     DEFAULT_RATES_CSV,
     fiscal_year_of_term,
     items_of_term,

@@ -18,10 +18,12 @@ from accounts.models import Role
 from accounts.selectors import users_with_role
 from buildings import services
 from buildings.models import Building, SchoolLand, SchoolSurvey, SurveyYear
+from census.models import Round
 from schools.models import Grade, School
 from workflows.building_survey import survey_year_open
 from workflows.models import BuildingSurveyProcess
 
+from .flows import past_round_run
 from .history import flow_history_date, step_drive
 
 MISSES = "1050130002"  # the demo school that misses the survey
@@ -102,6 +104,12 @@ def buildings_demo(*, today: date) -> dict:
     survey_year = SurveyYear.objects.filter(year=year_be).first()
     if survey_year is None:
         survey_year = services.survey_year_create(year_be=year_be)
+    # The budget list weighs classrooms against the certified 10 June count of the survey's year.
+    first_round = Round.objects.filter(
+        academic_year__year=year_be, number=1, is_demo=False, certify_closes__lt=timezone.now()
+    ).first()
+    if first_round is not None:
+        past_round_run(first_round)
     schools = list(School.objects.order_by("code"))
     people = {
         s.pk: (

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from accounts.models import User
+from accounts.outbox import task_send_on_commit
 from schools.models import AreaOffice, School
 
 from .models import Kind, SignedDocument
@@ -128,8 +129,9 @@ def _enqueue_render(document_id: int) -> None:
     from .tasks import render_annex  # the task module imports this one
 
     # Robust: the step's own record is committed by then; an annex that cannot be queued (or, in
-    # the embedded default, rendered in-process) must not turn that step into an error page.
-    transaction.on_commit(lambda: render_annex.delay(document_id), robust=True)
+    # the embedded default, rendered in-process) must not turn that step into an error page. A
+    # broker that is down keeps it in the outbox, queued again by beat when it is back.
+    task_send_on_commit(render_annex, document_id, robust=True)
 
 
 def document_issue_annex(

@@ -4,6 +4,8 @@ import logging
 
 from celery import shared_task
 
+from schools.retries import retry_or_fail
+
 from .models import SignedDocument
 from .services import annex_fail, annex_render
 
@@ -19,7 +21,8 @@ def render_annex(self, document_id: int) -> str:
         logger.warning("Annex %s no longer exists", document_id)
         return "missing"
     except Exception as exc:
-        if self.request.retries >= self.max_retries:
-            annex_fail(document_id=document_id, error=f"{type(exc).__name__}: {exc}")
-            raise
-        raise self.retry(exc=exc) from exc
+        retry_or_fail(
+            self,
+            exc,
+            fail=lambda e: annex_fail(document_id=document_id, error=f"{type(e).__name__}: {e}"),
+        )

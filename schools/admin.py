@@ -14,11 +14,11 @@ class AreaOfficeAdmin(MinistryAdminMixin, admin.ModelAdmin):
 
 @admin.register(School)
 class SchoolAdmin(MinistryAdminMixin, admin.ModelAdmin):
-    list_display = ("code", "name_th", "area_office", "province")
-    list_filter = ("area_office__kind",)
+    list_display = ("code", "name_th", "area_office", "province", "status")
+    list_filter = ("status", "area_office__kind")
     search_fields = ("code", "name_th")
     list_select_related = ("area_office",)
-    autocomplete_fields = ("area_office",)
+    autocomplete_fields = ("area_office", "merged_into")
 
 
 class ReadOnlyAdminMixin(MinistryAdminMixin):

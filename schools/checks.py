@@ -84,6 +84,12 @@ def check_grade_taught(*, school, grade: str) -> None:
         )
 
 
+def check_birth_date(value: date, *, today: date | None = None) -> None:
+    """Refuse a birth date after ``today`` (by default the date in Bangkok now) or before 1950."""
+    if value > (today or timezone.localdate()) or value.year < 1950:
+        raise ValidationError(_("The birth date is not valid."), code="birth_date")
+
+
 BE_OFFSET = 543
 # A year from 2400 on is a Buddhist-era year: no date kept here is in 2400 CE (= 2943 BE).
 FIRST_BE_YEAR = 2400

@@ -2,10 +2,9 @@ from datetime import date, datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .checks import BE_OFFSET, date_from_text
+from .checks import BE_OFFSET, check_birth_date, date_from_text
 from .identifiers import parse_citizen_id, parse_gcode
 from .models import Grade, School, Sex, StudentDocument, Title
 
@@ -90,7 +89,7 @@ class StudentAddForm(SchoolGradesMixin, forms.Form):
     """Add a learner (menu 2.7.3 with a citizen ID; 2.7.4 with a G-code)."""
 
     identifier = forms.CharField(label=_("Citizen ID"), max_length=20)
-    title = forms.ChoiceField(label=_("Title"), choices=Title.choices)
+    title = forms.ChoiceField(label=_("Name prefix"), choices=Title.choices)
     first_name_th = forms.CharField(label=_("First name (Thai)"), max_length=100)
     last_name_th = forms.CharField(label=_("Last name (Thai)"), max_length=100)
     first_name_en = forms.CharField(label=_("First name (English)"), max_length=100, required=False)
@@ -120,8 +119,7 @@ class StudentAddForm(SchoolGradesMixin, forms.Form):
 
     def clean_birth_date(self):
         value = self.cleaned_data["birth_date"]
-        if value > timezone.localdate() or value.year < 1950:
-            raise ValidationError(_("The birth date is not valid."))
+        check_birth_date(value)
         return value
 
     def service_kwargs(self) -> dict:
@@ -207,7 +205,7 @@ class BulkMoveForm(SchoolGradesMixin, forms.Form):
 
 
 class NameEditForm(forms.Form):
-    title = forms.ChoiceField(label=_("Title"), choices=Title.choices)
+    title = forms.ChoiceField(label=_("Name prefix"), choices=Title.choices)
     first_name_th = forms.CharField(label=_("First name (Thai)"), max_length=100)
     last_name_th = forms.CharField(label=_("Last name (Thai)"), max_length=100)
     first_name_en = forms.CharField(label=_("First name (English)"), max_length=100, required=False)
@@ -227,6 +225,10 @@ class MeasurementForm(forms.Form):
 
 class MeasurementUploadForm(forms.Form):
     file = forms.FileField(label=_("File (.xlsx or .csv)"))
+
+
+class SchoolListForm(forms.Form):
+    file = forms.FileField(label=_("School list (.xlsx or .csv)"))
 
 
 class EvidenceForm(forms.Form):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from .identifiers import format_citizen_id, mask_citizen_id, mask_gcode
+from .nutrition import Band, Issue
 
 
 class AreaOffice(models.Model):
@@ -60,8 +61,31 @@ class Grade(models.TextChoices):
     M6 = "15M6", pgettext_lazy("grade", "M6")
 
 
+class SchoolQuerySet(models.QuerySet):
+    """Schools, with the one rule of which of them count: the open ones."""
+
+    def open(self) -> "SchoolQuerySet":
+        """Return the schools open today: those that count for rounds, surveys and dashboards."""
+        return self.filter(status=School.Status.OPEN)
+
+    def open_on(self, day) -> "SchoolQuerySet":
+        """Return the schools that were open on a day (a round's as-of date): those closed later too."""
+        return self.filter(Q(status=School.Status.OPEN) | Q(closed_on__gt=day))
+
+
 class School(models.Model):
     """A basic-education school, identified by its 10-digit ministry code."""
+
+    class Size(models.TextChoices):
+        SMALL = "small", pgettext_lazy("school size", "Small")
+        MEDIUM = "medium", pgettext_lazy("school size", "Medium")
+        LARGE = "large", pgettext_lazy("school size", "Large")
+        EXTRA_LARGE = "extra_large", pgettext_lazy("school size", "Extra large")
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("school status", "Open")
+        CLOSED = "closed", pgettext_lazy("school status", "Closed")
+        MERGED = "merged", pgettext_lazy("school status", "Merged")
 
     code = models.CharField(_("school code"), max_length=10, unique=True)
     name_th = models.CharField(_("Thai name"), max_length=200)
@@ -70,6 +94,26 @@ class School(models.Model):
         AreaOffice, on_delete=models.PROTECT, related_name="schools", verbose_name=_("area office")
     )
     province = models.CharField(_("province"), max_length=100)
+    district = models.CharField(_("district"), max_length=100, blank=True)
+    subdistrict = models.CharField(_("sub-district"), max_length=100, blank=True)
+    size = models.CharField(_("size class"), max_length=12, choices=Size.choices, blank=True)
+    # A school that closes or merges keeps its rows and history; it only stops counting.
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=Status.choices,
+        default=Status.OPEN,
+        db_default=Status.OPEN.value,
+    )
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_schools",
+        verbose_name=_("merged into"),
+    )
     # The grades the school teaches (grade codes sort in school order): อ.1–ป.6 for a primary
     # school, ม.1–ม.6 for a secondary one, อ.1–ม.3 for an "opportunity expansion" school.
     lowest_grade = models.CharField(
@@ -87,6 +131,8 @@ class School(models.Model):
         db_default=Grade.M6.value,
     )
 
+    objects = SchoolQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("school")
         verbose_name_plural = _("schools")
@@ -102,6 +148,16 @@ class School(models.Model):
             ),
             models.CheckConstraint(
                 name="school_grade_range_ordered", condition=Q(lowest_grade__lte=F("highest_grade"))
+            ),
+            models.CheckConstraint(
+                name="school_closed_has_date",
+                condition=(Q(status="open") & Q(closed_on__isnull=True))
+                | (~Q(status="open") & Q(closed_on__isnull=False)),
+            ),
+            models.CheckConstraint(
+                name="school_merged_names_its_school",
+                condition=(Q(status="merged") & Q(merged_into__isnull=False))
+                | (~Q(status="merged") & Q(merged_into__isnull=True)),
             ),
         ]
 
@@ -267,6 +323,54 @@ class Measurement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The nutrition status, computed when the figures are saved (schools/nutrition.py) and kept so
+    # that reports group by it; an empty nutrition_reference means not computed yet (the backfill).
+    # Defaults in the database too: a bulk COPY that names only the figures (seed_scale) still loads.
+    age_days = models.PositiveIntegerField(_("age in days"), null=True, blank=True)
+    wfh_z = models.DecimalField(
+        _("weight-for-height z-score"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    hfa_z = models.DecimalField(
+        _("height-for-age z-score"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    wfa_z = models.DecimalField(
+        _("weight-for-age z-score"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    wfh_band = models.CharField(
+        _("weight for height"),
+        max_length=20,
+        choices=Band.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    hfa_band = models.CharField(
+        _("height for age"),
+        max_length=20,
+        choices=Band.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    wfa_band = models.CharField(
+        _("weight for age"),
+        max_length=20,
+        choices=Band.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    nutrition_issue = models.CharField(
+        _("nutrition status issue"),
+        max_length=20,
+        choices=Issue.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    nutrition_reference = models.CharField(
+        max_length=40, blank=True, default="", db_default="", editable=False
+    )
 
     class Meta:
         verbose_name = _("measurement")
@@ -298,6 +402,7 @@ class AuditEntry(models.Model):
         DOCUMENT = "document", _("Document uploaded")
         STATUS = "status", _("Enrollment status changed")
         ID_CHANGE = "id_change", _("Citizen ID or G-code changed")
+        DETAILS_EDIT = "details_edit", _("Sex or birth date corrected")
 
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="audit_entries")
     school = models.ForeignKey(School, on_delete=models.PROTECT, null=True, related_name="+")
@@ -356,8 +461,8 @@ class StudentDocument(models.Model):
         return f"{self.get_kind_display()} · {self.original_name}"
 
 
-class MeasurementUpload(models.Model):
-    """A weight and height file uploaded by a school, with its progress and its outcome."""
+class UploadProgress(models.Model):
+    """A file a school uploaded and that is processed in the background: its progress and outcome."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -367,7 +472,6 @@ class MeasurementUpload(models.Model):
         FAILED = "failed", _("Failed: nothing saved")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="measurement_uploads")
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -377,17 +481,12 @@ class MeasurementUpload(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
-    created_count = models.PositiveIntegerField(default=0)
-    updated_count = models.PositiveIntegerField(default=0)
-    unchanged_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = _("weight and height upload")
-        verbose_name_plural = _("weight and height uploads")
-        ordering = ["-created_at"]
+        abstract = True
 
     def __str__(self):
         return f"{self.original_name} ({self.get_status_display()})"
@@ -402,6 +501,58 @@ class MeasurementUpload(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.REJECTED, self.Status.FAILED)
+
+
+class MeasurementUpload(UploadProgress):
+    """A weight and height file uploaded by a school, with its progress and its outcome."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="measurement_uploads")
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("weight and height upload")
+        verbose_name_plural = _("weight and height uploads")
+        ordering = ["-created_at"]
+
+
+class RosterImport(UploadProgress):
+    """A roster file of a school (or of an area office's schools): its preview, then its outcome."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Checked: not applied yet")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Processing")
+        DONE = "done", _("Saved")
+        REJECTED = "rejected", _("Rejected: nothing saved")
+        FAILED = "failed", _("Failed: nothing saved")
+
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, null=True, blank=True, related_name="roster_imports"
+    )
+    # An area office's file holds rows for many of its schools (a school-code column).
+    area_office = models.ForeignKey(
+        AreaOffice, on_delete=models.PROTECT, null=True, blank=True, related_name="roster_imports"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEWED)
+    # The plan shown before applying: row kind → count, and each row as the preview lists it.
+    counts = models.JSONField(default=dict)
+    preview = models.JSONField(default=list)
+    # What applying did: added, enrolled, changed, unchanged, transfers, measured, refused.
+    outcome = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("roster file")
+        verbose_name_plural = _("roster files")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="roster_import_for_a_school_or_an_area",
+                condition=Q(school__isnull=False, area_office__isnull=True)
+                | Q(school__isnull=True, area_office__isnull=False),
+            )
+        ]
 
 
 class QueryExplanation(models.Model):
@@ -483,3 +634,68 @@ class IssuedGCode(models.Model):
 
     def __str__(self):
         return f"{self.gcode} ({self.get_source_display()})"
+
+
+class RegisterImport(models.Model):
+    """A ministry school-list file uploaded for import: kept from its preview to its apply."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Previewed")
+        APPLIED = "applied", _("Applied")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    file = models.FileField(upload_to="register/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # The digest of the preview's plan: apply re-plans and refuses if the plan is not the same.
+    plan_digest = models.CharField(max_length=64)
+    summary = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEWED)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("school list import")
+        verbose_name_plural = _("school list imports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.original_name} ({self.get_status_display()})"
+
+
+class RegisterChange(models.Model):
+    """One change the ministry's school list made to an area office or a school. Never edited."""
+
+    class Kind(models.TextChoices):
+        AREA_OFFICE = "area_office", _("Area office")
+        SCHOOL = "school", _("School")
+
+    class Action(models.TextChoices):
+        ADD = "add", _("Added")
+        CHANGE = "change", _("Changed")
+        CLOSE = "close", _("Closed or merged")
+
+    register_import = models.ForeignKey(
+        RegisterImport, on_delete=models.PROTECT, null=True, blank=True, related_name="changes"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    code = models.CharField(max_length=10, db_index=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    changes = models.JSONField(default=dict)
+    source_sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("school list change")
+        verbose_name_plural = _("school list changes")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.code}: {self.get_action_display()}"

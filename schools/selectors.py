@@ -2,7 +2,9 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Concat
+from django.utils.translation import gettext_lazy as _
 
 from .identifiers import THAI_DIGITS
 from .models import (
@@ -16,6 +18,7 @@ from .models import (
     Sex,
     Student,
 )
+from .nutrition import Band
 
 
 def roster_for(
@@ -109,6 +112,106 @@ def grade_sex_counts(*, school: School) -> GradeSexTable:
     )
 
 
+# The bands of each indicator, in the order of the Department of Health's tables.
+NUTRITION_INDICATORS = (
+    (
+        "wfh",
+        _("Build: weight for height (BMI for age from 5 years)"),
+        (Band.THIN, Band.RATHER_THIN, Band.PROPORTIONATE, Band.PLUMP, Band.GETTING_FAT, Band.OBESE),
+    ),
+    (
+        "hfa",
+        _("Height for age"),
+        (Band.SHORT, Band.RATHER_SHORT, Band.HEIGHT_NORMAL, Band.RATHER_TALL, Band.TALL),
+    ),
+    (
+        "wfa",
+        _("Weight for age (up to 10 years)"),
+        (
+            Band.UNDERWEIGHT,
+            Band.RATHER_UNDERWEIGHT,
+            Band.WEIGHT_NORMAL,
+            Band.RATHER_OVERWEIGHT,
+            Band.OVERWEIGHT,
+        ),
+    ),
+)
+
+
+@dataclass
+class BandRow:
+    grade: str
+    label: str
+    counts: list[int]
+    no_status: int = 0
+    not_measured: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts) + self.no_status + self.not_measured
+
+
+@dataclass
+class BandTable:
+    indicator: str
+    title: str
+    bands: list[tuple[str, str]]
+    rows: list[BandRow] = field(default_factory=list)
+
+
+def nutrition_counts(*, school: School) -> list[BandTable]:
+    """Return the school's active learners per grade and band of each indicator, by each one's
+    latest measurement (one query; a learner with no status is counted apart, with the not
+    measured)."""
+    latest = Measurement.objects.filter(student=OuterRef("student_id")).order_by("-measured_on")
+    # The three bands of the latest measurement in one correlated subquery, not three.
+    bands = latest.annotate(
+        bands=Concat(
+            "wfh_band",
+            Value("|"),
+            "hfa_band",
+            Value("|"),
+            "wfa_band",
+            Value("|"),
+            "nutrition_issue",
+        )
+    ).values("bands")[:1]
+    aggregates = (
+        Enrollment.objects.filter(school=school, status=EnrollmentStatus.ACTIVE)
+        .annotate(bands=Subquery(bands))
+        .values("grade", "bands")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    labels = dict(Grade.choices)
+    tables = [
+        BandTable(indicator=key, title=str(title), bands=[(b.value, str(b.label)) for b in order])
+        for key, title, order in NUTRITION_INDICATORS
+    ]
+    positions = [{code: n for n, (code, _label) in enumerate(t.bands)} for t in tables]
+    rows: dict[tuple[int, str], BandRow] = {}
+    for a in aggregates:
+        found = a["bands"].split("|") if a["bands"] else None
+        for i, table in enumerate(tables):
+            row = rows.get((i, a["grade"]))
+            if row is None:
+                row = rows[(i, a["grade"])] = BandRow(
+                    grade=a["grade"],
+                    label=str(labels[a["grade"]]),
+                    counts=[0] * len(table.bands),
+                )
+                table.rows.append(row)
+            if found is None:
+                row.not_measured += a["n"]
+            elif (column := positions[i].get(found[i])) is not None:
+                row.counts[column] += a["n"]
+            else:  # no status, or a band this table does not show
+                row.no_status += a["n"]
+    for table in tables:
+        table.rows.sort(key=lambda r: r.grade)
+    return tables
+
+
 def rooms_of(*, school: School) -> list[int]:
     """Return the room numbers in use at the school."""
     return list(
@@ -124,7 +227,7 @@ def _change_labels() -> dict:
 
     return {
         "grade": _("Grade"), "room": _("Room"), "school": _("School"), "status": _("Status"),
-        "ended_on": _("To"), "destination": _("Destination"), "title": _("Title"),
+        "ended_on": _("To"), "destination": _("Destination"), "title": _("Name prefix"),
         "first_name_th": _("First name (Thai)"), "last_name_th": _("Last name (Thai)"),
         "first_name_en": _("First name (English)"), "last_name_en": _("Last name (English)"),
         "measured_on": _("Measured on"), "weight_kg": _("Weight (kg)"), "height_cm": _("Height (cm)"),

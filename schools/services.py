@@ -1,22 +1,25 @@
 """Writes to the learner register. Each function is one transaction and leaves an audit entry."""
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from .bulk import insert_rows, update_rows
-from .checks import check_grade_taught, image_type, is_finite
+from . import nutrition
+from .bulk import insert_rows, select_values, update_rows
+from .checks import check_birth_date, check_grade_taught, check_reason, image_type, is_finite
 from .identifiers import parse_citizen_id, parse_gcode
 from .models import (
     AuditEntry,
@@ -27,10 +30,11 @@ from .models import (
     MeasurementUpload,
     QueryExplanation,
     School,
+    Sex,
     Student,
     StudentDocument,
 )
-from .uploads import HEIGHT_RANGE, WEIGHT_RANGE
+from .uploads import HEIGHT_RANGE, WEIGHT_RANGE, Parsed
 
 
 def audit_record(
@@ -51,6 +55,28 @@ def audit_record(
         changes=changes or {},
         reason=reason,
     )
+
+
+class AuditLine(NamedTuple):
+    """One audit entry written in bulk (audit_lines_record): a change to a learner or an
+    enrollment, with the ids of who and where."""
+
+    student_id: int
+    school_id: int | None
+    actor_id: int | None
+    action: str
+    changes: dict
+    reason: str
+    created_at: datetime
+
+
+def audit_lines_record(lines: Sequence[AuditLine]) -> int:
+    """Write many audit entries at once (COPY on PostgreSQL) in the caller's transaction; return
+    how many."""
+    return insert_rows(AuditEntry, AUDIT_LINE_FIELDS, lines)
+
+
+AUDIT_LINE_FIELDS = ("student", "school", "actor", "action", "changes", "reason", "created_at")
 
 
 def check_roster_open(school: School) -> None:
@@ -189,16 +215,21 @@ GCODE_NOT_ISSUED = "gcode_not_issued"
 def _issued_gcode(code: str) -> IssuedGCode:
     issuance = IssuedGCode.objects.select_for_update().filter(gcode=code).first()
     if issuance is None:
-        raise ValidationError(
-            _(
-                "No issuance of the G-code %(code)s is recorded: ask the area office for a G-code "
-                "with the G-code request, or ask it to record a code the national G-code system "
-                "issued."
-            )
-            % {"code": code},
-            code=GCODE_NOT_ISSUED,
-        )
+        raise gcode_not_issued_error(code)
     return issuance
+
+
+def gcode_not_issued_error(code: str) -> ValidationError:
+    """Return the refusal of a G-code whose issuance is not recorded (menu 2.7.4, roster files)."""
+    return ValidationError(
+        _(
+            "No issuance of the G-code %(code)s is recorded: ask the area office for a G-code "
+            "with the G-code request, or ask it to record a code the national G-code system "
+            "issued."
+        )
+        % {"code": code},
+        code=GCODE_NOT_ISSUED,
+    )
 
 
 @transaction.atomic
@@ -335,6 +366,8 @@ def enrollments_change_class(
     if len(enrollments) != len(set(enrollment_ids)):
         raise _not_active_here()
     changed, entries = [], []
+    now = timezone.now()
+    actor_id = actor.pk if actor else None
     for enrollment in enrollments:
         changes = {}
         if grade is not None and enrollment.grade != grade:
@@ -346,20 +379,13 @@ def enrollments_change_class(
         if changes:
             changed.append(enrollment)
             entries.append(
-                AuditEntry(
-                    student_id=enrollment.student_id,
-                    school=school,
-                    actor=actor,
-                    action=AuditEntry.Action.CLASS_EDIT,
-                    changes=changes,
-                    reason=reason,
-                )
-            )
-    now = timezone.now()
+                AuditLine(enrollment.student_id, school.pk, actor_id, AuditEntry.Action.CLASS_EDIT,
+                          changes, reason, now)
+            )  # fmt: skip
     update_rows(
         Enrollment, ("grade", "room", "updated_at"), [(e.pk, e.grade, e.room, now) for e in changed]
     )
-    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    audit_lines_record(entries)
     return len(changed)
 
 
@@ -409,11 +435,57 @@ def student_rename(
     return student
 
 
+@transaction.atomic
+def student_details_correct(
+    *,
+    student: Student,
+    school: School,
+    actor: User,
+    sex: str,
+    birth_date: date,
+    reason: str,
+) -> Student:
+    """Correct a learner's sex or birth date, typed wrong when they were added; the nutrition
+    status of each of their measurements is computed again with them, in the same transaction."""
+    check_roster_open(school)
+    reason = check_reason(reason)
+    if sex not in Sex.values:
+        raise ValidationError({"sex": _("Choose the learner's sex.")}, code="sex")
+    check_birth_date(birth_date)
+    if not Enrollment.objects.filter(
+        student=student, school=school, status=EnrollmentStatus.ACTIVE
+    ).exists():
+        raise _not_active_here()
+    student = Student.objects.select_for_update().get(pk=student.pk)
+    changes = {}
+    if student.sex != sex:
+        changes["sex"] = [student.sex, sex]
+        student.sex = sex
+    if student.birth_date != birth_date:
+        changes["birth_date"] = [student.birth_date.isoformat(), birth_date.isoformat()]
+        student.birth_date = birth_date
+    if not changes:
+        return student
+    student.save(update_fields=[*changes, "updated_at"])
+    audit_record(
+        student=student,
+        school=school,
+        actor=actor,
+        action=AuditEntry.Action.DETAILS_EDIT,
+        changes=changes,
+        reason=reason,
+    )
+    measurement_statuses_refresh(measurements=Measurement.objects.filter(student=student))
+    return student
+
+
 # --- weight and height (menu 3.1.1) ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class MeasurementEntry:
+class MeasurementEntry(NamedTuple):
+    """One learner's weight and height on a day, as a file or form gives them (a tuple: a school's
+    file makes thousands, each built and read in a fraction of a frozen dataclass's time)."""
+
     student_id: int
     measured_on: date
     weight_kg: Decimal
@@ -427,21 +499,68 @@ class MeasurementResult:
     unchanged: int = 0
 
 
+def _weight_ok(weight_kg: Decimal) -> bool:
+    # A NaN is neither inside nor outside a range: comparing with it raises, so it is refused first.
+    return is_finite(weight_kg) and WEIGHT_RANGE[0] <= weight_kg <= WEIGHT_RANGE[1]
+
+
+def _height_ok(height_cm: Decimal) -> bool:
+    return is_finite(height_cm) and HEIGHT_RANGE[0] <= height_cm <= HEIGHT_RANGE[1]
+
+
 def check_measurement(
     *, measured_on: date, weight_kg: Decimal, height_cm: Decimal, today: date | None = None
 ) -> None:
     """Refuse a weight, height or date no person could have (after ``today``, by default the
     date in Bangkok now); raise ValidationError."""
     errors = {}
-    # A NaN is neither inside nor outside a range: comparing with it raises, so it is refused first.
-    if not is_finite(weight_kg) or not WEIGHT_RANGE[0] <= weight_kg <= WEIGHT_RANGE[1]:
+    if not _weight_ok(weight_kg):
         errors["weight_kg"] = _("The weight must be between 1 and 200 kg.")
-    if not is_finite(height_cm) or not HEIGHT_RANGE[0] <= height_cm <= HEIGHT_RANGE[1]:
+    if not _height_ok(height_cm):
         errors["height_cm"] = _("The height must be between 30 and 250 cm.")
     if measured_on > (today or timezone.localdate()):
         errors["measured_on"] = _("The date measured is in the future.")
     if errors:
         raise ValidationError(errors)
+
+
+def _check_entries(entries: list[MeasurementEntry], today: date) -> None:
+    """Check every entry as check_measurement does, each distinct weight, height and date once (a
+    school's file repeats a few hundred values); raise the first refused entry's errors."""
+    try:
+        fine = (
+            all(map(_weight_ok, {e.weight_kg for e in entries}))
+            and all(map(_height_ok, {e.height_cm for e in entries}))
+            and all(day <= today for day in {e.measured_on for e in entries})
+        )
+    except TypeError:  # a signalling NaN has no hash: the entries are checked one by one
+        fine = False
+    if not fine:
+        for e in entries:
+            check_measurement(
+                measured_on=e.measured_on, weight_kg=e.weight_kg, height_cm=e.height_cm, today=today
+            )
+
+
+def _measurements_found(found: QuerySet, days: set[date], student_ids: set[int]) -> dict:
+    """Return the measurements of the learners on the days, by (learner, day): (pk, weight,
+    height)."""
+    if len(days) == 1:  # a file measured on one day: its date is known, not read for every row
+        (day,) = days
+        return {
+            (student_id, day): (pk, weight_kg, height_cm)
+            for pk, student_id, weight_kg, height_cm in select_values(
+                found.values_list("pk", "student_id", "weight_kg", "height_cm")
+            )
+            if student_id in student_ids
+        }
+    return {
+        (student_id, measured_on): (pk, weight_kg, height_cm)
+        for pk, student_id, measured_on, weight_kg, height_cm in select_values(
+            found.values_list("pk", "student_id", "measured_on", "weight_kg", "height_cm")
+        )
+        if student_id in student_ids
+    }
 
 
 @transaction.atomic
@@ -455,76 +574,194 @@ def measurements_record(
     """Save weights and heights of the school's learners in bulk; a repeated entry changes nothing."""
     check_roster_open(school)
     student_ids = {e.student_id for e in entries}
+    days = {e.measured_on for e in entries}
     # Join on the school's roster rather than pass thousands of ids: one short query each.
     roster = Enrollment.objects.filter(school=school, status=EnrollmentStatus.ACTIVE)
-    if student_ids - set(roster.values_list("student_id", flat=True)):
+    found = Measurement.objects.filter(
+        student__in=roster.values("student_id"), measured_on__in=days
+    )
+    existing = _measurements_found(found, days, student_ids)
+    # The rows are locked, and read again, only when some will change: on PostgreSQL a row lock is
+    # a write, flushed at commit, and a school sending the same file again writes nothing. Not
+    # locked, an unchanged file is as if recorded just before a change it did not see.
+    if connection.features.has_select_for_update and any(
+        (current := existing.get((e.student_id, e.measured_on))) is not None
+        and (current[1] != e.weight_kg or current[2] != e.height_cm)
+        for e in entries
+    ):
+        existing = _measurements_found(found.select_for_update(of=("self",)), days, student_ids)
+    # A learner with a measurement found above is on the roster (the query joins it): the roster
+    # is read only for the others (a file measured on a new day, learners measured for the first
+    # time), not again for a file uploaded twice.
+    unproven = student_ids - {student_id for student_id, _day in existing}
+    if unproven and unproven - set(roster.values_list("student_id", flat=True)):
         raise _not_active_here()
-    today = timezone.localdate()
-    for e in entries:
-        check_measurement(
-            measured_on=e.measured_on, weight_kg=e.weight_kg, height_cm=e.height_cm, today=today
-        )
-    existing = {
-        (student_id, measured_on): (pk, weight_kg, height_cm)
-        for pk, student_id, measured_on, weight_kg, height_cm in Measurement.objects.select_for_update(
-            of=("self",)
-        )
-        .filter(
-            student__in=roster.values("student_id"),
-            measured_on__in={e.measured_on for e in entries},
-        )
-        .values_list("pk", "student_id", "measured_on", "weight_kg", "height_cm")
-        if student_id in student_ids
-    }
+    _check_entries(entries, timezone.localdate())
     result = MeasurementResult()
     now = timezone.now()
     actor_id = actor.pk if actor else None
     to_create, to_update, audit = [], [], []
-    for e in entries:
-        current = existing.get((e.student_id, e.measured_on))
+    action, school_id = AuditEntry.Action.MEASURE, school.pk
+    iso = {day: [day.isoformat()] * 2 for day in days}  # the date is the key: it never changes
+    changed = [
+        (e, current)
+        for e in entries
+        if (current := existing.get((e.student_id, e.measured_on))) is None
+        or current[1] != e.weight_kg
+        or current[2] != e.height_cm
+    ]
+    result.unchanged = len(entries) - len(changed)
+    # The nutrition status is computed with the figures, from the learner's sex and birth date:
+    # one query over the roster, and none when nothing changes.
+    people = (
+        {
+            student_id: (sex, birth_date)
+            for student_id, sex, birth_date in roster.values_list(
+                "student_id", "student__sex", "student__birth_date"
+            )
+        }
+        if changed
+        else {}
+    )
+    reference = nutrition.reference()
+    for e, current in changed:
+        sex, birth_date = people.get(e.student_id, (None, None))
+        status = nutrition.assess(
+            sex=sex,
+            birth_date=birth_date,
+            measured_on=e.measured_on,
+            weight_kg=e.weight_kg,
+            height_cm=e.height_cm,
+            ref=reference,
+        ).values()
         if current is None:
             # A new measurement row is its own record of who, when and what (recorded_by,
             # created_at, source); rows are never deleted, so only a change needs an audit entry.
             to_create.append(
                 (e.student_id, e.measured_on, e.weight_kg, e.height_cm, source, actor_id, now)
+                + status
             )
-        elif current[1:] != (e.weight_kg, e.height_cm):
-            audit.append(
-                (
-                    e.student_id,
-                    school.pk,
-                    actor_id,
-                    AuditEntry.Action.MEASURE,
-                    {
-                        "measured_on": [e.measured_on.isoformat(), e.measured_on.isoformat()],
-                        "weight_kg": [str(current[1]), str(e.weight_kg)],
-                        "height_cm": [str(current[2]), str(e.height_cm)],
-                    },
-                    "",
-                    now,
-                )
-            )
-            to_update.append((current[0], e.weight_kg, e.height_cm, source, actor_id))
         else:
-            result.unchanged += 1
+            changes = {
+                "measured_on": iso[e.measured_on],
+                "weight_kg": [str(current[1]), str(e.weight_kg)],
+                "height_cm": [str(current[2]), str(e.height_cm)],
+            }
+            audit.append(AuditLine(e.student_id, school_id, actor_id, action, changes, "", now))
+            to_update.append((current[0], e.weight_kg, e.height_cm, source, actor_id) + status)
     insert_rows(
         Measurement,
-        ("student", "measured_on", "weight_kg", "height_cm", "source", "recorded_by", "created_at"),
+        (
+            "student",
+            "measured_on",
+            "weight_kg",
+            "height_cm",
+            "source",
+            "recorded_by",
+            "created_at",
+            *nutrition.Status.FIELDS,
+        ),
         to_create,
     )
-    update_rows(Measurement, ("weight_kg", "height_cm", "source", "recorded_by"), to_update)
-    insert_rows(
-        AuditEntry,
-        ("student", "school", "actor", "action", "changes", "reason", "created_at"),
-        audit,
+    update_rows(
+        Measurement,
+        ("weight_kg", "height_cm", "source", "recorded_by", *nutrition.Status.FIELDS),
+        to_update,
     )
+    audit_lines_record(audit)
     result.created, result.updated = len(to_create), len(to_update)
     return result
 
 
+_STATUS_INPUTS = ("measured_on", "weight_kg", "height_cm", "student__sex", "student__birth_date")
+
+
+def _stale_statuses(rows, reference) -> list[tuple]:
+    """Return (pk, *status values) for the rows whose stored status is not the one their figures
+    and learner give now; each row is (pk, *_STATUS_INPUTS, *stored status values)."""
+    stale = []
+    for pk, measured_on, weight, height, sex, birth_date, *stored in rows:
+        values = nutrition.assess(
+            sex=sex,
+            birth_date=birth_date,
+            measured_on=measured_on,
+            weight_kg=weight,
+            height_cm=height,
+            ref=reference,
+        ).values()
+        if tuple(stored) != values:
+            stale.append((pk, *values))
+    return stale
+
+
+def measurement_statuses_refresh(*, measurements: QuerySet[Measurement]) -> int:
+    """Compute again the nutrition status of the measurements given and write those that changed
+    (the learner's sex or birth date was corrected, or the reference is new): one read, one bulk
+    write; return how many were written."""
+    rows = select_values(
+        measurements.order_by().values_list("pk", *_STATUS_INPUTS, *nutrition.Status.FIELDS)
+    )
+    return update_rows(
+        Measurement, nutrition.Status.FIELDS, _stale_statuses(rows, nutrition.reference())
+    )
+
+
+def measurement_statuses_freeze(*, school_id: int, on: date) -> int:
+    """Bring up to date the status of each learner's latest measurement on or before ``on``, for
+    the learners enrolled at the school that day: the rows a certified snapshot copies. One read of
+    their measurements up to that day and one bulk write of the stale; return how many."""
+    rows = select_values(
+        Measurement.objects.filter(
+            Q(student__enrollments__ended_on__isnull=True)
+            | Q(student__enrollments__ended_on__gt=on),
+            student__enrollments__school_id=school_id,
+            student__enrollments__started_on__lte=on,
+            measured_on__lte=on,
+        )
+        .order_by("student_id", "measured_on", "pk")
+        .values_list("student_id", "pk", *_STATUS_INPUTS, *nutrition.Status.FIELDS)
+    )
+    latest = {row[0]: row[1:] for row in rows}  # in date order: the last one stays
+    return update_rows(
+        Measurement,
+        nutrition.Status.FIELDS,
+        _stale_statuses(latest.values(), nutrition.reference()),
+    )
+
+
+def measurement_entries_of(
+    *, school: School, parsed: Parsed
+) -> tuple[list[MeasurementEntry], list[dict]]:
+    """Match checked weight and height rows (a file's, an API call's) to the school's learners by
+    citizen ID or G-code; return the entries and every row's error, in line order."""
+    ids = {r.identifier for r in parsed.rows}
+    by_identifier = {}
+    for student_id, citizen_id, gcode in (
+        Enrollment.objects.filter(school=school, status=EnrollmentStatus.ACTIVE)
+        .filter(Q(student__citizen_id__in=ids) | Q(student__gcode__in=ids))
+        .values_list("student_id", "student__citizen_id", "student__gcode")
+    ):
+        by_identifier[citizen_id or gcode] = student_id
+    errors = list(parsed.errors)
+    entries = []
+    for row in parsed.rows:
+        student_id = by_identifier.get(row.identifier)
+        if student_id is None:
+            errors.append(
+                {
+                    "line": row.line,
+                    "message": _("No learner with this ID is enrolled at the school."),
+                }
+            )
+            continue
+        entries.append(MeasurementEntry(student_id, row.measured_on, row.weight_kg, row.height_cm))
+    errors.sort(key=lambda e: e["line"])
+    return entries, errors
+
+
 def measurement_upload_start(*, school: School, actor: User, uploaded_file) -> MeasurementUpload:
     """Store an uploaded weight and height file; process it now, or in Celery when it is large."""
-    data = _read_upload(uploaded_file, limit=settings.MEASUREMENT_UPLOAD_MAX_BYTES)
+    data = read_upload(uploaded_file, limit=settings.MEASUREMENT_UPLOAD_MAX_BYTES)
     from .uploads import UploadError, read_table
 
     upload = MeasurementUpload(
@@ -569,29 +806,8 @@ def measurement_upload_process(*, upload: MeasurementUpload) -> MeasurementUploa
             upload, MeasurementUpload.Status.REJECTED, errors=[{"line": 0, "message": str(exc)}]
         )
     _progress(upload, processed_rows=len(parsed.rows) // 2)
-    ids = {r.identifier for r in parsed.rows}
-    by_identifier = {}
-    for student_id, citizen_id, gcode in (
-        Enrollment.objects.filter(school=upload.school, status=EnrollmentStatus.ACTIVE)
-        .filter(Q(student__citizen_id__in=ids) | Q(student__gcode__in=ids))
-        .values_list("student_id", "student__citizen_id", "student__gcode")
-    ):
-        by_identifier[citizen_id or gcode] = student_id
-    errors = list(parsed.errors)
-    entries = []
-    for row in parsed.rows:
-        student_id = by_identifier.get(row.identifier)
-        if student_id is None:
-            errors.append(
-                {
-                    "line": row.line,
-                    "message": _("No learner with this ID is enrolled at the school."),
-                }
-            )
-            continue
-        entries.append(MeasurementEntry(student_id, row.measured_on, row.weight_kg, row.height_cm))
+    entries, errors = measurement_entries_of(school=upload.school, parsed=parsed)
     if errors:
-        errors.sort(key=lambda e: e["line"])
         return _finish(upload, MeasurementUpload.Status.REJECTED, errors=errors)
     try:
         with transaction.atomic():
@@ -650,7 +866,8 @@ def _suffix(name: str) -> str:
     return ".xlsx" if name.lower().endswith(".xlsx") else ".csv"
 
 
-def _read_upload(uploaded_file, *, limit: int) -> bytes:
+def read_upload(uploaded_file, *, limit: int) -> bytes:
+    """Return an uploaded file's bytes; refuse one over the limit or empty."""
     if uploaded_file.size > limit:
         raise ValidationError(
             _("The file is larger than %(mb)s MB.") % {"mb": round(limit / 1024 / 1024, 1)},
@@ -696,7 +913,7 @@ def student_document_upload(
         and not Enrollment.objects.filter(student=student, school=school).exists()
     ):
         raise _not_active_here()
-    data = _read_upload(uploaded_file, limit=settings.EVIDENCE_MAX_BYTES)
+    data = read_upload(uploaded_file, limit=settings.EVIDENCE_MAX_BYTES)
     content_type, suffix = sniff_evidence_type(data)
     document = StudentDocument(
         school=school,

@@ -1,4 +1,5 @@
-"""Read weight and height files (.xlsx, .csv in UTF-8 or TIS-620/CP874) into checked rows.
+"""Read uploaded tables (.xlsx, .csv in UTF-8 or TIS-620/CP874): the one reader of the weight and
+height files and of the ministry's school list (schools.register), and the weight/height rows.
 
 Parsing never writes: it returns the rows it could read and, for every other row, its line and
 the reason, so that the caller can save all or nothing.
@@ -6,8 +7,9 @@ the reason, so that the caller can save all or nothing.
 
 import csv
 import io
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -64,12 +66,35 @@ def _column_of(header: str) -> str | None:
     return None
 
 
-def _cell_text(value) -> str:
+def cell_text(value) -> str:
+    """Return a cell as the text it shows: a whole number without ".0", a date as YYYY-MM-DD."""
+    if type(value) is str:  # the common case first: every cell of a CSV
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    if isinstance(value, datetime):
+        value = value.date()
     return str(value).strip()
+
+
+def find_header(
+    table: list[list], *, column_of: Callable[[str], str | None], required: Iterable[str]
+) -> tuple[int, dict[str, int]] | None:
+    """Return the header among the table's first ten rows: the first row that names every
+    required column, as its index and each column's position (the first cell naming it); None
+    when no row does. ``column_of`` names the column a header cell's text stands for, or None."""
+    required = set(required)
+    for index, row in enumerate(table[:10]):
+        found: dict[str, int] = {}
+        for position, cell in enumerate(row):
+            column = column_of(cell_text(cell))
+            if column and column not in found:
+                found[column] = position
+        if required <= found.keys():
+            return index, found
+    return None
 
 
 def parse_measured_on(value) -> date:
@@ -79,7 +104,7 @@ def parse_measured_on(value) -> date:
     if isinstance(value, date):
         return value
     try:
-        return date_from_text(_cell_text(value))
+        return date_from_text(cell_text(value))
     except ValidationError:
         raise ValueError(value) from None
 
@@ -108,19 +133,38 @@ def _read_csv(data: bytes) -> list[list]:
         ) from exc
 
 
-def _read_xlsx(data: bytes) -> list[list]:
+class Formula(str):
+    """A spreadsheet cell that holds a formula (its text, from "="), not a typed value."""
+
+
+_PLAIN_CELL = (str, int, float, Decimal, date, datetime, time, bool, type(None))
+
+
+def _formula_cell(value):
+    # Read with formulas kept, openpyxl gives a formula as its text from "=", or an array or
+    # data-table formula as an object of its own.
+    if isinstance(value, str) and value.startswith("="):
+        return Formula(value)
+    if not isinstance(value, _PLAIN_CELL):
+        return Formula("=" + str(getattr(value, "text", "") or ""))
+    return value
+
+
+def _read_xlsx(data: bytes, *, max_rows: int, keep_formulas: bool) -> list[list]:
     import openpyxl
 
     _check_zip_size(data)
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(
+            io.BytesIO(data), read_only=True, data_only=not keep_formulas
+        )
         try:
             sheet = workbook.worksheets[0]
             rows = []
             # A read-only sheet is parsed while iterating: a damaged sheet fails here, not above.
             for row in sheet.iter_rows(values_only=True):
-                rows.append(list(row))
-                if len(rows) > MAX_ROWS + 10:
+                rows.append([_formula_cell(v) for v in row] if keep_formulas else list(row))
+                if len(rows) > max_rows + 10:
                     break
         finally:
             workbook.close()
@@ -151,12 +195,18 @@ def _check_zip_size(data: bytes) -> None:
         )
 
 
-def read_table(data: bytes, filename: str) -> list[list]:
-    """Return the rows of an .xlsx or .csv file, choosing the reader by the file's bytes."""
+def read_table(
+    data: bytes, filename: str, *, max_rows: int = MAX_ROWS, keep_formulas: bool = False
+) -> list[list]:
+    """Return the rows of an .xlsx or .csv file, choosing the reader by the file's bytes.
+
+    An .xlsx stops being read a few rows past max_rows (the caller refuses the file). With
+    keep_formulas, a formula cell of an .xlsx comes back as a Formula (its text), not as the value
+    last computed, so that the caller can refuse it."""
     if not data.strip():
         raise UploadError(_("The file is empty."))
     if data.startswith(XLSX_MAGIC):
-        return _read_xlsx(data)
+        return _read_xlsx(data, max_rows=max_rows, keep_formulas=keep_formulas)
     if filename.lower().endswith((".xlsx", ".xlsm")):
         raise UploadError(_("This file is not an Excel (.xlsx) file."))
     return _read_csv(data)
@@ -165,32 +215,37 @@ def read_table(data: bytes, filename: str) -> list[list]:
 def parse_measurements(data: bytes, filename: str) -> Parsed:
     """Read a weight and height file and check every row; never raises for a bad row."""
     table = read_table(data, filename)
-    parsed = Parsed()
-    header_index = None
-    columns: dict[str, int] = {}
-    for index, row in enumerate(table[:10]):
-        found = {}
-        for position, cell in enumerate(row):
-            column = _column_of(_cell_text(cell)) if cell is not None else None
-            if column and column not in found:
-                found[column] = position
-        if {"identifier", "weight", "height", "date"} <= found.keys():
-            header_index, columns = index, found
-            break
-    if header_index is None:
+    header = find_header(table, column_of=_column_of, required=COLUMN_WORDS)
+    if header is None:
         raise UploadError(
             _("Header not found: the file needs the columns ID, weight, height and date measured.")
         )
+    header_index, columns = header
     body = table[header_index + 1 :]
     if len(body) > MAX_ROWS:
         raise UploadError(_("The file has more than %(max)d rows.") % {"max": MAX_ROWS})
+    parsed = check_measurement_rows(
+        (
+            header_index + 2 + offset,
+            {name: (row[pos] if pos < len(row) else None) for name, pos in columns.items()},
+        )
+        for offset, row in enumerate(body)
+    )
+    if not parsed.rows and not parsed.errors:
+        raise UploadError(_("The file has no rows under its header."))
+    return parsed
+
+
+def check_measurement_rows(numbered: Iterable[tuple[int, dict]]) -> Parsed:
+    """Check weight and height rows, each (line, {"identifier", "weight", "height", "date"}):
+    a file's body or the rows of an API call; never raises for a bad row. Empty rows are
+    skipped; a learner twice on one date must have the same figures."""
+    parsed = Parsed()
     seen: dict[tuple[str, date], Row] = {}
-    for offset, row in enumerate(body):
-        line = header_index + 2 + offset
-        cells = {name: (row[pos] if pos < len(row) else None) for name, pos in columns.items()}
-        if all(_cell_text(v) == "" for v in cells.values()):
+    for line, cells in numbered:
+        if all(cell_text(v) == "" for v in cells.values()):
             continue
-        if any(len(_cell_text(v)) > MAX_CELL_CHARS for v in cells.values()):
+        if any(len(cell_text(v)) > MAX_CELL_CHARS for v in cells.values()):
             parsed.error(line, _("A cell is too long."))
             continue
         row_obj = _parse_row(parsed, line, cells)
@@ -208,13 +263,11 @@ def parse_measurements(data: bytes, filename: str) -> Parsed:
             continue
         seen[key] = row_obj
         parsed.rows.append(row_obj)
-    if not parsed.rows and not parsed.errors:
-        raise UploadError(_("The file has no rows under its header."))
     return parsed
 
 
 def _parse_row(parsed: Parsed, line: int, cells: dict) -> Row | None:
-    raw_id = _cell_text(cells["identifier"])
+    raw_id = cell_text(cells["identifier"])
     ok = True
     identifier = ""
     if not raw_id:
@@ -235,7 +288,7 @@ def _parse_row(parsed: Parsed, line: int, cells: dict) -> Row | None:
         ("height", HEIGHT_RANGE, pgettext("upload column", "height")),
     ):
         what = {"what": column}
-        text = _cell_text(cells[name])
+        text = cell_text(cells[name])
         if not text:
             parsed.error(line, _("The %(what)s is missing.") % what)
             ok = False

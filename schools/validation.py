@@ -5,16 +5,20 @@ queries need a short explanation from the school.
 """
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.db.models import TextChoices
+from django.conf import settings
+from django.db.models import QuerySet, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from census.calendar import academic_year_of, academic_year_start, next_default_count_day
-
+from . import nutrition
+from .bulk import select_values
+from .calendar import academic_year_of, academic_year_start, next_default_count_day
 from .identifiers import is_valid_citizen_id
 from .models import Enrollment, EnrollmentStatus, Grade, Measurement, QueryExplanation, School
 from .templatetags.thai import thai_date
@@ -27,9 +31,10 @@ PLAUSIBLE = {
     11: (118, 167, 21, 84), 12: (122, 174, 23, 92), 13: (127, 181, 25, 100), 14: (132, 186, 28, 106),
     15: (136, 191, 31, 112), 16: (139, 196, 33, 118), 17: (140, 200, 35, 124),
 }  # fmt: skip
-SAME_VALUES_MIN_ROOM = 5
-SAME_VALUES_SHARE = 0.5
 AGE_GRADE_TOLERANCE = 2
+# A previous measurement is looked for this far before the academic year (the last one of the year
+# before, for a learner measured once a year).
+PREVIOUS_WITHIN = timedelta(days=400)
 
 
 class Severity(TextChoices):
@@ -40,7 +45,15 @@ class Severity(TextChoices):
 class Rule(TextChoices):
     NO_MEASUREMENT = "no_measurement", _("Weight or height missing this academic year")
     BAD_IDENTIFIER = "bad_identifier", _("Citizen ID missing or not valid")
+    FUTURE_MEASUREMENT = "future_date", _("Measured on a date still to come")
     IMPLAUSIBLE_MEASUREMENT = "implausible", _("Weight or height unusual for the age")
+    BEYOND_POSSIBLE = (
+        "z_beyond",
+        _("Weight or height beyond what is possible (a z-score beyond ±5)"),
+    )
+    HEIGHT_DROP = "height_drop", _("Shorter than at the last measurement")
+    GROWTH_JUMP = "growth_jump", _("A change in weight or height no child makes in that time")
+    OUTSIDE_TERM = "outside_term", _("Measured on a date outside the school terms")
     SAME_VALUES_IN_ROOM = "same_values", _("The same weight and height typed for a whole room")
     AGE_GRADE = "age_grade", _("Age does not fit the grade")
     UNDER_FOUR = "under_four", _("Under 4 years old on the count day (not funded)")
@@ -53,7 +66,12 @@ class Rule(TextChoices):
 SEVERITY = {
     Rule.NO_MEASUREMENT: Severity.ERROR,
     Rule.BAD_IDENTIFIER: Severity.ERROR,
+    Rule.FUTURE_MEASUREMENT: Severity.ERROR,
     Rule.IMPLAUSIBLE_MEASUREMENT: Severity.QUERY,
+    Rule.BEYOND_POSSIBLE: Severity.QUERY,
+    Rule.HEIGHT_DROP: Severity.QUERY,
+    Rule.GROWTH_JUMP: Severity.QUERY,
+    Rule.OUTSIDE_TERM: Severity.QUERY,
     Rule.SAME_VALUES_IN_ROOM: Severity.QUERY,
     Rule.AGE_GRADE: Severity.QUERY,
     Rule.UNDER_FOUR: Severity.QUERY,
@@ -128,6 +146,121 @@ class Findings:
         return [(r, Rule(r).label, SEVERITY[r], counter[r]) for r in Rule.values if counter[r]]
 
 
+# The rules on a learner's measurements: what the area dashboard counts per school.
+MEASUREMENT_RULES = (
+    Rule.FUTURE_MEASUREMENT,
+    Rule.IMPLAUSIBLE_MEASUREMENT,
+    Rule.BEYOND_POSSIBLE,
+    Rule.HEIGHT_DROP,
+    Rule.GROWTH_JUMP,
+    Rule.OUTSIDE_TERM,
+    Rule.SAME_VALUES_IN_ROOM,
+)
+
+
+class Figures(NamedTuple):
+    """One measurement as the rules read it."""
+
+    measured_on: date
+    weight_kg: Decimal
+    height_cm: Decimal
+    # The stored status, used when it was computed with the reference in use.
+    nutrition_issue: str = ""
+    nutrition_reference: str = ""
+
+
+def _in_a_term(day: date, terms) -> bool:
+    for (start_month, start_day), (end_month, end_day) in terms:
+        start, end = (start_month, start_day), (end_month, end_day)
+        here = (day.month, day.day)
+        if (start <= here <= end) if start <= end else (here >= start or here <= end):
+            return True
+    return False
+
+
+def measurement_problems(
+    *, sex: str | None, birth_date: date, latest: Figures, previous: Figures | None, today: date
+) -> list[tuple[str, str]]:
+    """Return the rules a learner's latest measurement breaks, each with its detail, against the
+    thresholds of settings.MEASUREMENT_CHECKS: a date to come or outside the terms, figures beyond
+    what is possible (|z| > 5) or unusual for the age, and against the measurement before it a
+    height lower by more than the tolerance or a change no child makes in that time."""
+    checks = settings.MEASUREMENT_CHECKS
+    problems = []
+    m = latest
+    if m.measured_on > today:
+        problems.append(
+            (Rule.FUTURE_MEASUREMENT, _("Measured on %(d)s") % {"d": thai_date(m.measured_on)})
+        )
+    elif not _in_a_term(m.measured_on, checks["terms"]):
+        problems.append(
+            (
+                Rule.OUTSIDE_TERM,
+                _("Measured on %(d)s, a school holiday") % {"d": thai_date(m.measured_on)},
+            )
+        )
+    ref = nutrition.reference()
+    if m.nutrition_reference == ref.version:
+        issue = m.nutrition_issue
+    else:
+        issue = nutrition.assess(
+            sex=sex, birth_date=birth_date, measured_on=m.measured_on, weight_kg=m.weight_kg,
+            height_cm=m.height_cm, ref=ref,
+        ).issue  # fmt: skip
+    figures = {"w": m.weight_kg, "h": m.height_cm}
+    if issue == nutrition.Issue.IMPLAUSIBLE:
+        problems.append(
+            (Rule.BEYOND_POSSIBLE, _("%(w)s kg, %(h)s cm: typed in pounds or inches?") % figures)
+        )
+    else:
+        age_now = min(max(age_on(birth_date, m.measured_on), 3), 17)
+        h_min, h_max, w_min, w_max = PLAUSIBLE[age_now]
+        bmi = float(m.weight_kg) / (float(m.height_cm) / 100) ** 2
+        if not (h_min <= m.height_cm <= h_max and w_min <= m.weight_kg <= w_max) or not (
+            10 <= bmi <= 40
+        ):
+            problems.append(
+                (Rule.IMPLAUSIBLE_MEASUREMENT,
+                 _("%(w)s kg, %(h)s cm at age %(a)d") % {**figures, "a": age_now})
+            )  # fmt: skip
+    if previous is not None and previous.measured_on < m.measured_on:
+        months = (m.measured_on - previous.measured_on).days / nutrition.DAYS_PER_MONTH
+        grew = float(m.height_cm - previous.height_cm)
+        gained = float(m.weight_kg - previous.weight_kg)
+        before = {"d": thai_date(previous.measured_on), "pw": previous.weight_kg,
+                  "ph": previous.height_cm, **figures}  # fmt: skip
+        if -grew > checks["height_drop_cm"]:
+            problems.append((Rule.HEIGHT_DROP, _("%(h)s cm now, %(ph)s cm on %(d)s") % before))
+        elif grew > checks["height_gain_allowance_cm"] + checks[
+            "height_gain_cm_per_month"
+        ] * months or (
+            abs(gained)
+            > checks["weight_change_allowance_kg"] + checks["weight_change_kg_per_month"] * months
+        ):
+            problems.append(
+                (Rule.GROWTH_JUMP,
+                 _("%(w)s kg, %(h)s cm now; %(pw)s kg, %(ph)s cm on %(d)s") % before)
+            )  # fmt: skip
+    return problems
+
+
+def same_value_rooms(
+    rooms: dict[tuple[str, int], list[tuple[Decimal, Decimal]]],
+) -> Iterable[tuple[str, int, tuple[Decimal, Decimal], int, int]]:
+    """Yield the rooms where one weight and height was typed for too many learners (thresholds in
+    settings.MEASUREMENT_CHECKS): grade, room, the pair, how many have it, of how many."""
+    checks = settings.MEASUREMENT_CHECKS
+    for (grade, room), values in sorted(rooms.items()):
+        if len(values) < checks["same_values_min_room"]:
+            continue
+        (pair, count) = Counter(values).most_common(1)[0]
+        if (
+            count >= checks["same_values_min_room"]
+            and count / len(values) >= checks["same_values_share"]
+        ):
+            yield grade, room, pair, count, len(values)
+
+
 def age_on(birth: date, day: date) -> int:
     """Return a person's age in whole years on a day."""
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
@@ -143,13 +276,21 @@ def school_findings(*, school: School, today: date | None = None) -> Findings:
         .select_related("student")
         .order_by("grade", "room", "student__first_name_th", "pk")
     )
-    latest: dict[int, Measurement] = {}
-    for m in Measurement.objects.filter(
-        student__enrollments__school=school,
-        student__enrollments__status=EnrollmentStatus.ACTIVE,
-        measured_on__gte=year_start,
-    ).order_by("student_id", "measured_on"):
-        latest[m.student_id] = m
+    # Each learner's last two measurements (the one before may be of the year before).
+    latest: dict[int, Figures] = {}
+    previous: dict[int, Figures] = {}
+    for student_id, *figures in (
+        Measurement.objects.filter(
+            student__enrollments__school=school,
+            student__enrollments__status=EnrollmentStatus.ACTIVE,
+            measured_on__gte=year_start - PREVIOUS_WITHIN,
+        )
+        .order_by("student_id", "measured_on")
+        .values_list("student_id", *Figures._fields)
+    ):
+        if student_id in latest:
+            previous[student_id] = latest[student_id]
+        latest[student_id] = Figures(*figures)
     explanations = {
         (e.rule, e.subject_key): e for e in QueryExplanation.objects.filter(school=school)
     }
@@ -168,7 +309,7 @@ def school_findings(*, school: School, today: date | None = None) -> Findings:
             add(Rule.BAD_IDENTIFIER, key, _("The citizen ID's check digit is wrong"), e)
         m = latest.get(s.pk)
         age_then = age_on(s.birth_date, year_start)
-        if m is None:
+        if m is None or m.measured_on < year_start:
             add(
                 Rule.NO_MEASUREMENT,
                 key,
@@ -177,19 +318,11 @@ def school_findings(*, school: School, today: date | None = None) -> Findings:
             )
         else:
             rooms[(e.grade, e.room)].append((m.weight_kg, m.height_cm))
-            age_now = min(max(age_on(s.birth_date, m.measured_on), 3), 17)
-            h_min, h_max, w_min, w_max = PLAUSIBLE[age_now]
-            bmi = float(m.weight_kg) / (float(m.height_cm) / 100) ** 2
-            if not (h_min <= m.height_cm <= h_max and w_min <= m.weight_kg <= w_max) or not (
-                10 <= bmi <= 40
-            ):
-                add(
-                    Rule.IMPLAUSIBLE_MEASUREMENT,
-                    key,
-                    _("%(w)s kg, %(h)s cm at age %(a)d")
-                    % {"w": m.weight_kg, "h": m.height_cm, "a": age_now},
-                    e,
-                )
+            for rule, detail in measurement_problems(
+                sex=s.sex, birth_date=s.birth_date, latest=m, previous=previous.get(s.pk),
+                today=today,
+            ):  # fmt: skip
+                add(rule, key, detail, e)
         expected = 3 + GRADE_ORDER.index(e.grade)
         if abs(age_then - expected) > AGE_GRADE_TOLERANCE:
             add(
@@ -201,24 +334,14 @@ def school_findings(*, school: School, today: date | None = None) -> Findings:
             )
         if age_on(s.birth_date, count_day) < 4:
             add(Rule.UNDER_FOUR, key, _("Under 4 on %(d)s") % {"d": thai_date(count_day)}, e)
-    for (grade, room), values in sorted(rooms.items()):
-        if len(values) < SAME_VALUES_MIN_ROOM:
-            continue
-        (pair, count) = Counter(values).most_common(1)[0]
-        if count / len(values) >= SAME_VALUES_SHARE:
-            add(
-                Rule.SAME_VALUES_IN_ROOM,
-                f"{grade}:{room}",
-                _("%(n)d of %(t)d learners in %(g)s/%(r)d have %(w)s kg, %(h)s cm")
-                % {
-                    "n": count,
-                    "t": len(values),
-                    "g": Grade(grade).label,
-                    "r": room,
-                    "w": pair[0],
-                    "h": pair[1],
-                },
-            )
+    for grade, room, pair, count, total in same_value_rooms(rooms):
+        add(
+            Rule.SAME_VALUES_IN_ROOM,
+            f"{grade}:{room}",
+            _("%(n)d of %(t)d learners in %(g)s/%(r)d have %(w)s kg, %(h)s cm")
+            % {"n": count, "t": total, "g": Grade(grade).label, "r": room, "w": pair[0],
+               "h": pair[1]},
+        )  # fmt: skip
     for grade, now_count, then_count, label in _grade_changes(
         school=school, enrollments=enrollments, today=today
     ):
@@ -253,7 +376,7 @@ def _grade_changes(*, school: School, enrollments: list[Enrollment], today: date
     now = Counter(e.grade for e in enrollments)
     new_year = snapshot.round.academic_year.year != academic_year_of(today)
     entry = {Grade.K1, Grade.P1, Grade.M1}
-    label = f"{snapshot.round.academic_year.year}/{snapshot.round.number}"
+    label = str(snapshot.round)
     for grade in GRADE_ORDER:
         if new_year:
             if grade in entry:
@@ -265,3 +388,50 @@ def _grade_changes(*, school: School, enrollments: list[Enrollment], today: date
         change = abs(now_count - then_count)
         if change >= GRADE_CHANGE_MIN and change >= GRADE_CHANGE_SHARE * max(then_count, 1):
             yield grade, now_count, then_count, label
+
+
+def measurement_problem_counts(
+    *, schools: QuerySet[School], today: date | None = None
+) -> dict[int, Counter]:
+    """Return, per school, how many of its active learners break each measurement rule (rooms, for
+    the same weight and height typed for a room), as school_findings finds them: one query over the
+    schools' learners, whatever their number."""
+    today = today or timezone.localdate()
+    year_start = academic_year_start(academic_year_of(today))
+    rows = select_values(
+        Enrollment.objects.filter(
+            school__in=schools,
+            status=EnrollmentStatus.ACTIVE,
+            student__measurements__measured_on__gte=year_start - PREVIOUS_WITHIN,
+        )
+        .order_by("student_id", "student__measurements__measured_on")
+        .values_list(
+            "school_id",
+            "grade",
+            "room",
+            "student_id",
+            "student__sex",
+            "student__birth_date",
+            *(f"student__measurements__{name}" for name in Figures._fields),
+        )  # fmt: skip
+    )
+    learners: dict[int, list] = {}
+    for school_id, grade, room, student_id, sex, birth_date, *figures in rows:
+        learner = learners.setdefault(
+            student_id, [school_id, grade, room, sex, birth_date, None, None]
+        )
+        learner[5], learner[6] = learner[6], Figures(*figures)
+    counts: dict[int, Counter] = defaultdict(Counter)
+    rooms: dict[int, dict] = defaultdict(lambda: defaultdict(list))
+    for school_id, grade, room, sex, birth_date, before, m in learners.values():
+        if m.measured_on < year_start:
+            continue
+        rooms[school_id][(grade, room)].append((m.weight_kg, m.height_cm))
+        for rule, _detail in measurement_problems(
+            sex=sex, birth_date=birth_date, latest=m, previous=before, today=today
+        ):
+            counts[school_id][rule] += 1
+    for school_id, by_room in rooms.items():
+        for _room in same_value_rooms(by_room):
+            counts[school_id][Rule.SAME_VALUES_IN_ROOM] += 1
+    return counts

@@ -21,6 +21,7 @@ from accounts.permissions import (
     access_student,
     areas_overseen_by,
     can_administer,
+    can_import_roster,
     can_keep_roster,
     can_register_gcode,
     can_see_full_ids,
@@ -175,12 +176,14 @@ class RosterView(LoginRequiredMixin, TemplateView):
             page=page,
             querystring=querystring,
             counts=selectors.grade_sex_counts(school=school),
+            nutrition=selectors.nutrition_counts(school=school),
             full_ids=can_edit,
             can_edit=can_edit,
             can_revoke=can_administer(self.request.user),
             # Only the area office records G-codes; asking guardian for the school's own staff
             # as well would cost three queries on the page they open most.
             can_register_gcode=not can_edit and can_register_gcode(self.request.user, school),
+            can_import_roster=can_edit or can_import_roster(self.request.user, school),
             school_rounds=school_rounds,
             locked=any(sr.roster_locked for sr in school_rounds),
             **kwargs,
@@ -656,7 +659,15 @@ class MeasurementUploadStatusView(SchoolMixin, TemplateView):
             public_id=self.kwargs["public_id"],
             school=self.school,
         )
-        return super().get_context_data(upload=upload, **kwargs)
+        return super().get_context_data(
+            upload=upload,
+            progress_url=reverse(
+                "schools:upload_status", args=[self.school.code, upload.public_id]
+            ),
+            outcome_template="schools/_measurement_upload_done.html",
+            retry_url=reverse("schools:upload", args=[self.school.code]),
+            **kwargs,
+        )
 
 
 class MeasurementTemplateView(SchoolMixin, View):

@@ -2,7 +2,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 
-from . import views
+from . import register_views, roster_views, views
 
 
 class SchoolsApp(Application):
@@ -14,6 +14,20 @@ class SchoolsApp(Application):
     menu_template_name = None  # the site menu lists every page
 
     index_path = path("", views.SchoolListView.as_view(), name="index")
+    # Before the school pages: "register/" is not a school code (10 digits).
+    school_list_path = path(
+        "register/", register_views.SchoolListUploadView.as_view(), name="school_list"
+    )
+    school_list_preview_path = path(
+        "register/<uuid:public_id>/",
+        register_views.SchoolListPreviewView.as_view(),
+        name="school_list_preview",
+    )
+    school_list_apply_path = path(
+        "register/<uuid:public_id>/apply/",
+        register_views.SchoolListApplyView.as_view(),
+        name="school_list_apply",
+    )
     roster_path = path("<str:code>/", views.RosterView.as_view(), name="roster")
     export_path = path("<str:code>/export.xlsx", views.RosterExportView.as_view(), name="export")
     validation_path = path(
@@ -42,6 +56,44 @@ class SchoolsApp(Application):
         "<str:code>/measurements/template.xlsx",
         views.MeasurementTemplateView.as_view(),
         name="upload_template",
+    )
+    roster_import_path = path(
+        "<str:code>/roster-file/", roster_views.RosterImportView.as_view(), name="roster_import"
+    )
+    roster_import_template_xlsx_path = path(
+        "<str:code>/roster-file/template.xlsx",
+        roster_views.RosterTemplateView.as_view(fmt="xlsx"),
+        name="roster_import_template_xlsx",
+    )
+    roster_import_template_csv_path = path(
+        "<str:code>/roster-file/template.csv",
+        roster_views.RosterTemplateView.as_view(fmt="csv"),
+        name="roster_import_template_csv",
+    )
+    roster_import_detail_path = path(
+        "<str:code>/roster-files/<uuid:public_id>/",
+        roster_views.RosterImportDetailView.as_view(),
+        name="roster_import_detail",
+    )
+    area_roster_import_path = path(
+        "area/<str:code>/roster-file/",
+        roster_views.AreaRosterImportView.as_view(),
+        name="area_roster_import",
+    )
+    area_roster_import_template_xlsx_path = path(
+        "area/<str:code>/roster-file/template.xlsx",
+        roster_views.AreaRosterTemplateView.as_view(fmt="xlsx"),
+        name="area_roster_import_template_xlsx",
+    )
+    area_roster_import_template_csv_path = path(
+        "area/<str:code>/roster-file/template.csv",
+        roster_views.AreaRosterTemplateView.as_view(fmt="csv"),
+        name="area_roster_import_template_csv",
+    )
+    area_roster_import_detail_path = path(
+        "area/<str:code>/roster-files/<uuid:public_id>/",
+        roster_views.AreaRosterImportDetailView.as_view(),
+        name="area_roster_import_detail",
     )
     evidence_path = path(
         "<str:code>/evidence/<uuid:public_id>/",

@@ -82,10 +82,12 @@ PIDS+=($!)
 health=""
 for _ in $(seq 60); do
   health=$(curl -s -o "$WORK/health.json" -w '%{http_code}' "http://127.0.0.1:$PORT/healthz/" || true)
-  [ "$health" = 200 ] && break
+  # 200 while the database answers; every part must say "ok" (the broker too).
+  [ "$health" = 200 ] && ! grep -q '"error"' "$WORK/health.json" && break
   sleep 1
 done
-[ "$health" = 200 ] || fail "/healthz/ answered ${health:-nothing}: $(cat "$WORK/health.json" 2>/dev/null)"
+[ "$health" = 200 ] && ! grep -q '"error"' "$WORK/health.json" \
+  || fail "/healthz/ answered ${health:-nothing}: $(cat "$WORK/health.json" 2>/dev/null)"
 echo "/healthz/ 200 $(cat "$WORK/health.json")"
 
 pongs=""

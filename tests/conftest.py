@@ -1,12 +1,14 @@
 """Personas: one user per role, each with a membership that grants its object permissions."""
 
 import os
+import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
-from hypothesis import HealthCheck
+from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 
 from accounts.models import Role
@@ -27,7 +29,25 @@ _HYPOTHESIS = {
 }
 hypothesis_settings.register_profile("ci", max_examples=50, derandomize=True, **_HYPOTHESIS)
 hypothesis_settings.register_profile("fuzz", max_examples=300, **_HYPOTHESIS)
+# `make mutate`: the examples of "ci", but a failing example is not shrunk. A mutant is killed by
+# the first failure; shrinking it would only spend the run's time (and time the mutant out).
+hypothesis_settings.register_profile(
+    "mutate",
+    max_examples=50,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    **_HYPOTHESIS,
+)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# `make mutate` runs a few tests hundreds of times, each run a new pytest session: building the
+# SQLite test database (every migration) and the signing CA each time would cost more than the
+# tests. With OPENDMC_TEST_PREPARED=<dir>, a session copies the database that `make mutate`
+# migrated once into that directory (dir/db.sqlite3, used with --reuse-db) and signs with the CA
+# kept there. Unset (make test, CI's suites), every session builds its own as before.
+PREPARED = (
+    Path(os.environ["OPENDMC_TEST_PREPARED"]) if os.environ.get("OPENDMC_TEST_PREPARED") else None
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -37,8 +57,14 @@ def signing_keys(tmp_path_factory):
 
     from documents import signing
 
-    directory = tmp_path_factory.mktemp("keys")
-    keys = signing.development_keys_create(directory=directory)
+    if PREPARED and signing.development_keys_exist(PREPARED / "keys"):
+        directory = PREPARED / "keys"
+        keys = signing.DevelopmentKeys(
+            p12_path=directory / signing.DEV_P12, ca_path=directory / signing.DEV_CA
+        )
+    else:
+        directory = tmp_path_factory.mktemp("keys")
+        keys = signing.development_keys_create(directory=directory)
     with override_settings(
         SIGNING_DIR=directory, SIGNING_P12=None, SIGNING_P12_PASSWORD=None, SIGNING_TRUST_ROOTS=[]
     ):
@@ -55,10 +81,32 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     """
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
-        database.setdefault("TEST", {})["NAME"] = str(
-            tmp_path_factory.mktemp("db") / "test.sqlite3"
-        )
+        name = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        if PREPARED and (PREPARED / "db.sqlite3").exists():
+            shutil.copyfile(PREPARED / "db.sqlite3", name)
+        database.setdefault("TEST", {})["NAME"] = str(name)
         database.setdefault("OPTIONS", {})["init_command"] = "PRAGMA synchronous=OFF"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Behind PgBouncer, end its pooled server connections to the test database before the drop.
+
+    PgBouncer keeps a server connection idle in its pool after the client goes (10 minutes), and
+    PostgreSQL refuses to drop a database someone is connected to. The connections are ended from
+    a connection through PgBouncer too, to the "postgres" database, as Django creates and drops."""
+    yield
+    if settings.DATABASE_POOLER != "pgbouncer":
+        return
+    with django_db_blocker.unblock():
+        name = connection.settings_dict["NAME"]
+        connection.close()
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -67,6 +115,23 @@ def url_patterns_loaded():
     from django.urls import get_resolver
 
     assert get_resolver().url_patterns
+
+
+@pytest.fixture(autouse=True)
+def force_login_signs_in_fully(monkeypatch):
+    """Make the test client's force_login a finished sign-in, second factor included
+    (tests/sign_in.py): the pages behind it are what the tests are about."""
+    from django.test import Client
+
+    from .sign_in import sign_in_complete
+
+    force_login = Client.force_login
+
+    def force_login_fully(self, user, backend=None):
+        force_login(self, user, backend)
+        sign_in_complete(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login_fully)
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +146,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and connection.vendor != "postgresql":
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL)"))
+        if "replica" in item.keywords and "replica" not in settings.DATABASES:
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="needs a streaming replica (DATABASE_REPLICA_URL, make replica)"
+                )
+            )
 
 
 @pytest.fixture

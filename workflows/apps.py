@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class WorkflowsConfig(AppConfig):
     name = "workflows"
     verbose_name = _("Workflows")
+
+    def ready(self):
+        # A roster file's learners active elsewhere become transfer requests of this app's flow.
+        from schools.roster_services import roster_transfer_starter_register
+
+        from .roster_transfers import transfer_requests_from_roster
+
+        roster_transfer_starter_register(transfer_requests_from_roster)

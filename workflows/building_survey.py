@@ -101,7 +101,7 @@ def survey_start(*, school_survey: SchoolSurvey) -> tuple[BuildingSurveyProcess,
 
 def survey_year_open(*, survey_year: SurveyYear, schools=None, at: datetime | None = None) -> int:
     """Open the survey of every school (or those given) and start its process; return how many."""
-    schools = School.objects.all() if schools is None else schools
+    schools = School.objects.open() if schools is None else schools
     started = 0
     for school in schools.order_by("pk").iterator(chunk_size=1000):
         with transaction.atomic():

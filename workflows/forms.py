@@ -57,7 +57,7 @@ class TransferInForm(SchoolGradesMixin, forms.Form):
 
 
 class GCodeRequestForm(SchoolGradesMixin, forms.Form):
-    title = forms.ChoiceField(label=_("Title"), choices=Title.choices)
+    title = forms.ChoiceField(label=_("Name prefix"), choices=Title.choices)
     first_name_th = forms.CharField(label=_("First name (Thai)"), max_length=100)
     last_name_th = forms.CharField(label=_("Last name (Thai)"), max_length=100)
     first_name_en = forms.CharField(label=_("First name (English)"), max_length=100, required=False)

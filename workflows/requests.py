@@ -11,7 +11,6 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -23,6 +22,7 @@ from viewflow.workflow.status import STATUS
 
 from accounts.models import Role, User
 from accounts.selectors import users_with_role
+from accounts.tasks import mail_queue
 from census.services import id_correction_freeze_ends, id_corrections_frozen_by
 from documents.models import Kind, SignedDocument
 from documents.services import document_issue
@@ -271,7 +271,8 @@ def id_correction_send_links(*, process: IdCorrectionProcess) -> int:
         }
         if approver.email:
             messages.append((subject, body, approver.email))
-    transaction.on_commit(lambda: [send_mail(s, b, None, [to]) for s, b, to in messages])
+    for subject, body, to in messages:
+        mail_queue(subject=subject, body=body, recipients=[to])
     return len(messages)
 
 
@@ -501,12 +502,11 @@ def transfers_remind(*, now=None) -> int:
             if u.email
         ]
         if to:
-            send_mail(
-                _("Reminder: a transfer waits for your answer"),
-                _("%(to)s asks you to release %(name)s.")
+            mail_queue(
+                subject=_("Reminder: a transfer waits for your answer"),
+                body=_("%(to)s asks you to release %(name)s.")
                 % {"to": process.school.name_th, "name": process.student.full_name_th},
-                None,
-                to,
+                recipients=to,
             )
             sent += 1
         TransferProcess.objects.filter(pk=process.pk).update(reminded_at=now)

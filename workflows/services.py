@@ -3,7 +3,6 @@
 import logging
 from datetime import datetime
 
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +11,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 
 from accounts.models import User
 from accounts.selectors import area_officer_emails
+from accounts.tasks import mail_queue
 from census import services as census
 from census.models import RosterSnapshot, Round, SchoolRound
 from documents import roles
@@ -48,7 +48,7 @@ def certification_start(*, school_round: SchoolRound) -> tuple[CertificationProc
 
 def round_open(*, round: Round, schools=None, at: datetime | None = None) -> int:
     """Start a certification process for every school (or those given) in a round; return how many."""
-    schools = School.objects.all() if schools is None else schools
+    schools = School.objects.open() if schools is None else schools
     started = 0
     for school in schools.order_by("pk").iterator(chunk_size=1000):
         school_round, _created = census.school_round_open(round=round, school=school)
@@ -199,7 +199,7 @@ def certification_missed(*, process: CertificationProcess) -> SchoolRound:
             "round": round,
             "closes": be_date(round.certify_closes),
         }
-        transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+        mail_queue(subject=subject, body=body, recipients=recipients)
     return school_round
 
 
@@ -209,12 +209,17 @@ def certification_revoke(
     """Revoke a school's certification (ministry), sign the revocation, and reopen the flow if the
     window is still open."""
     with transaction.atomic():
+        # The process's row first, waiting for a step in progress (the area office acknowledging)
+        # to finish: the steps take it before the school's round, so taking them in the same order
+        # here cannot deadlock, and the flow's own non-waiting lock in cancel() then finds it ours.
+        old = (
+            CertificationProcess.objects.select_for_update(of=("self",))
+            .filter(school_round=school_round, is_current=True)
+            .first()
+        )
         snapshot = census.school_round_revoke(
             school_round=school_round, actor=actor, reason=reason, at=at
         )
-        old = CertificationProcess.objects.filter(
-            school_round=school_round, is_current=True
-        ).first()
         if old is not None:
             if old.status != "DONE":
                 _flow().instance.cancel(old)

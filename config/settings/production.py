@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import LOGGING, env
+from .base import LOGGING, env, pooled, replica_database
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -12,13 +12,18 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 CELERY_TASK_ALWAYS_EAGER = False
 
 # Required: no SQLite and no in-memory broker fall-back in production.
-DATABASES = {"default": env.db("DATABASE_URL")}
+DATABASES = {"default": pooled(env.db("DATABASE_URL"))}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://…).")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-# gunicorn's sync workers keep their connection between requests; checked before reuse.
+# gunicorn's sync workers keep their connection between requests; checked before reuse. Behind
+# PgBouncer (DATABASE_POOLER=pgbouncer) the kept connection is to PgBouncer, which holds a server
+# connection only during a transaction: keeping it (the default 60 s) saves a connect per request;
+# DB_CONN_MAX_AGE=0 opens one to PgBouncer per request, cheap too.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if replica := replica_database(DATABASES["default"]):
+    DATABASES["replica"] = replica
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Long roster annexes get a queue (and workers) of their own, so that a school's 80-page annex
@@ -27,7 +32,7 @@ CELERY_TASK_ROUTES = {
     "documents.tasks.render_annex": {"queue": env("CELERY_ANNEX_QUEUE", default="annexes")},
 }
 
-# Kept report figures (census.subsidy.allocation_figures) shared by every web worker and
+# Kept report figures (census.allocation.allocation_figures) shared by every web worker and
 # machine; without CACHE_URL each worker keeps its own in memory.
 if env("CACHE_URL", default=""):
     CACHES = {

@@ -2,11 +2,11 @@
 when DATABASE_URL says so."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, MIDDLEWARE, SQLITE_OPTIONS, env
+from .base import DATABASES, MIDDLEWARE, SQLITE_OPTIONS, env, pooled
 
 SECRET_KEY = "opendmc-test-key"  # noqa: S105
 DEBUG = False
-DATABASES["default"] = env.db("DATABASE_URL", default="sqlite:///:memory:")
+DATABASES["default"] = pooled(env.db("DATABASE_URL", default="sqlite:///:memory:"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

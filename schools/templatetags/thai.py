@@ -132,6 +132,12 @@ def time_until(value, now=None) -> str:
 
 
 @register.filter
+def whole_minutes(value: datetime.timedelta | None) -> int:
+    """Return a duration in whole minutes (django-axes's cool-off time on the locked-out page)."""
+    return int(value.total_seconds() // 60) if value else 0
+
+
+@register.filter
 def whole_words(value) -> str:
     """Keep each word of a name on one line: Thai has no spaces between words, so a narrow cell
     may otherwise break "วัดป่าแดด" inside the name; the name still wraps at its spaces (needs

@@ -6,8 +6,12 @@ from decimal import Decimal
 from django.utils import timezone
 
 from census.models import RosterSnapshot, Round, SchoolRound, SnapshotRow
-from census.services import academic_year_create, snapshot_grade_counts_write
-from census.subsidy import subsidy_rate_create
+from census.rates import subsidy_rate_create
+from census.services import (
+    academic_year_create,
+    snapshot_grade_counts_write,
+    snapshot_nutrition_counts_write,
+)
 from schools.models import Sex
 from tests.factories import StudentFactory, UserFactory
 
@@ -48,6 +52,7 @@ def certify(school, round: Round, learners, *, students=None) -> RosterSnapshot:
     snapshot.learner_count = len(rows)
     snapshot.save(update_fields=["counts", "learner_count"])
     snapshot_grade_counts_write(snapshot=snapshot)  # as the real freeze does
+    snapshot_nutrition_counts_write(snapshot=snapshot)
     return snapshot
 
 

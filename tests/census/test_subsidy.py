@@ -1,6 +1,7 @@
 """Per-head subsidy: rates as data with history, the allocation rules against hand-computed
 figures, and signed statements that a later rate change does not touch."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -8,11 +9,15 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import translation
 
-from census import subsidy
+from census.allocation import allocation_summary, school_allocation
 from census.models import SubsidyRate, SubsidyRateChange
+from census.rates import fiscal_year_of, fiscal_year_of_term, subsidy_rate_update
+from census.statements import allocation_statement_issue, area_statement_context
 from documents import roles
 from documents.models import SignedDocument
+from schools.models import School
 
 from .subsidy_data import BORN_K, BORN_P, K1, P1, P2, F, M, certify, rate, rates_2567, years
 
@@ -35,11 +40,11 @@ def funded(school):
 
 def test_fiscal_year_mapping_follows_the_data_readme():
     # FY 2567 = 1 Oct 2023 – 30 Sep 2024: it pays term 2 of 2566 and term 1 of 2567.
-    assert subsidy.fiscal_year_of_term(academic_year=2566, term=2) == 2567
-    assert subsidy.fiscal_year_of_term(academic_year=2567, term=1) == 2567
-    assert subsidy.fiscal_year_of(date(2023, 10, 1)) == 2567
-    assert subsidy.fiscal_year_of(date(2024, 9, 30)) == 2567
-    assert subsidy.fiscal_year_of(date(2023, 9, 30)) == 2566
+    assert fiscal_year_of_term(academic_year=2566, term=2) == 2567
+    assert fiscal_year_of_term(academic_year=2567, term=1) == 2567
+    assert fiscal_year_of(date(2023, 10, 1)) == 2567
+    assert fiscal_year_of(date(2024, 9, 30)) == 2567
+    assert fiscal_year_of(date(2023, 9, 30)) == 2566
 
 
 def _by(payment):
@@ -49,7 +54,7 @@ def _by(payment):
 @override_settings(SUBSIDY_BALANCE_MODE="fixed_share")
 def test_term_1_fixed_share(school, funded):
     nov, june = funded
-    a = subsidy.school_allocation(school=school, academic_year=2567, term=1)
+    a = school_allocation(school=school, academic_year=2567, term=1)
     advance, balance = a.payments
     assert advance.snapshot_id == nov.pk and balance.snapshot_id == june.pk
     # Advance, 70% of the November count: 2 P1 × (1026 + 500 + 250 + 656 + 360) × 0.7; the K1 is 3.
@@ -69,7 +74,7 @@ def test_term_1_fixed_share(school, funded):
 
 @override_settings(SUBSIDY_BALANCE_MODE="true_up")
 def test_term_1_true_up(school, funded):
-    a = subsidy.school_allocation(school=school, academic_year=2567, term=1)
+    a = school_allocation(school=school, academic_year=2567, term=1)
     advance, balance = a.payments
     assert advance.amount == Decimal("3908.80")
     assert balance.gross == Decimal("12845.00") and balance.deduction == Decimal("3908.80")
@@ -79,13 +84,13 @@ def test_term_1_true_up(school, funded):
 
 @override_settings(SUBSIDY_BALANCE_MODE="fixed_share", SUBSIDY_ADVANCE_SHARE="0.60")
 def test_the_advance_share_is_a_setting(school, funded):
-    advance, balance = subsidy.school_allocation(school=school, academic_year=2567, term=1).payments
+    advance, balance = school_allocation(school=school, academic_year=2567, term=1).payments
     assert advance.amount == Decimal("3350.40")  # 2 × 2792 × 0.6
     assert balance.amount == Decimal("5138.00")  # 12845 × 0.4
 
 
 def test_term_2_pays_per_term_items_on_june_and_lists_missing_rates(school, funded):
-    a = subsidy.school_allocation(school=school, academic_year=2567, term=2)
+    a = school_allocation(school=school, academic_year=2567, term=2)
     (payment,) = a.payments
     assert payment.round.number == 1 and payment.round.academic_year.year == 2567
     assert {line.item for line in payment.lines} == {"tuition", "learning_supplies", "activities"}
@@ -99,12 +104,12 @@ def test_term_2_pays_per_term_items_on_june_and_lists_missing_rates(school, fund
 
 
 def test_a_missing_november_count_leaves_the_advance_missing(school, funded):
-    a = subsidy.school_allocation(school=school, academic_year=2568, term=1)
+    a = school_allocation(school=school, academic_year=2568, term=1)
     assert a.status == "none" and a.total == 0  # neither Nov 2567 nor June 2568 exists
 
 
 def test_a_school_without_certification_gets_nothing(other_school, funded):
-    a = subsidy.school_allocation(school=other_school, academic_year=2567, term=1)
+    a = school_allocation(school=other_school, academic_year=2567, term=1)
     assert a.status == "none" and a.total == 0
     assert [p.funded for p in a.payments] == [False, False]
 
@@ -112,7 +117,7 @@ def test_a_school_without_certification_gets_nothing(other_school, funded):
 def test_the_summary_agrees_with_the_school_figures(school, other_school, funded):
     from schools.models import School
 
-    summary = subsidy.allocation_summary(schools=School.objects.all(), academic_year=2567, term=1)
+    summary = allocation_summary(schools=School.objects.all(), academic_year=2567, term=1)
     rows = {s["code"]: s for s in summary.schools}
     assert rows[school.code]["total"] == Decimal("7762.30")
     assert rows[school.code]["status"] == "provisional"
@@ -124,16 +129,16 @@ def test_the_summary_agrees_with_the_school_figures(school, other_school, funded
 def test_a_signed_statement_does_not_change_with_a_later_rate(
     school, funded, area_officer, ministry_admin
 ):
-    allocation = subsidy.school_allocation(school=school, academic_year=2567, term=1)
-    first = subsidy.allocation_statement_issue(
+    allocation = school_allocation(school=school, academic_year=2567, term=1)
+    first = allocation_statement_issue(
         allocation=allocation, actor=area_officer, actor_role=roles.ROLE_AREA_OFFICER
     )
     data = first.file.open("rb").read()
     tuition = SubsidyRate.objects.get(fiscal_year=2567, item="tuition", level="primary")
-    subsidy.subsidy_rate_update(rate=tuition, actor=ministry_admin, baht_per_year=Decimal(3000))
-    changed = subsidy.school_allocation(school=school, academic_year=2567, term=1)
+    subsidy_rate_update(rate=tuition, actor=ministry_admin, baht_per_year=Decimal(3000))
+    changed = school_allocation(school=school, academic_year=2567, term=1)
     assert changed.total != allocation.total
-    again = subsidy.allocation_statement_issue(
+    again = allocation_statement_issue(
         allocation=changed, actor=ministry_admin, actor_role=roles.ROLE_MINISTRY
     )
     assert again.pk == first.pk
@@ -162,6 +167,21 @@ def test_the_area_statement_is_signed_once(client_as, school, funded, area_offic
     assert client.post(reverse("census:area_statement"), data).status_code == 302
     document = SignedDocument.objects.get(kind="allocation_statement")
     assert document.area_office == school.area_office and document.school is None
+
+
+def test_the_area_statement_is_in_thai_when_signed_from_an_english_page(school, funded):
+    summary = allocation_summary(
+        schools=School.objects.filter(pk=school.pk), academic_year=2567, term=1
+    )
+    with translation.override("th"):
+        thai = area_statement_context(summary)
+
+    with translation.override("en"):
+        context = area_statement_context(summary)
+
+    assert context == thai
+    assert dict(context["facts"])["การจ่ายส่วนที่เหลือ"] == dict(thai["facts"])["การจ่ายส่วนที่เหลือ"]
+    assert not re.search(r"[A-Za-z]{3,}", str(dict(context["facts"])["การจ่ายส่วนที่เหลือ"]))
 
 
 @pytest.mark.parametrize(

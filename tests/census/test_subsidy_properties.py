@@ -11,8 +11,9 @@ from django.test import override_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from census import subsidy
+from census import allocation
 from census.models import SnapshotGradeCount
+from census.rates import fiscal_year_of_term
 from schools.models import School
 
 from ..fuzz import strategies  # noqa: F401  (loads the Hypothesis profile)
@@ -59,7 +60,7 @@ def test_the_summary_agrees_with_each_school_to_the_satang(
         override_settings(SUBSIDY_BALANCE_MODE=mode, SUBSIDY_ADVANCE_SHARE=share),
     ):
         rounds = years(2566, 2567)
-        fiscal_year = subsidy.fiscal_year_of_term(academic_year=2567, term=term)
+        fiscal_year = fiscal_year_of_term(academic_year=2567, term=term)
         for (item, level), (baht, status) in rate_book.items():
             rate(fiscal_year, item, level, baht, status=status)
         for each in (school, other_school):
@@ -72,12 +73,12 @@ def test_the_summary_agrees_with_each_school_to_the_satang(
                 )
                 if data.draw(st.integers(0, 4)) == 0:  # frozen under another minimum age
                     SnapshotGradeCount.objects.filter(snapshot=snapshot).update(min_age=6)
-        summary = subsidy.allocation_summary(
+        summary = allocation.allocation_summary(
             schools=School.objects.all(), academic_year=2567, term=term
         )
         rows = {row["code"]: row for row in summary.schools}
         for each in (school, other_school):
-            own = subsidy.school_allocation(school=each, academic_year=2567, term=term)
+            own = allocation.school_allocation(school=each, academic_year=2567, term=term)
             row = rows[each.code]
             assert row["total"] == own.total, (each.code, row, own)
             assert row["status"] == own.status

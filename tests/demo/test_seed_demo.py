@@ -10,7 +10,9 @@ from viewflow.workflow.models import Task
 
 from accounts.models import Membership, User
 from buildings.models import SchoolSurvey, SurveyYear
+from buildings.selectors import budget_list
 from census.models import RosterSnapshot, Round, SchoolRound
+from demo.second_factor import demo_totp_code
 from documents.models import Kind, SignedDocument
 from documents.verify import pdf_verify
 from schools.identifiers import is_valid_citizen_id
@@ -44,9 +46,17 @@ def test_seed_demo_twice_gives_the_same_counts_and_shows_every_feature(client, d
     # every G-code is recorded as issued (menu 2.7.4 accepts no other)
     assert not Student.objects.exclude(gcode=None).filter(gcode_issuance=None).exists()
     sizes = [s.enrollments.filter(status="active").count() for s in School.objects.all()]
+    # the measurements went through the measurement service: each with its nutrition status
+    from schools import nutrition
+    from schools.models import Measurement
+
+    seeded = Measurement.objects.filter(source=Measurement.Source.SEED)
+    assert seeded.exists()
+    assert not seeded.exclude(nutrition_reference=nutrition.reference().version).exists()
+    assert seeded.exclude(wfh_band="").exists()
     assert len(set(sizes)) == len(sizes)
     # a past round: most schools certified with their records, one missed, one revoked
-    past = Round.objects.filter(is_demo=False, opened_at__isnull=False).get()
+    past = Round.objects.filter(is_demo=False, opened_at__isnull=False).latest("as_of")
     states = list(SchoolRound.objects.filter(round=past).values_list("state", flat=True))
     assert states.count("missed") == 1 and states.count("revoked") == 1
     assert sum(s in ("certified", "acknowledged") for s in states) == len(states) - 2
@@ -56,6 +66,12 @@ def test_seed_demo_twice_gives_the_same_counts_and_shows_every_feature(client, d
     demo_states = set(SchoolRound.objects.filter(round=demo).values_list("state", flat=True))
     assert set(states) | demo_states == set(SchoolRound.State.values)
     assert {"not_started", "prepared", "confirmed", "certified", "acknowledged"} <= demo_states
+    # the B-OBEC budget list weighs rooms against the certified June count: some schools short
+    listing = budget_list(
+        survey_year=SurveyYear.objects.latest("year"), schools=School.objects.all()
+    )
+    shortages = [row.shortage for row in listing.eligible if row.shortage is not None]
+    assert len(shortages) >= 5 and 0 in shortages and len(set(shortages)) >= 3
     # a demo round today, open all day, with tasks waiting in the inboxes
     assert timezone.localtime(demo.confirm_opens).hour == 0 and demo.as_of == timezone.localdate()
     waiting = Task.objects.filter(
@@ -81,6 +97,9 @@ def test_seed_demo_twice_gives_the_same_counts_and_shows_every_feature(client, d
         ).status_code
         == 302
     )
+    # the demo's area login signs in with the demo authenticator's code (make run prints its key)
+    assert client.get("/workflows/")["Location"].startswith("/accounts/second-factor/")
+    assert client.post("/accounts/second-factor/", {"code": demo_totp_code()}).status_code == 302
     tasks = [row.task.flow_task.name for row in client.get("/workflows/").context["rows"]]
     assert set(tasks) == {"acknowledge", "approve", "verify"}
 
@@ -118,9 +137,14 @@ def test_the_demo_past_is_dated_inside_its_windows_and_signed_at_the_real_moment
     call_command("seed_demo", stdout=StringIO())
 
     # The last real round: opened two weeks ahead; every step on its count day, inside its window.
-    past = Round.objects.get(is_demo=False, opened_at__isnull=False)
-    assert past.as_of == date(2026, 11, 10)
+    # The 10 June round of the B-OBEC survey's year is certified too (the budget list counts on it).
+    june, past = Round.objects.filter(is_demo=False, opened_at__isnull=False).order_by("as_of")
+    assert (june.as_of, past.as_of) == (date(2026, 6, 10), date(2026, 11, 10))
     assert past.opened_at == past.confirm_opens - timedelta(days=settings.ROUND_OPENS_DAYS_BEFORE)
+    for sr in SchoolRound.objects.filter(round=june):
+        assert (
+            sr.certified_at is None or june.certify_opens <= sr.certified_at < june.certify_closes
+        )
     school_rounds = list(SchoolRound.objects.filter(round=past))
     for sr in school_rounds:
         for moment in (sr.prepared_at, sr.acknowledged_at):

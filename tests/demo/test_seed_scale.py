@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, Sum
+from django_otp.oath import totp
 
 from accounts.models import (
     AreaOfficeUserObjectPermission,
@@ -21,6 +22,7 @@ from schools.identifiers import citizen_id_check_digit, is_valid_citizen_id, par
 from schools.models import AreaOffice, Enrollment, IssuedGCode, Measurement, School, Student
 
 from ..factories import SchoolFactory
+from ..sign_in import authenticator_for
 
 SIZES = {"areas": 3, "schools": 12, "learners": 2000}
 
@@ -173,7 +175,10 @@ def test_scale_logins_work_with_the_permissions_sync_would_grant(client, db):
     other = School.objects.exclude(pk=school.pk).first()
     assert client.get(f"/schools/{other.code}/").status_code == 404
     client.logout()
+    device = authenticator_for(officer)  # an area officer signs in with a second factor
     client.post("/accounts/login/", {"username": officer.username, "password": "opendmc-scale"})
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0):06d}"
+    assert client.post("/accounts/second-factor/", {"code": code}).status_code == 302
     dashboard = client.get(f"/census/areas/{school.area_office.code}/dashboard/")
     assert dashboard.status_code == 200
     # The round: every school in a state, a frozen roster for each certified one.

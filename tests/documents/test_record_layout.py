@@ -1,6 +1,7 @@
 """How a signed record's pages read: the signature never alone on a page, names never broken
 inside a word, Thai broken between words."""
 
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
@@ -11,15 +12,18 @@ from documents.render import html_render, pdf_layout, qr_svg_data_uri
 SIGNED = "ลงนามอิเล็กทรอนิกส์โดย"
 
 
-def record_pages(rows: list[list], headers: list[str]) -> list[list[str]]:
+def a_record() -> SimpleNamespace:
     now = timezone.now()
-    record = SimpleNamespace(
+    return SimpleNamespace(
         title="สรุปจำนวนนักเรียน", school=None, area_office=None, get_kind_display="บันทึก",
         dated_at=now, signed_at=now, public_id="0000", actor_name="นายสมชาย ใจดี",
         actor_role="ผู้อำนวยการโรงเรียน",
     )  # fmt: skip
+
+
+def record_pages(rows: list[list], headers: list[str]) -> list[list[str]]:
     context = {
-        "record": record,
+        "record": a_record(),
         "qr": qr_svg_data_uri("https://example.invalid/verify/0000/"),
         "verify_url": "https://example.invalid/verify/0000/",
         "intro": "จำนวนนักเรียนที่รับรองแล้ว",
@@ -45,3 +49,39 @@ def test_a_name_in_a_narrow_cell_breaks_between_its_words_not_inside_one():
     assert "ป่าแดด" not in page and "โรงเรียนวัด" not in page  # was "โรงเรียนวัด" / "ป่าแดด"
     # Thai headers still wrap, between words ("จำนวนเงิน" / "ทั้งสิ้น"), never mid-word.
     assert all(line not in ("จำนว", "นเงิน") for line in page)
+
+
+def annex_pages(names: list[str]) -> list[list[str]]:
+    rows = [
+        {"no": n, "identifier": "1-2345-67xxx-xx-3", "name": name, "sex": "หญิง", "grade": "ป.1",
+         "room": 1, "birth_date": date(2019, 6, 10)}
+        for n, name in enumerate(names, start=1)
+    ]  # fmt: skip
+    context = {
+        "record": a_record(),
+        "qr": qr_svg_data_uri("https://example.invalid/verify/0000/"),
+        "verify_url": "https://example.invalid/verify/0000/",
+        "rows": rows,
+        "as_of": date(2026, 6, 10),
+    }
+    return pdf_layout(html=html_render(template="documents/roster_annex.html", context=context))
+
+
+def test_an_annex_name_that_fits_its_column_is_one_line_a_longer_one_breaks_between_words():
+    short = "ด.ญ.พิมพ์ชนก แก้วมณี"
+    long = "เด็กหญิงพิมพ์ชนกวรรณารัตน์ ศรีสุวรรณวงศ์ไพบูลย์กุล ณ อยุธยาวัฒนาสกุลวงศ์"
+    [page] = annex_pages([short, long])
+    assert short in page
+    assert long not in page  # wider than its column: it wraps, at its spaces
+    words = [token for line in page for token in line.split()]
+    assert all(word in words for word in long.split())
+    assert "9 มิ.ย. 2562" not in page and "10 มิ.ย. 2562" in page  # the Buddhist year
+
+
+@pytest.mark.parametrize("rows", range(25, 32))
+def test_the_annex_signature_takes_the_end_of_the_roster_to_its_page(rows):
+    pages = annex_pages([f"ด.ช.ธนกฤต ศรีสุข{i}" for i in range(rows)])
+    last = pages[-1]
+    assert any(line.startswith(SIGNED) for line in last)
+    assert f"ด.ช.ธนกฤต ศรีสุข{rows - 1}" in last, f"{rows} rows: the signature stands alone"
+    assert f"หน้า {len(pages)} / {len(pages)}" in last

@@ -25,10 +25,31 @@ def axe_script() -> Path:
     return path
 
 
+# Finite animations still running (a snackbar fading in, the menu drawer folding away when the
+# window narrows) awaited, then two frames drawn: the page at rest.
+SETTLE = """() => Promise.all(document.getAnimations()
+  .filter(a => a.playState === 'running' && a.effect
+    && a.effect.getComputedTiming().endTime !== Infinity)
+  .map(a => a.finished.catch(() => null)))
+  .then(() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done))))"""
+
+
+def settle(page) -> None:
+    """Wait until the page is at rest: its running animations ended and its layout drawn."""
+    page.evaluate(SETTLE)
+
+
 def axe_violations(page) -> list[dict]:
-    """Run axe-core's WCAG 2.1 A and AA rules on the page; return its serious and critical
-    violations as {"id", "impact", "help", "targets"}."""
+    """Run axe-core's WCAG 2.1 A and AA rules on the page at rest; return its serious and critical
+    violations as {"id", "impact", "help", "targets"}.
+
+    The page is shown as to someone who asked for reduced motion (the site then has none), and any
+    animation still running is awaited: otherwise a snackbar caught half-faded in reads as grey on
+    grey, a contrast no reader ever sees at rest.
+    """
     page.wait_for_load_state("load")
+    page.emulate_media(reduced_motion="reduce")
+    settle(page)
     if not page.evaluate("typeof window.axe === 'object'"):
         # Evaluated through the DevTools protocol: page.add_script_tag adds an inline <script>,
         # which the site's Content-Security-Policy (script-src 'self') rightly refuses.
@@ -73,3 +94,18 @@ def phone_problems(page) -> dict:
     """Return what does not fit a phone: the page's width beyond the screen (and the elements that
     stick out), and the visible buttons lower than MIN_TARGET_PX."""
     return page.evaluate(PHONE_PROBLEMS, [MIN_TARGET_PX])
+
+
+SCROLL_BOXES = """() => [...document.querySelectorAll('.dmc-scroll')].map(box => ({
+  id: (box.querySelector('table') || {}).id || '',
+  scrolls: box.scrollWidth > box.clientWidth + 1,
+  focusable: box.tabIndex === 0 && box.getAttribute('role') === 'region'
+    && !!box.getAttribute('aria-label'),
+  tabindex: box.getAttribute('tabindex'),
+})).filter(b => b.scrolls !== b.focusable || (!b.scrolls && b.tabindex !== null))"""
+
+
+def scroll_box_problems(page) -> list[dict]:
+    """Return the table boxes that take the focus without scrolling, or scroll without taking it
+    (static/js/scroll.js decides, on load and on resize)."""
+    return page.evaluate(SCROLL_BOXES)

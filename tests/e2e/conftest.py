@@ -6,18 +6,24 @@ kept under ``OPENDMC_E2E_ARTIFACTS`` (default ``var/e2e-artifacts/``); those nam
 guides are also written to ``docs/images/`` so that the guides' pictures never go stale.
 """
 
+import copy
 import os
 import shutil
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.core import mail
 from django.core.management import call_command
-from django.db import connections
+from django.db import connections, transaction
 from playwright.sync_api import Error as PlaywrightError
+
+from demo.second_factor import demo_totp_code
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls of the test itself
 # are still synchronous, so Django's async-unsafe guard is lifted for these tests only.
@@ -84,13 +90,97 @@ def browser():
 
 
 @pytest.fixture
-def demo(live_server, settings, transactional_db, tmp_path):
+def demo(live_server, settings, transactional_db, demo_data):
     """Load the demo (a count round open all day today) and serve it; return the server's URL."""
     serve_static_files(live_server)
     settings.VERIFY_BASE_URL = live_server.url  # QR codes and e-mailed links point at this server
-    settings.DEMO_SAMPLES_DIR = tmp_path / "samples"
-    in_thread(call_command, "seed_demo", stdout=StringIO())
+    settings.DEMO_SAMPLES_DIR = demo_data.samples
+    demo_data.load()
     return live_server.url
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory):
+    """The demo, seeded once per run by `seed_demo` and put back whole before each test.
+
+    Each test flushes the database when it ends (it is a transactional test); seeding again took
+    half a minute a test. The first test seeds, the rows of every table (and the sequences) are
+    kept, and each later test gets exactly those rows back, and the e-mails the demo sent (an ID
+    approver's link) in its outbox. The signed records' files stay in the test run's in-memory
+    storage, under the names the kept rows point to.
+    """
+    return DemoData(tmp_path_factory.mktemp("demo"))
+
+
+class DemoData:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.samples = folder / "samples"
+        self.kept = None
+        self.sent: list = []
+
+    def load(self) -> None:
+        connection = connections["default"]
+        if self.kept is None:
+            in_thread(call_command, "seed_demo", stdout=StringIO())
+            self.kept = (keep_sqlite if connection.vendor == "sqlite" else keep_postgresql)(
+                connection, self.folder
+            )
+            self.sent = [copy.copy(message) for message in mail.outbox]
+        else:
+            (put_back_sqlite if connection.vendor == "sqlite" else put_back_postgresql)(
+                connection, self.kept
+            )
+            mail.outbox.extend(copy.copy(message) for message in self.sent)
+
+
+def keep_sqlite(connection, folder: Path) -> Path:
+    """Copy the whole SQLite database (its sqlite_sequence too) aside with SQLite's backup API."""
+    copy = folder / "seeded.sqlite3"
+    connection.ensure_connection()
+    with sqlite3.connect(copy) as target:
+        connection.connection.backup(target)
+    return copy
+
+
+def put_back_sqlite(connection, copy: Path) -> None:
+    """Copy the kept database over the test database, page by page, through its open connection."""
+    connection.ensure_connection()
+    with sqlite3.connect(copy) as source:
+        source.backup(connection.connection)
+
+
+def keep_postgresql(connection, folder: Path) -> dict:
+    """Keep every table's rows (COPY, binary) and every sequence's position."""
+    tables = [t for t in connection.introspection.table_names() if t != "django_migrations"]
+    kept = {"tables": {}, "sequences": {}}
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        for table in tables:
+            with raw.copy(f'COPY "{table}" TO STDOUT (FORMAT BINARY)') as copy:
+                kept["tables"][table] = b"".join(bytes(block) for block in copy)
+        raw.execute(
+            "SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences"
+            " WHERE schemaname = current_schema()"
+        )
+        kept["sequences"] = dict(raw.fetchall())
+    return kept
+
+
+def put_back_postgresql(connection, kept: dict) -> None:
+    """Empty every table and copy the kept rows and sequence positions back, in one transaction."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        raw = cursor.cursor
+        raw.execute("SET CONSTRAINTS ALL DEFERRED")
+        raw.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in kept["tables"]) + " CASCADE")
+        for table, rows in kept["tables"].items():
+            with raw.copy(f'COPY "{table}" FROM STDIN (FORMAT BINARY)') as copy:
+                copy.write(rows)
+        for sequence, position in kept["sequences"].items():
+            # A sequence never used (last_value NULL) starts again at 1.
+            raw.execute(
+                "SELECT setval(%s, %s, %s)", [sequence, position or 1, position is not None]
+            )
 
 
 def serve_static_files(live_server) -> None:
@@ -202,6 +292,20 @@ def screens(request) -> Screens:
     return Screens(request.node.name)
 
 
+_CODE_STEPS: dict[str, int] = {}
+
+
+def demo_code_unused(username: str) -> str:
+    """Return the demo authenticator's code for a login, waiting for the next 30-second step when
+    this login already used the present one (a code is accepted once)."""
+    step = int(time.time()) // 30
+    if _CODE_STEPS.get(username, -1) >= step:
+        time.sleep((step + 1) * 30 - time.time() + 0.5)
+        step = int(time.time()) // 30
+    _CODE_STEPS[username] = step
+    return demo_totp_code()
+
+
 @pytest.fixture
 def sign_in(browser, demo):
     """Return a function that opens a fresh browser session signed in as a demo login."""
@@ -224,6 +328,10 @@ def sign_in(browser, demo):
         if screens and shot:
             screens(page, shot)
         page.click("form.dmc-login button[type=submit]")
+        if "/accounts/second-factor/" in page.url:
+            # The demo's area, approver and ministry logins: the code of the demo authenticator.
+            page.fill("#id_code", demo_code_unused(username))
+            page.click("#second-factor-form button[type=submit]")
         expect(page).to_have_url(f"{demo}/")
         return page
 

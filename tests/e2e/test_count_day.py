@@ -20,7 +20,7 @@ from documents.models import SignedDocument
 pytestmark = pytest.mark.e2e
 
 SCHOOL = "1050130002"  # โรงเรียนวัดป่าแดด: the demo school with data checks to fix
-AREA = "5001"
+AREA = "50010000"
 SLOW = 30_000  # ms: a signed PDF or a Celery task on a busy 2-core machine
 
 

@@ -19,6 +19,7 @@ from viewflow.workflow.models import Task
 from census.models import RosterSnapshot, SchoolRound
 from documents.models import Kind, SignedDocument
 from schools.models import AuditEntry, Enrollment, Grade
+from workflows.certification import CertificationFlow
 from workflows.models import DropoutProcess, GCodeProcess, TransferProcess
 from workflows.services import round_open
 
@@ -294,3 +295,49 @@ def test_clicks_at_once_act_once_and_the_others_are_told_without_a_server_error(
         assert acted_once(), name
         told = [said for _, said in answers if ALREADY.search(said)]
         assert len(told) == clicks - 1, (name, [said[:300] for said in told])
+
+
+@pytest.mark.postgres
+def test_a_revocation_meeting_a_step_in_progress_waits_for_it_then_acts(request):
+    """The ministry revokes while the area officer's acknowledgement holds the process's lock: the
+    revocation waits for the step to finish (no server error, no deadlock), then revokes once."""
+    walk = certification(request)
+    for _name, reach, _acted_once in walk[:5]:  # up to the director's certification
+        user, url, data = reach()
+        client = Client()
+        client.force_login(user)
+        client.post(url, data)
+    assert SchoolRound.objects.get().state == "certified"
+    process_pk = Task.objects.filter(flow_task_type="HUMAN", status="NEW").get().process_id
+    held, seen_waiting = threading.Event(), threading.Event()
+
+    def a_step_in_progress():
+        try:
+            with CertificationFlow.instance.lock(process_pk):  # as the acknowledgement holds it
+                held.set()
+                for _ in range(300):  # until the revocation waits on it, then finish the step
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        )
+                        if cursor.fetchone()[0]:
+                            seen_waiting.set()
+                            break
+                    threading.Event().wait(0.1)
+        finally:
+            connection.close()
+
+    step = threading.Thread(target=a_step_in_progress)
+    step.start()
+    assert held.wait(timeout=30)
+    admin = Client(raise_request_exception=False)
+    admin.force_login(request.getfixturevalue("ministry_admin"))
+    response = admin.post(
+        reverse("workflows:revoke", args=[SchoolRound.objects.get().pk]),
+        {"reason": "ตรวจพบนักเรียนซ้ำจากการสุ่มตรวจ"},
+    )
+    step.join()
+    assert seen_waiting.is_set()
+    assert response.status_code == 302
+    assert records(Kind.REVOCATION) == 1
+    assert RosterSnapshot.objects.get().status == "revoked"

@@ -5,7 +5,9 @@ from contextlib import contextmanager
 from datetime import date
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError
+from django.urls import reverse
 from django.utils import timezone
 
 from documents import services as document_services
@@ -25,11 +27,16 @@ from ..factories import EnrollmentFactory
 def worker_retries(task):
     """Let eager retries run as a worker would, instead of raising the first Retry."""
     conf = task.app.conf
-    propagates, conf.task_eager_propagates = conf.task_eager_propagates, False
+    kept = conf.changes.get("task_eager_propagates")
+    conf.task_eager_propagates = False
     try:
         yield
     finally:
-        conf.task_eager_propagates = propagates
+        # Back to what the settings say: a value left in app.conf would hide a later test's
+        # settings.CELERY_TASK_EAGER_PROPAGATES (tests/accounts/test_mail_queue.py).
+        conf.changes.pop("task_eager_propagates", None)
+        if kept is not None:
+            conf.task_eager_propagates = kept
 
 
 @contextmanager
@@ -45,6 +52,23 @@ def fails_once(module, name, exc):
         return original(*args, **kwargs)
 
     setattr(module, name, flaky)
+    try:
+        yield calls
+    finally:
+        setattr(module, name, original)
+
+
+@contextmanager
+def fails_always(module, name, exc):
+    """Make module.name raise exc on every call; yield the list of calls."""
+    original = getattr(module, name)
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(1)
+        raise exc
+
+    setattr(module, name, broken)
     try:
         yield calls
     finally:
@@ -102,25 +126,28 @@ def test_a_record_whose_signing_fails_is_not_stored_and_the_step_can_run_again(s
     assert SignedDocument.objects.count() == 1
 
 
-def test_an_upload_whose_save_fails_once_is_retried_and_saved_once(
-    client_as, staff, school, settings, django_capture_on_commit_callbacks
-):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.urls import reverse
-
-    settings.MEASUREMENT_UPLOAD_ASYNC_ROWS = 1  # through Celery
+def queued_upload(client, school, capture) -> MeasurementUpload:
+    """Post a three-learner weight/height file that goes through Celery; return its upload."""
     room = [EnrollmentFactory(school=school, started_on=date(2026, 5, 16)) for _ in range(3)]
     today = timezone.localdate().isoformat()
     data = "เลขประจำตัว,น้ำหนัก,ส่วนสูง,วันที่ชั่งวัด\n" + "".join(
         f"{e.student.citizen_id},25,120,{today}\n" for e in room
     )
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        client_as(staff).post(
+    with capture(execute=False) as callbacks:
+        client.post(
             reverse("schools:upload", args=[school.code]),
             {"file": SimpleUploadedFile("wh.csv", data.encode())},
         )
     upload = MeasurementUpload.objects.get()
     assert upload.status == MeasurementUpload.Status.QUEUED and len(callbacks) == 1
+    return upload
+
+
+def test_an_upload_whose_save_fails_once_is_retried_and_saved_once(
+    client_as, staff, school, settings, django_capture_on_commit_callbacks
+):
+    settings.MEASUREMENT_UPLOAD_ASYNC_ROWS = 1  # through Celery
+    upload = queued_upload(client_as(staff), school, django_capture_on_commit_callbacks)
     with (
         worker_retries(process_measurement_upload),
         fails_once(
@@ -135,3 +162,24 @@ def test_an_upload_whose_save_fails_once_is_retried_and_saved_once(
     assert Measurement.objects.count() == 3
     assert process_measurement_upload.apply(args=[upload.pk]).get() == "done"
     assert Measurement.objects.count() == 3
+
+
+def test_an_upload_whose_save_always_fails_ends_failed_after_its_retries(
+    client_as, staff, school, settings, django_capture_on_commit_callbacks
+):
+    settings.MEASUREMENT_UPLOAD_ASYNC_ROWS = 1  # through Celery
+    client = client_as(staff)
+    upload = queued_upload(client, school, django_capture_on_commit_callbacks)
+    lost = OperationalError("server closed the connection")
+    with (
+        worker_retries(process_measurement_upload),
+        fails_always(school_services, "measurements_record", lost) as calls,
+    ):
+        result = process_measurement_upload.apply(args=[upload.pk])
+    assert result.failed() and isinstance(result.result, OperationalError)
+    assert len(calls) == process_measurement_upload.max_retries + 1
+    upload.refresh_from_db()
+    assert upload.status == MeasurementUpload.Status.FAILED
+    assert [e["line"] for e in upload.errors] == [0]
+    assert upload.errors[0]["message"].endswith("(OperationalError)")
+    assert not Measurement.objects.exists()

@@ -29,6 +29,8 @@ from schools.models import (
     Grade,
     Measurement,
     MeasurementUpload,
+    RegisterChange,
+    School,
     Student,
     StudentDocument,
 )
@@ -50,8 +52,10 @@ WATCHED = (
     AcademicYear,
     Round,
     SubsidyRate,
+    School,
+    RegisterChange,
 )
-# Each example is two requests: 21 forms × 2 walks × 20 examples stay under two minutes.
+# Each example is two requests: 22 forms × 2 walks × 20 examples stay under two minutes.
 FORM_EXAMPLES = examples(20)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -113,6 +117,7 @@ CASES = [
     Case("B-OBEC building (edit)", "staff", "buildings:edit@building"),
     Case("B-OBEC land", "staff", "buildings:land@school"),
     Case("B-OBEC photo", "staff", "buildings:photos@building"),
+    Case("school list upload", "ministry_admin", "schools:school_list@none"),
 ]
 
 

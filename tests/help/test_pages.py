@@ -1,6 +1,7 @@
 """The help menu: every persona reads the guides of its role; guides and pictures are served."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -94,3 +95,39 @@ def test_every_picture_of_the_real_guides_exists(settings):
         assert names, guide.slug
         missing = [n for n in names if not (docs / "images" / n).is_file()]
         assert not missing, f"{guide.slug}: {missing}"
+
+
+# How the browser tests name the pictures they write to docs/images/ (tests/e2e/conftest.Screens):
+# screens(page, "name") with any page variable, screens.keep(png, "name"), and the phone walk's
+# check(page, "name"), photographed as "phone-name".
+TAKEN = re.compile(r'screens\(\s*\w+,\s*"([a-z0-9-]+)"|\.keep\([^)]*?,\s*"([a-z0-9-]+)"\)')
+PHONE_TAKEN = re.compile(r'walk\.check\(\s*page,\s*"([a-z0-9-]+)"\)')
+SHOT_AT_LOGIN = re.compile(r'shot="([a-z0-9-]+)"')
+
+
+def pictures_the_browser_tests_take(e2e: Path) -> set[str]:
+    names = set()
+    for source in e2e.glob("test_*.py"):
+        text = source.read_text(encoding="utf-8")
+        names |= {a or b for a, b in TAKEN.findall(text)}
+        names |= {f"phone-{n}" for n in PHONE_TAKEN.findall(text)}
+        names |= set(SHOT_AT_LOGIN.findall(text))
+    return names
+
+
+def test_every_picture_of_the_guides_is_one_the_browser_tests_take(settings):
+    """A guide shows only photographs that `make e2e` writes, so that none goes stale."""
+    taken = pictures_the_browser_tests_take(settings.BASE_DIR / "tests" / "e2e")
+    assert {"staff-home", "phone-staff-home", "director-record", "login"} <= taken
+    for guide in GUIDES:
+        text = (settings.BASE_DIR / "docs" / f"guide-{guide.slug}.md").read_text(encoding="utf-8")
+        names = {
+            n.removesuffix(".png") for n in re.findall(r"\]\(images/([a-z0-9-]+\.png)\)", text)
+        }
+        assert names <= taken, f"{guide.slug}: not photographed by tests/e2e: {names - taken}"
+
+
+def test_the_count_day_guides_show_the_phone_photographs(settings):
+    for slug in ("school-staff", "director"):
+        text = (settings.BASE_DIR / "docs" / f"guide-{slug}.md").read_text(encoding="utf-8")
+        assert re.search(r"\]\(images/phone-[a-z-]+\.png\)", text), slug

@@ -50,9 +50,11 @@ from ..workflows.test_approvals import (
 )
 
 THAI = re.compile(r"[\u0e00-\u0e7f]")
-# What is never a date: record numbers (uuids), links, citizen IDs (1-2345-67890-12-3, masked too).
+# What is never a date: record numbers (uuids), viewflow's task and process numbers (#2015),
+# links, citizen IDs (1-2345-67890-12-3, masked too).
 NOT_DATES = re.compile(
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"#\d+"
+    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
     r"|https?://\S+"
     r"|\d-\d{4}-[\dx]{5}-[\dx]{2}-\d"
 )
@@ -86,7 +88,8 @@ def test_the_reader_finds_a_christian_date_in_thai_text(text):
     "text",
     ["วันที่มีผล 3 ธันวาคม 2569", "ปิด 30 ต.ค. 2569 16:30 น.", "รอบ 2569/2",
      "เลขที่ 550e8400-e29b-41d4-2026-446655440000", "เลขประจำตัว 1-2026-67xxx-xx-3",
-     "จำนวนเงิน 2,026.00 บาท", "closes 3 Dec 2026", "เวลา 20:26 น.", "รหัส G692026000001"],
+     "จำนวนเงิน 2,026.00 บาท", "closes 3 Dec 2026", "เวลา 20:26 น.", "รหัส G692026000001",
+     "พิจารณาการออกกลางคัน/จำหน่าย #2015"],
 )  # fmt: skip
 def test_the_reader_leaves_buddhist_dates_and_other_numbers_alone(text):
     assert not christian_dates_in_thai(text)
@@ -163,7 +166,8 @@ def test_the_records_and_e_mails_of_the_requests_show_buddhist_dates(
     assert client.post(emailed_link(mail.outbox), {"decision": "approved"}).status_code == 302
     settings.TRANSFER_REMIND_DAYS = 3
     time_machine.move_to(at(10, 0, day=date(2026, 12, 7)), tick=False)
-    assert transfers_remind() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert transfers_remind() == 1
     take_and_decide(
         client, other_school_staff, TransferProcess,
         {"decision": "approved", "comment": "", "on": "2026-12-07"},

@@ -8,15 +8,21 @@ import pytest
 from django.db.models import Q
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from viewflow.workflow.models import Process, Task
 
 from accounts.models import User
 from accounts.permissions import areas_overseen_by, schools_visible_to
+from census.models import Round
 from config.help import GUIDES
 from schools.models import AreaOffice, School, Student
 from tests.security.test_access_sweep import DIAGRAMS, SKIP, fill, patterns, world  # noqa: F401
 
 PERSONAS = ("staff.maerim", "director.maerim", "area.cm1", "approver", "admin")
+# A round has one name ("2569/2", Round.__str__); these are the other ways pages used to name it.
+OTHER_ROUND_NAMES = re.compile(
+    r"\d{4}\s*·?\s*รอบที่\s*\d|รอบที่\s*\d\s*(ของ)?\s*ปีการศึกษา|ปีการศึกษา \d{4} · รอบ"
+)
 HIDDEN_TAGS = {"script", "style", "template"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 SHOWN_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt", "aria-description"}
@@ -104,6 +110,10 @@ WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
 CODES = {
     "OpenDMC", "DMC", "B-OBEC", "G", "PDF", "JPEG", "PNG", "CSV", "csv", "XLSX", "xlsx", "SHA",
     "UTF", "TIS", "YYYY-MM-DD", "Google", "Apple", "Outlook", "Excel", "BPMN", "English", "EN", "TH",
+    # Browsers, systems and authenticator apps, by their names (accounts/devices.py, the 2FA pages).
+    "Chrome", "Edge", "Firefox", "Safari", "Opera", "Samsung", "Internet", "Android", "iPhone",
+    "iPad", "Windows", "macOS", "ChromeOS", "Linux", "Microsoft", "Authenticator", "FreeOTP",
+    "ThaiD", "API",
 }  # fmt: skip
 RAW_VALUES = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\b\d\d[KPM]\d\b")
 
@@ -166,6 +176,8 @@ def test_every_page_speaks_thai_to_each_persona():
     cancel_words = cancel_page_words()
     all_patterns = [p for p in patterns() if not SKIP.match(p) and not DIAGRAMS.match(p)]
     problems, pages, cancel_debt_seen = [], 0, set()
+    with translation.override("th"):
+        demo_round, rounds_named = str(Round.objects.get(is_demo=True)), 0
     for username in PERSONAS:
         user = User.objects.get(username=username)
         values = own_values(user)
@@ -181,7 +193,13 @@ def test_every_page_speaks_thai_to_each_persona():
                     continue
                 pages += 1
                 allowed = names | (cancel_words if CANCEL_PAGE.search(path) else set())
-                for line in visible_text(response.content.decode()).splitlines():
+                text = visible_text(response.content.decode())
+                rounds_named += text.count(demo_round)
+                problems += [
+                    f"{username} {path}: a round named {m[0]!r}"
+                    for m in OTHER_ROUND_NAMES.finditer(text)
+                ]
+                for line in text.splitlines():
                     found = english_in(line, allowed)
                     if found:
                         problems.append(f"{username} {path}: {found} in {line[:90]!r}")
@@ -189,5 +207,6 @@ def test_every_page_speaks_thai_to_each_persona():
                         cancel_debt_seen |= set(english_in(line, names)) & cancel_words
     print(f"read {pages} pages of {len(PERSONAS)} personas")
     assert pages > 150
+    assert rounds_named > 10  # dashboards, rosters, steps and inboxes name it the same way
     assert not problems, "\n".join(problems[:60])
     assert cancel_debt_seen, "viewflow's cancel page speaks Thai now: remove CANCEL_PAGE"

@@ -25,7 +25,8 @@ PUBLIC = {"verify/<uuid:public_id>/"}
 # The flow's own diagram (no process, no data) is the same for everyone.
 DIAGRAMS = re.compile(r"^\w+/chart/$")
 # healthz/ says only "ok"/"error" for the database and broker (tests/deploy/test_health.py).
-SKIP = re.compile(r"^(admin/|accounts/|i18n/|static/|media/|healthz/)")
+# The API answers JSON to keys, not pages to sessions: test_api_access_sweep.py sweeps it.
+SKIP = re.compile(r"^(admin/|accounts/|i18n/|static/|media/|healthz/|api/v1/)")
 WATCHED = (Student, Enrollment, Measurement, AuditEntry, Process, Task)
 
 
@@ -64,13 +65,14 @@ def foreign_values(user):
         | Q(idcorrectionprocess__school__in=foreign)
     ).exclude(idcorrectionprocess__links__approver=user)  # an approver's own requests are theirs
     from documents.models import SignedDocument
-    from schools.models import MeasurementUpload, StudentDocument
+    from schools.models import MeasurementUpload, RosterImport, StudentDocument
 
     uuids = (
         [str(s.public_id) for s in students[:3]]
         + [str(d.public_id) for d in SignedDocument.objects.filter(school__in=foreign)[:3]]
         + [str(d.public_id) for d in StudentDocument.objects.filter(school__in=foreign)[:3]]
         + [str(u.public_id) for u in MeasurementUpload.objects.filter(school__in=foreign)[:2]]
+        + [str(u.public_id) for u in RosterImport.objects.filter(school__in=foreign)[:2]]
     )
     # The other party of the user's own transfers is named to them on purpose (who asks, who holds).
     from workflows.models import TransferProcess

@@ -364,7 +364,15 @@ def test_an_unknown_id_points_to_add_learner(client, staff, school):
 
 
 def test_waiting_transfers_are_reminded_once_a_day(
-    client, staff, other_school_staff, school, other_school, mailoutbox, time_machine, settings
+    client,
+    staff,
+    other_school_staff,
+    school,
+    other_school,
+    mailoutbox,
+    time_machine,
+    settings,
+    django_capture_on_commit_callbacks,
 ):
     from workflows.requests import transfers_remind
 
@@ -373,7 +381,8 @@ def test_waiting_transfers_are_reminded_once_a_day(
     request_transfer(client, staff, school, held.student.citizen_id)
     assert transfers_remind() == 0
     time_machine.move_to(timezone.now() + timedelta(days=4), tick=False)
-    assert transfers_remind() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert transfers_remind() == 1
     assert transfers_remind() == 0
     assert mailoutbox[-1].to == [other_school_staff.email]
 

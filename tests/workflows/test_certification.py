@@ -133,7 +133,7 @@ def test_prepare_needs_queries_explained(client, opened, staff, school, time_mac
         school=school, grade=Grade.P3, student=StudentFactory(birth_date=date(2017, 8, 1))
     )
     MeasurementFactory(
-        student=odd.student, measured_on=date(2026, 6, 1), weight_kg=90, height_cm=131
+        student=odd.student, measured_on=date(2026, 6, 1), weight_kg=17, height_cm=104
     )
     time_machine.move_to(at(9, 0), tick=False)
     response = step(client, staff, "prepare")
@@ -439,7 +439,7 @@ def test_inbox_shows_the_right_tasks_to_each_persona(
 
 @pytest.mark.parametrize("schools", [1, 200])
 def test_inbox_query_count_is_fixed(
-    client, round2, schools, django_assert_max_num_queries, time_machine
+    client, round2, schools, django_assert_num_queries, time_machine
 ):
     from accounts.models import Role
     from accounts.services import membership_create
@@ -456,7 +456,8 @@ def test_inbox_query_count_is_fixed(
     time_machine.move_to(at(7, 0, day=date(2026, 11, 1)), tick=False)
     round_open(round=round2)
     client.force_login(staff)
-    with django_assert_max_num_queries(10):
+    client.get(reverse("workflows:inbox"))  # warm the content types, read once per process
+    with django_assert_num_queries(7):  # none per school or task
         response = client.get(reverse("workflows:inbox"))
     assert response.context["page"].paginator.count == schools
     assert len(response.context["rows"]) == min(schools, 50)  # one page

@@ -131,8 +131,10 @@ def test_a_locked_roster_says_so_and_its_edit_buttons_are_disabled(
         assert "ข้อมูลถูกล็อก" in page
     client.force_login(staff)
     page = roster_page(client, opened.school)
+    roster_file = reverse("schools:roster_import", args=[opened.school.code])
     assert f'href="{add}"' not in page and f'href="{upload}"' not in page
-    assert page.count('aria-disabled="true"') == 6
+    assert f'href="{roster_file}"' not in page
+    assert page.count('aria-disabled="true"') == 7
     step(client, director, "certify", {"decision": "reject", "reason": "ยังขาดนักเรียน 1 คน"})
     client.force_login(staff)
     page = roster_page(client, opened.school)  # sent back: open again

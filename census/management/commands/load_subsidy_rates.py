@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from census.subsidy import DEFAULT_RATES_CSV, subsidy_rates_load
+from census.rates import DEFAULT_RATES_CSV, subsidy_rates_load
 
 
 class Command(BaseCommand):

@@ -15,10 +15,15 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Membership, Role, User
+from accounts.invitations import invitation_create
+from accounts.models import Invitation, Membership, Role, User
+from accounts.permissions import must_use_second_factor
 from accounts.services import membership_create
 from demo import names as demo_names
+from demo import roster_file
 from demo.flows import certification_demo, dashboard_demo, requests_demo
+from demo.register_file import DEMO_AREA, MERGING_SCHOOL, demo_sample_rows, to_csv
+from demo.second_factor import demo_authenticator, demo_totp_secret
 from demo.subsidy import subsidy_demo
 from demo.survey import buildings_demo
 from schools.identifiers import citizen_id_check_digit
@@ -34,7 +39,12 @@ from schools.models import (
     Student,
     Title,
 )
-from schools.services import gcode_register, student_add
+from schools.services import (
+    MeasurementEntry,
+    gcode_register,
+    measurements_record,
+    student_add,
+)
 
 DEMO_PASSWORD = "opendmc-demo"  # noqa: S105 - printed on purpose: the demo's logins
 
@@ -54,10 +64,13 @@ class DemoSchool:
     fix_me: bool = False
 
 
+# The ministry's 8-digit area office codes (schools.register); the demo used "5001" and "5051"
+# before, and renames those rows on its next run.
+LEGACY_AREA_CODES = {"50010000": "5001", "50510000": "5051"}
 AREAS = (
-    ("5001", "สำนักงานเขตพื้นที่การศึกษาประถมศึกษาเชียงใหม่ เขต 1",
+    ("50010000", "สำนักงานเขตพื้นที่การศึกษาประถมศึกษาเชียงใหม่ เขต 1",
      "Chiang Mai Primary Educational Service Area Office 1", AreaOffice.Kind.PRIMARY, "เชียงใหม่", "cm1"),
-    ("5051", "สำนักงานเขตพื้นที่การศึกษามัธยมศึกษาเชียงใหม่",
+    ("50510000", "สำนักงานเขตพื้นที่การศึกษามัธยมศึกษาเชียงใหม่",
      "Chiang Mai Secondary Educational Service Area Office", AreaOffice.Kind.SECONDARY, "เชียงใหม่", "cmsec"),
 )  # fmt: skip
 AREA_SHORT_NAMES = {"cm1": "สพป.เชียงใหม่ 1", "cmsec": "สพม.เชียงใหม่"}  # the officers' last names
@@ -66,24 +79,24 @@ PRIMARY = (Grade.K1, Grade.K2, Grade.K3, Grade.P1, Grade.P2, Grade.P3, Grade.P4,
 SECONDARY = (Grade.M1, Grade.M2, Grade.M3, Grade.M4, Grade.M5, Grade.M6)
 
 SCHOOLS = (
-    DemoSchool("1050130001", "โรงเรียนบ้านแม่ริม", "Ban Mae Rim School", "5001", "เชียงใหม่",
+    DemoSchool("1050130001", "โรงเรียนบ้านแม่ริม", "Ban Mae Rim School", "50010000", "เชียงใหม่",
                "maerim", PRIMARY, per_grade=14),
-    DemoSchool("1050130002", "โรงเรียนวัดป่าแดด", "Wat Pa Daet School", "5001", "เชียงใหม่",
+    DemoSchool("1050130002", "โรงเรียนวัดป่าแดด", "Wat Pa Daet School", "50010000", "เชียงใหม่",
                "padaet", PRIMARY, per_grade=6, fix_me=True),
-    DemoSchool("1050130003", "โรงเรียนบ้านดอยปุย", "Ban Doi Pui School", "5001", "เชียงใหม่",
+    DemoSchool("1050130003", "โรงเรียนบ้านดอยปุย", "Ban Doi Pui School", "50010000", "เชียงใหม่",
                "doipui", PRIMARY, per_grade=5, gcode_share=0.3),
     # Small schools that show every state on the dashboards (demo.flows.dashboard_demo).
-    DemoSchool("1050130004", "โรงเรียนบ้านห้วยตึงเฒ่า", "Ban Huai Tueng Thao School", "5001",
+    DemoSchool("1050130004", "โรงเรียนบ้านห้วยตึงเฒ่า", "Ban Huai Tueng Thao School", "50010000",
                "เชียงใหม่", "huaitueng", PRIMARY, per_grade=3),
-    DemoSchool("1050130005", "โรงเรียนบ้านโป่งแยง", "Ban Pong Yaeng School", "5001", "เชียงใหม่",
+    DemoSchool("1050130005", "โรงเรียนบ้านโป่งแยง", "Ban Pong Yaeng School", "50010000", "เชียงใหม่",
                "pongyaeng", PRIMARY, per_grade=4),
-    DemoSchool("1050130006", "โรงเรียนบ้านสันป่ายาง", "Ban San Pa Yang School", "5001", "เชียงใหม่",
+    DemoSchool("1050130006", "โรงเรียนบ้านสันป่ายาง", "Ban San Pa Yang School", "50010000", "เชียงใหม่",
                "sanpayang", PRIMARY, per_grade=2),
-    DemoSchool("1050130007", "โรงเรียนบ้านแม่แรม", "Ban Mae Raem School", "5001", "เชียงใหม่",
+    DemoSchool("1050130007", "โรงเรียนบ้านแม่แรม", "Ban Mae Raem School", "50010000", "เชียงใหม่",
                "maeraem", PRIMARY, per_grade=7),
-    DemoSchool("1050130008", "โรงเรียนบ้านริมใต้", "Ban Rim Tai School", "5001", "เชียงใหม่",
+    DemoSchool("1050130008", "โรงเรียนบ้านริมใต้", "Ban Rim Tai School", "50010000", "เชียงใหม่",
                "rimtai", PRIMARY, per_grade=8),
-    DemoSchool("1050510001", "โรงเรียนดอยคำวิทยา", "Doi Kham Wittaya School", "5051", "เชียงใหม่",
+    DemoSchool("1050510001", "โรงเรียนดอยคำวิทยา", "Doi Kham Wittaya School", "50510000", "เชียงใหม่",
                "doikham", SECONDARY, per_grade=36, rooms=2),
 )  # fmt: skip
 
@@ -133,6 +146,9 @@ class Command(BaseCommand):
         requests_demo(today=today)
         bobec = buildings_demo(today=today)
         subsidy = subsidy_demo(today=today)
+        invited = self._invitation()
+        school_list = self._school_list_sample(today)
+        roster, area_roster = self._roster_samples(today)
         self._print_logins(users)
         self.stdout.write(
             f"B-OBEC survey {bobec['survey_year']}: {bobec['certified']} schools certified, "
@@ -155,12 +171,38 @@ class Command(BaseCommand):
             "Requests waiting: a dropout and a G-code (area.cm1), a transfer to release "
             "(staff.maerim), a citizen-ID correction (approver: the link is in var/mail/)."
         )
+        self.stdout.write(
+            f"Invitation waiting (area.cm1 invited {invited} as staff of Ban Mae Rim): "
+            "the link to set a password is in var/mail/."
+        )
         if getattr(self, "sample_path", None):
             self.stdout.write(f"Sample weight/height file to upload: {self.sample_path}")
+        self.stdout.write(
+            f"Sample school list for the ministry (admin → School list): {school_list}"
+        )
+        self.stdout.write(
+            f"Sample roster file (staff.doikham → Load the roster from a file): {roster}"
+        )
+        self.stdout.write(
+            f"Sample roster file of an area office's schools (area.cmsec): {area_roster}"
+        )
+
+    def _invitation(self) -> str:
+        """Leave one invitation waiting, e-mailed (its link is in var/mail/ in the embedded default)."""
+        email = "new.staff.maerim@demo.opendmc.invalid"
+        if not Invitation.objects.pending().filter(email=email).exists():
+            invitation_create(
+                actor=User.objects.get(username="area.cm1"), email=email, title="นางสาว",
+                first_name="สมใจ", last_name="ใฝ่รู้", role=Role.STAFF,
+                school=School.objects.get(code="1050130001"),
+            )  # fmt: skip
+        return email
 
     def _area(self, name_th, name_en, kind, province, slug):
+        code = [c for c, *r in AREAS if r[0] == name_th][0]
+        AreaOffice.objects.filter(code=LEGACY_AREA_CODES[code], name_th=name_th).update(code=code)
         area, _ = AreaOffice.objects.get_or_create(
-            code=[c for c, *r in AREAS if r[0] == name_th][0],
+            code=code,
             defaults={"name_th": name_th, "name_en": name_en, "kind": kind, "province": province},
         )
         return area
@@ -196,6 +238,7 @@ class Command(BaseCommand):
                 user=user, role=role, school=school, area_office=area_office,
                 starts_on=date(2020, 5, 16),
             )  # fmt: skip
+        demo_authenticator(user)
         return (user, role, school or area_office)
 
     def _learners(self, spec: DemoSchool, school: School, today: date) -> None:
@@ -207,6 +250,7 @@ class Command(BaseCommand):
             Student.objects.filter(enrollments__school=school).values_list("citizen_id", "gcode")
         )
         known = {cid for cid, _ in existing_ids} | {g for _, g in existing_ids}
+        entries: list[MeasurementEntry] = []
         for grade in spec.grades:
             grade_index = GRADE_ORDER.index(grade)
             for room in range(1, spec.rooms + 1):
@@ -279,13 +323,20 @@ class Command(BaseCommand):
                         started_on=date(year, 5, 16),
                     )
                     if measured:
-                        Measurement.objects.create(
-                            student=enrollment.student,
-                            measured_on=measured_on,
-                            weight_kg=Decimal(f"{weight:.1f}"),
-                            height_cm=Decimal(f"{height:.1f}"),
-                            source=Measurement.Source.SEED,
+                        entries.append(
+                            MeasurementEntry(
+                                student_id=enrollment.student_id,
+                                measured_on=measured_on,
+                                weight_kg=Decimal(f"{weight:.1f}"),
+                                height_cm=Decimal(f"{height:.1f}"),
+                            )
                         )
+        # Through the measurement service, as a school's file: the status is computed there. A
+        # second run adds no learner, and measures nobody (the school's data may be confirmed).
+        if entries:
+            measurements_record(
+                school=school, actor=None, entries=entries, source=Measurement.Source.SEED
+            )
         if spec.fix_me:
             self._sample_upload(school, today)
 
@@ -312,13 +363,52 @@ class Command(BaseCommand):
         path.write_text("\n".join(rows) + "\n", encoding="utf-8")
         self.sample_path = path
 
+    def _school_list_sample(self, today: date) -> Path:
+        """Add the small school that the sample merges (after the rounds opened: it has no
+        learners and is in none of them), then write the second area office's school list."""
+        code, name_th, name_en = MERGING_SCHOOL
+        School.objects.get_or_create(
+            code=code,
+            defaults={"name_th": name_th, "name_en": name_en, "province": "เชียงใหม่",
+                      "area_office": AreaOffice.objects.get(code=DEMO_AREA),
+                      "lowest_grade": Grade.M1, "highest_grade": Grade.M3},
+        )  # fmt: skip
+        folder = Path(settings.DEMO_SAMPLES_DIR)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"school-list-{DEMO_AREA}.csv"
+        path.write_bytes(to_csv(demo_sample_rows(today=today), encoding="utf-8-sig"))
+        return path
+
+    def _roster_samples(self, today: date) -> tuple[Path, Path]:
+        """Write Doi Kham Wittaya's roster file (every kind of row) and its area office's."""
+        year = academic_year_start(today)
+        folder = Path(settings.DEMO_SAMPLES_DIR)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = (
+            folder / f"roster-{roster_file.SCHOOL}.csv",
+            folder / f"area-roster-{roster_file.AREA}.csv",
+        )
+        with transaction.atomic():
+            samples = (
+                roster_file.roster_sample_rows(year=year),
+                roster_file.area_sample_rows(year=year),
+            )
+        for path, rows in zip(paths, samples, strict=True):
+            path.write_bytes(roster_file.to_csv([row for _kind, row in rows]))
+        return paths
+
     def _print_logins(self, users) -> None:
         self.stdout.write(
             self.style.SUCCESS(f"OpenDMC demo logins (password for all: {DEMO_PASSWORD})")
         )
         for user, role, scope in users:
             label = Role(role).label
-            self.stdout.write(f"  {user.username:<20} {label} · {scope or 'ทั่วประเทศ'}")
+            factor = " (+ second factor)" if must_use_second_factor(user) else ""
+            self.stdout.write(f"  {user.username:<20} {label} · {scope or 'ทั่วประเทศ'}{factor}")
+        self.stdout.write(
+            "Second factor of the logins marked (+ second factor): add this key to an "
+            f"authenticator app: {demo_totp_secret()} (or run: manage.py demo_totp_code)"
+        )
         self.stdout.write(
             f"Learners: {Student.objects.count()} · Schools: {School.objects.count()}"
             f" · Area offices: {AreaOffice.objects.count()}"

@@ -1,4 +1,5 @@
-"""Per-head subsidy: the rates (kept as data, with their history) and the allocation they give.
+"""Per-head subsidy: the allocation the rates give a term, per school (every line, count × rate =
+amount) and for many schools at once (summed in the database, exactly, in satang).
 
 Rules (docs: /work/shared/data/README.md, the ministry's allocation letters):
 - fiscal year (BE) N runs 1 Oct (N − 544) … 30 Sep (N − 543); FY N pays term 2 of academic year
@@ -10,37 +11,30 @@ Rules (docs: /work/shared/data/README.md, the ministry's allocation letters):
 - textbooks and uniforms are yearly, paid with term 1; tuition, supplies and activities are paid
   each term at half the yearly rate;
 - only certified snapshots count, and learners under SUBSIDY_MIN_AGE on the as-of date are not funded.
+
+The status and true-up rules are SchoolAllocation's, for one school and a summary's rows alike. The
+rates are census.rates; the signed statements, census.statements.
 """
 
-import csv
 import dataclasses
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from operator import itemgetter
-from pathlib import Path
 from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import EmptyResultSet, ValidationError
-from django.db import connection, transaction
-from django.db.models import (
-    Count,
-    Max,
-    Q,
-    QuerySet,
-    Sum,
-)
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-from schools.checks import decimal_from_text, is_finite
 from schools.models import Grade, School
 
 from .models import (
@@ -49,14 +43,10 @@ from .models import (
     SnapshotGradeCount,
     SnapshotRow,
     SubsidyItem,
-    SubsidyLevel,
     SubsidyRate,
-    SubsidyRateChange,
 )
+from .rates import CENT, RateBook, fiscal_year_of_term, items_of_term, per_payment_rate
 
-DEFAULT_RATES_CSV = Path(__file__).resolve().parent / "data" / "subsidy_rates.csv"
-YEARLY_ITEMS = (SubsidyItem.TEXTBOOKS, SubsidyItem.UNIFORMS)
-PER_TERM_ITEMS = (SubsidyItem.TUITION, SubsidyItem.LEARNING_SUPPLIES, SubsidyItem.ACTIVITIES)
 BALANCE_MODES = ("fixed_share", "true_up")
 
 
@@ -67,40 +57,6 @@ def balance_mode_label(mode: str) -> str:
         "true_up": _("the June count's full amount, less the advance"),
     }
     return labels.get(mode, mode)
-
-
-CENT = Decimal("0.01")
-GRADE_CODES = {g.value[2:]: g.value for g in Grade}  # "P1" → "04P1"
-
-
-def level_of(grade: str) -> str:
-    """Return the subsidy level of a grade value ("04P1" → primary)."""
-    stage, number = grade[2], int(grade[3])
-    if stage == "K":
-        return SubsidyLevel.PRE_PRIMARY
-    if stage == "P":
-        return SubsidyLevel.PRIMARY
-    return SubsidyLevel.LOWER_SECONDARY if number <= 3 else SubsidyLevel.UPPER_SECONDARY
-
-
-def fiscal_year_of_term(*, academic_year: int, term: int) -> int:
-    """Return the fiscal year (BE) that pays a term: term 1 of Y in FY Y, term 2 of Y in FY Y + 1."""
-    return academic_year if term == 1 else academic_year + 1
-
-
-def fiscal_year_of(day: date) -> int:
-    """Return the fiscal year (BE) a day falls in (it begins on 1 October)."""
-    return day.year + 543 + (1 if day.month >= 10 else 0)
-
-
-def items_of_term(term: int) -> tuple[str, ...]:
-    """Return the items paid in a term (yearly items ride on term 1)."""
-    return (*PER_TERM_ITEMS, *YEARLY_ITEMS) if term == 1 else PER_TERM_ITEMS
-
-
-def per_payment_rate(*, item: str, baht_per_year: Decimal) -> Decimal:
-    """Return the baht per learner one term pays for an item (half the yearly rate if per term)."""
-    return baht_per_year if item in YEARLY_ITEMS else baht_per_year / 2
 
 
 def funded_born_after(as_of: date) -> date:
@@ -123,149 +79,7 @@ def balance_mode() -> str:
     return mode
 
 
-# --- rates: writes with history ------------------------------------------------------------------
-
-RATE_FIELDS = ("fiscal_year", "item", "level", "grade", "baht_per_year", "status", "note", "source")
-
-
-def _rate_values(rate: SubsidyRate) -> dict:
-    values = {name: getattr(rate, name) for name in RATE_FIELDS}
-    values["baht_per_year"] = str(Decimal(values["baht_per_year"]).quantize(CENT))
-    return values
-
-
-def check_subsidy_rate(*, fields: dict) -> None:
-    """Refuse a grade outside its level and a negative rate; raise ValidationError naming the field."""
-    grade = fields.get("grade") or ""
-    if grade and (grade not in Grade.values or level_of(grade) != fields["level"]):
-        raise ValidationError({"grade": _("The grade is not in that level.")}, code="grade")
-    if not is_finite(fields["baht_per_year"]):
-        raise ValidationError({"baht_per_year": _("Enter a number.")}, code="not_finite")
-    if Decimal(fields["baht_per_year"]) < 0:
-        raise ValidationError({"baht_per_year": _("A rate cannot be negative.")}, code="negative")
-
-
-@transaction.atomic
-def subsidy_rate_create(*, actor: User | None, **fields) -> SubsidyRate:
-    """Add a rate and write its first history row."""
-    fields.setdefault("grade", "")
-    check_subsidy_rate(fields=fields)
-    if SubsidyRate.objects.filter(
-        fiscal_year=fields["fiscal_year"],
-        item=fields["item"],
-        level=fields["level"],
-        grade=fields["grade"],
-    ).exists():
-        raise ValidationError(
-            _("This rate exists already: change it instead."),
-            code="exists",
-        )
-    rate = SubsidyRate.objects.create(**fields)
-    SubsidyRateChange.objects.create(rate=rate, changed_by=actor, old=None, new=_rate_values(rate))
-    return rate
-
-
-@transaction.atomic
-def subsidy_rate_update(*, rate: SubsidyRate, actor: User | None, **fields) -> SubsidyRate:
-    """Change a rate's figure, status, note or source and write old → new to its history.
-
-    Signed allocation statements keep the figures they were signed with.
-    """
-    rate = SubsidyRate.objects.select_for_update().get(pk=rate.pk)
-    before = _rate_values(rate)
-    merged = {name: fields.get(name, getattr(rate, name)) for name in RATE_FIELDS}
-    check_subsidy_rate(fields=merged)
-    if (merged["fiscal_year"], merged["item"], merged["level"], merged["grade"]) != (
-        rate.fiscal_year,
-        rate.item,
-        rate.level,
-        rate.grade,
-    ) and SubsidyRate.objects.filter(
-        fiscal_year=merged["fiscal_year"],
-        item=merged["item"],
-        level=merged["level"],
-        grade=merged["grade"],
-    ).exists():
-        raise ValidationError(_("This rate exists already."), code="exists")
-    for name, value in merged.items():
-        setattr(rate, name, value)
-    after = _rate_values(rate)
-    if after == before:
-        return rate
-    rate.save(update_fields=[*RATE_FIELDS, "updated_at"])
-    SubsidyRateChange.objects.create(rate=rate, changed_by=actor, old=before, new=after)
-    return rate
-
-
-def _csv_baht(text: str) -> Decimal:
-    try:
-        return decimal_from_text(text, places=CENT)
-    except InvalidOperation:
-        raise ValidationError({"baht_per_year": _("Enter a number.")}, code="not_finite") from None
-
-
-def _csv_rate(row: dict) -> dict:
-    status_text = row["status"].strip()
-    grade = row["grade"].strip()
-    if grade and grade not in GRADE_CODES:
-        raise ValidationError(_("Unknown grade %(g)s.") % {"g": grade}, code="grade")
-    return {
-        "fiscal_year": int(row["fiscal_year_be"]),
-        "item": row["item"].strip(),
-        "level": row["level"].strip(),
-        "grade": GRADE_CODES.get(grade, ""),
-        "baht_per_year": _csv_baht(row["baht_per_year"]),
-        "status": SubsidyRate.Status.CONFIRMED
-        if status_text == "confirmed"
-        else SubsidyRate.Status.PROVISIONAL,
-        # Anything but a plain "confirmed" keeps the source's own words.
-        "note": "" if status_text == "confirmed" else status_text[:300],
-        "source": row["source"].strip()[:500],
-    }
-
-
-@transaction.atomic
-def subsidy_rates_load(*, path: Path, actor: User | None = None) -> dict[str, int]:
-    """Create or update the rates listed in a CSV file; return how many were created, changed
-    and left as they were. Loading the same file twice changes nothing."""
-    done = {"created": 0, "updated": 0, "unchanged": 0}
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        for row in csv.DictReader(handle):
-            fields = _csv_rate(row)
-            key = {k: fields[k] for k in ("fiscal_year", "item", "level", "grade")}
-            rate = SubsidyRate.objects.filter(**key).first()
-            if rate is None:
-                subsidy_rate_create(actor=actor, **fields)
-                done["created"] += 1
-            elif _rate_values(rate) == _rate_values(SubsidyRate(**fields)):
-                done["unchanged"] += 1
-            else:
-                subsidy_rate_update(rate=rate, actor=actor, **fields)
-                done["updated"] += 1
-    return done
-
-
-# --- rates: reads ---------------------------------------------------------------------------------
-
-
-class RateBook:
-    """The rates of one fiscal year, looked up by item and grade (a grade's own rate first)."""
-
-    def __init__(self, fiscal_year: int, rates: Iterable[SubsidyRate]):
-        self.fiscal_year = fiscal_year
-        self.rates = list(rates)
-        self._by_key = {(r.item, r.level, r.grade): r for r in self.rates}
-
-    @classmethod
-    def load(cls, fiscal_year: int) -> "RateBook":
-        return cls(fiscal_year, SubsidyRate.objects.filter(fiscal_year=fiscal_year))
-
-    def rate(self, *, item: str, grade: str) -> SubsidyRate | None:
-        level = level_of(grade)
-        return self._by_key.get((item, level, grade)) or self._by_key.get((item, level, ""))
-
-
-# --- allocation -----------------------------------------------------------------------------------
+# --- one school ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -361,11 +175,48 @@ class SchoolAllocation:
     @property
     def status(self) -> str:
         """Return none (no certified count), incomplete, provisional or final."""
-        if not any(p.funded for p in self.payments):
+        return self.status_of(
+            funded=sum(p.funded for p in self.payments),
+            payments=len(self.payments),
+            missing_rates=bool(self.missing_rates),
+            provisional=bool(self.provisional_rates),
+        )
+
+    @staticmethod
+    def status_of(*, funded: int, payments: int, missing_rates: bool, provisional: bool) -> str:
+        """The status rule, for one school's allocation and a summary's rows alike: none (no
+        certified count funds any of the term's payments), incomplete (a payment's count or a
+        funded line's rate is missing), provisional (a funded line's rate is not confirmed) or
+        final."""
+        if not funded:
             return "none"
-        if self.missing_counts or self.missing_rates:
+        if funded < payments or missing_rates:
             return "incomplete"
-        return "provisional" if self.provisional_rates else "final"
+        return "provisional" if provisional else "final"
+
+    @staticmethod
+    def taken_back(
+        *, mode: str, term: int, paid: Mapping[str, Decimal], funded: Container[str]
+    ) -> Decimal | None:
+        """The true-up rule, for one school's allocation and a summary's rows alike: in term 1
+        under true_up, once a certified count funds the balance, the balance pays the June count's
+        full amount less the advance (``paid``, per payment key): return the advance taken back;
+        None when nothing is."""
+        if mode == "true_up" and term == 1 and "balance" in funded:
+            return paid.get("advance", Decimal(0))
+        return None
+
+    def true_up(self) -> None:
+        """Take the advance back from the balance where the true-up rule says so."""
+        payments = {p.rule.key: p for p in self.payments}
+        taken = self.taken_back(
+            mode=self.mode,
+            term=self.term,
+            paid={key: p.amount for key, p in payments.items()},
+            funded={key for key, p in payments.items() if p.funded},
+        )
+        if taken is not None:
+            payments["balance"].deduction = taken
 
     @property
     def step_key(self) -> str:
@@ -374,7 +225,19 @@ class SchoolAllocation:
         return f"allocation:{self.school.code}:{self.academic_year}-{self.term}:{self.mode}:{ids}"
 
 
-def _rounds(rules: list[PaymentRule]) -> dict[tuple[int, int], Round]:
+def _rounds(
+    rules: list[PaymentRule], known: Iterable[Round] | None = None
+) -> dict[tuple[int, int], Round]:
+    """Return the ordinary count rounds the rules pay from, by (academic year, number): picked
+    from ``known`` (every round, with its academic year, as a report page has read them) or
+    read."""
+    if known is not None:
+        wanted = {(rule.academic_year, rule.round_number) for rule in rules}
+        return {
+            (r.academic_year.year, r.number): r
+            for r in known
+            if not r.is_demo and (r.academic_year.year, r.number) in wanted
+        }
     wanted = Q()
     for rule in rules:
         wanted |= Q(academic_year__year=rule.academic_year, number=rule.round_number)
@@ -481,13 +344,6 @@ def _fill(
             payment.gross += amount
 
 
-def _true_up(allocation: SchoolAllocation) -> None:
-    if allocation.mode == "true_up" and allocation.term == 1:
-        advance, balance = allocation.payments
-        if balance.funded:
-            balance.deduction = advance.amount
-
-
 def school_allocation(*, school: School, academic_year: int, term: int) -> SchoolAllocation:
     """Return one school's allocation for a term with its lines (count × rate = amount)."""
     rules = payment_rules(academic_year=academic_year, term=term)
@@ -507,8 +363,11 @@ def school_allocation(*, school: School, academic_year: int, term: int) -> Schoo
         payment.snapshot_id, payment.snapshot_public_id = snapshot
         counts = [(g, n, u) for _s, g, n, u in _counts(round=round, school_id=school.pk)]
         _fill(payment, allocation, counts, rates)
-    _true_up(allocation)
+    allocation.true_up()
     return allocation
+
+
+# --- many schools: the summary, kept in the cache ------------------------------------------------
 
 
 @dataclass
@@ -555,11 +414,13 @@ class _Inputs:
     rounds: dict[tuple[int, int], Round]
 
     @classmethod
-    def load(cls, *, academic_year: int, term: int) -> "_Inputs":
+    def load(
+        cls, *, academic_year: int, term: int, rounds: Iterable[Round] | None = None
+    ) -> "_Inputs":
         rules = payment_rules(academic_year=academic_year, term=term)
         fiscal_year = fiscal_year_of_term(academic_year=academic_year, term=term)
         return cls(academic_year, term, rules, fiscal_year, RateBook.load(fiscal_year),
-                   _rounds(rules))  # fmt: skip
+                   _rounds(rules, rounds))  # fmt: skip
 
 
 def _summary_key(*, schools: QuerySet, inputs: _Inputs, per_school: bool = False) -> str | None:
@@ -594,14 +455,20 @@ def _summary_key(*, schools: QuerySet, inputs: _Inputs, per_school: bool = False
 
 
 def allocation_figures(
-    *, schools: QuerySet, academic_year: int, term: int, per_school: bool = False
+    *,
+    schools: QuerySet,
+    academic_year: int,
+    term: int,
+    per_school: bool = False,
+    rounds: Iterable[Round] | None = None,
 ) -> AllocationSummary:
     """Return a term's allocation summary, kept in the cache for as long as nothing it is computed
     from has changed: without its per-school rows (``schools`` is empty), the national, area, item
     and status figures — a page of the whole nation reads a few kilobytes, not the rows of 29,000
     schools; with them (``per_school``) for one area office's schools, a few hundred rows. Names
-    kept with the rows show a rename when the kept figures expire; the money never lags."""
-    inputs = _Inputs.load(academic_year=academic_year, term=term)
+    kept with the rows show a rename when the kept figures expire; the money never lags.
+    ``rounds``: every round with its academic year, when the caller has read them."""
+    inputs = _Inputs.load(academic_year=academic_year, term=term, rounds=rounds)
     key = _summary_key(schools=schools, inputs=inputs, per_school=per_school)
     figures = cache.get(key) if key else None
     if figures is None:
@@ -612,11 +479,15 @@ def allocation_figures(
     return figures
 
 
-def allocation_summary(*, schools: QuerySet, academic_year: int, term: int) -> AllocationSummary:
+def allocation_summary(
+    *, schools: QuerySet, academic_year: int, term: int, rounds: Iterable[Round] | None = None
+) -> AllocationSummary:
     """Return the term's allocation of every school in a queryset, in four queries whatever the
-    term: the rates, the rounds, the money per school and the lines per grade and item (the last
-    two summed in the database, exactly, in satang)."""
-    return _summary(schools=schools, inputs=_Inputs.load(academic_year=academic_year, term=term))
+    term (three given ``rounds``, every round with its academic year): the rates, the rounds, the
+    money per school and the lines per grade and item (the last two summed in the database,
+    exactly, in satang)."""
+    inputs = _Inputs.load(academic_year=academic_year, term=term, rounds=rounds)
+    return _summary(schools=schools, inputs=inputs)
 
 
 # The term's rates as a table the database joins to the grade counts: one row per round and grade,
@@ -633,14 +504,16 @@ def _item_satang(i: int, funded: str) -> str:
 
 # Per school in scope (every one, funded or not) and certified snapshot of the term's rounds: its
 # gross in satang (lines frozen under the current minimum age), whether a funded line misses a
-# rate or has a provisional one, and whether it was frozen under another minimum age.
+# rate or has a provisional one (_FLAG; a constant 0 when no rate of the term is missing or
+# provisional, as once the year's rates are confirmed), and whether it was frozen under another
+# minimum age.
+_FLAG = "MAX(CASE WHEN c.learners > c.under_age AND r.{flag} = 1 THEN 1 ELSE 0 END)"
 _SCHOOL_SQL = """
 WITH {rates},
 sums AS (
   SELECT s.school_id, s.round_id, CAST(s.public_id AS TEXT) AS public_id, s.id AS snapshot_id,
     SUM(CASE WHEN c.min_age = %s THEN {gross} ELSE 0 END) AS satang,
-    MAX(CASE WHEN c.learners > c.under_age AND r.missing = 1 THEN 1 ELSE 0 END) AS missing,
-    MAX(CASE WHEN c.learners > c.under_age AND r.provisional = 1 THEN 1 ELSE 0 END) AS provisional,
+    {missing} AS missing, {provisional} AS provisional,
     MAX(CASE WHEN c.min_age <> %s THEN 1 ELSE 0 END) AS stale, COUNT(c.id) AS lines
   FROM census_rostersnapshot s
   LEFT JOIN census_snapshotgradecount c ON c.snapshot_id = s.id
@@ -717,7 +590,12 @@ def _summary_rows(*, schools: QuerySet, inputs: _Inputs, per_grade: dict, provis
     min_age, certified = settings.SUBSIDY_MIN_AGE, RosterSnapshot.Status.CERTIFIED
     funded = "CAST(c.learners - c.under_age AS BIGINT)"
     # Put together from the constants above and placeholders only: every value is a parameter.
+    # A flag no rate of the term raises is a constant, not a CASE evaluated on every line.
+    missing = any((g, i) not in per_grade for g in Grade.values for i in items)
+    flags = {"missing": _FLAG.format(flag="missing") if missing else "0",
+             "provisional": _FLAG.format(flag="provisional") if provisional_keys else "0"}  # fmt: skip
     school_sql = _SCHOOL_SQL.format(
+        **flags,
         rates=rates, gross=" + ".join(_item_satang(i, funded) for i in range(len(items))),
         rounds=rounds, snapshot_scope=snapshot_scope, school_scope=school_scope,
     )  # fmt: skip
@@ -736,12 +614,12 @@ def _summary_rows(*, schools: QuerySet, inputs: _Inputs, per_grade: dict, provis
     return school_rows, line_rows
 
 
-def _summary(*, schools: QuerySet, inputs: _Inputs) -> AllocationSummary:
-    academic_year, term, rules = inputs.academic_year, inputs.term, inputs.rules
-    rates, rounds = inputs.rates, inputs.rounds
-    mode = balance_mode()
-    items = items_of_term(term)
-    # baht per learner of one grade for one payment, per item (absent: the rate is missing)
+# --- the summary: per-payment aggregation, each school settled, area roll-up, totals -------------
+
+
+def _rates_per_grade(rates: RateBook, items) -> tuple[dict, set]:
+    """Return the baht per learner of one grade for one payment, by (grade, item) (absent: the
+    rate is missing), and the (grade, item) whose rate is provisional."""
     per_grade: dict[tuple[str, str], Decimal] = {}
     provisional_keys: set[tuple[str, str]] = set()
     for grade in Grade.values:
@@ -752,89 +630,147 @@ def _summary(*, schools: QuerySet, inputs: _Inputs) -> AllocationSummary:
             if rate.status != SubsidyRate.Status.CONFIRMED:
                 provisional_keys.add((grade, item))
             per_grade[(grade, item)] = per_payment_rate(item=item, baht_per_year=rate.baht_per_year)
-    missing_grades = {g for g in Grade.values if any((g, i) not in per_grade for i in items)}
-    provisional_grades = {g for g, _i in provisional_keys}
-    rule_of_round = {
-        rounds[(r.academic_year, r.round_number)].pk: r
-        for r in rules
-        if (r.academic_year, r.round_number) in rounds
-    }
+    return per_grade, provisional_keys
+
+
+@dataclass
+class _Payments:
+    """The term's money per school and payment, and per payment, grade and item: what the
+    database summed (_summary_rows), and the snapshots frozen under another minimum age counted
+    again here."""
+
+    inputs: _Inputs
+    per_grade: dict[tuple[str, str], Decimal]
+    provisional_keys: set[tuple[str, str]]
+    rows: dict[int, dict] = field(default_factory=dict)  # per school id
+    snapshot_ids: list[str] = field(default_factory=list)
+    stale: dict[int, tuple[int, PaymentRule]] = field(default_factory=dict)  # snapshot → school
+    grade_items: dict[tuple[str, str, str], dict] = field(default_factory=dict)
+    used_missing: set[tuple[str, str]] = field(default_factory=set)  # (item, grade)
+
+    @property
+    def items(self) -> tuple[str, ...]:
+        return items_of_term(self.inputs.term)
+
+    def rule_of_round(self) -> dict[int, PaymentRule]:
+        rounds = self.inputs.rounds
+        return {
+            rounds[(r.academic_year, r.round_number)].pk: r
+            for r in self.inputs.rules
+            if (r.academic_year, r.round_number) in rounds
+        }
+
+    def add_schools(self, school_rows: list[tuple], rule_of_round: dict[int, PaymentRule]) -> None:
+        """Add each school in scope, with the gross of each payment a certified snapshot funds."""
+        for (pk, code, name, area_id, area_code, area_name, round_id, snapshot, satang, missing,
+             provisional, is_stale, snapshot_id, lines) in school_rows:  # fmt: skip
+            row = self.rows.get(pk)
+            if row is None:
+                row = self.rows[pk] = {
+                    "id": pk, "code": code, "name": name, "area_id": area_id,
+                    "area_code": area_code, "area_name": area_name, "payments": {},
+                    "snapshots": {}, "total": Decimal(0), "missing_rates": False,
+                    "provisional": False,
+                }  # fmt: skip
+            if round_id is None:  # no certified snapshot in the term's rounds
+                continue
+            rule = rule_of_round[round_id]
+            if len(snapshot) != 36:  # SQLite keeps the 32 hex digits
+                snapshot = str(UUID(snapshot))
+            row["snapshots"][rule.key] = snapshot
+            self.snapshot_ids.append(snapshot)
+            if is_stale:
+                self.stale[snapshot_id] = (pk, rule)
+                continue
+            if lines:  # a snapshot of nobody pays nothing, and shows no amount
+                row["payments"][rule.key] = Decimal(satang).scaleb(-2)
+            row["missing_rates"] |= bool(missing)
+            row["provisional"] |= bool(provisional)
+
+    def cell(self, rule: PaymentRule, grade: str, item: str) -> dict:
+        """Return the count, rate and amount of one payment, grade and item."""
+        key = (rule.key, grade, item)
+        if key not in self.grade_items:
+            per = self.per_grade.get((grade, item))
+            self.grade_items[key] = {"count": 0, "per": per, "amount": Decimal(0)}
+            if per is None:
+                self.used_missing.add((item, grade))
+        return self.grade_items[key]
+
+    def add_lines(self, line_rows: list[tuple], rule_of_round: dict[int, PaymentRule]) -> None:
+        """Add the learners and amounts per payment, grade and item the database summed."""
+        for round_id, grade, funded, *satang in line_rows:
+            rule = rule_of_round[round_id]
+            for item, amount in zip(self.items, satang, strict=True):
+                line = self.cell(rule, grade, item)
+                line["count"] += int(funded)
+                if line["per"] is not None:
+                    line["amount"] += Decimal(amount).scaleb(-2)
+
+    def add_recounts(self) -> None:
+        """Count again, here, the learners of the snapshots frozen under another minimum age."""
+        items, per_grade = self.items, self.per_grade
+        missing_grades = {g for g in Grade.values if any((g, i) not in per_grade for i in items)}
+        provisional_grades = {g for g, _i in self.provisional_keys}
+        for rule in self.inputs.rules:
+            of_rule = {sid for sid, (_school, r) in self.stale.items() if r is rule}
+            if not of_rule:
+                continue
+            round = self.inputs.rounds[(rule.academic_year, rule.round_number)]
+            line = partial(_line_amounts, {}, per_grade=per_grade, items=items, share=rule.share)
+            for school_id, grade, learners, under_age in _recount(round=round, snapshots=of_rule):
+                funded = learners - under_age
+                row = self.rows.get(school_id)
+                if row is None or not funded:
+                    continue
+                amounts = line(grade, funded)
+                paid = row["payments"]
+                paid[rule.key] = paid.get(rule.key, Decimal(0)) + sum(amounts, Decimal(0))
+                row["missing_rates"] |= grade in missing_grades
+                row["provisional"] |= grade in provisional_grades
+                for item, amount in zip(items, amounts, strict=True):
+                    each = self.cell(rule, grade, item)
+                    each["count"] += funded
+                    each["amount"] += amount
+
+
+def _payments(*, schools: QuerySet, inputs: _Inputs) -> _Payments:
+    """Return the term's money per school, payment, grade and item, before any true-up."""
+    per_grade, provisional_keys = _rates_per_grade(inputs.rates, items_of_term(inputs.term))
+    payments = _Payments(inputs, per_grade, provisional_keys)
     school_rows, line_rows = _summary_rows(
         schools=schools, inputs=inputs, per_grade=per_grade, provisional_keys=provisional_keys
     )
-    rows: dict[int, dict] = {}
-    snapshot_ids: list[str] = []
-    stale: dict[int, tuple[int, PaymentRule]] = {}  # snapshot id → (school id, its payment)
-    for (pk, code, name, area_id, area_code, area_name, round_id, snapshot, satang, missing,
-         provisional, is_stale, snapshot_id, lines) in school_rows:  # fmt: skip
-        row = rows.get(pk)
-        if row is None:
-            row = rows[pk] = {
-                "id": pk, "code": code, "name": name, "area_id": area_id, "area_code": area_code,
-                "area_name": area_name, "payments": {}, "snapshots": {}, "total": Decimal(0),
-                "missing_rates": False, "provisional": False,
-            }  # fmt: skip
-        if round_id is None:  # no certified snapshot in the term's rounds
-            continue
-        rule = rule_of_round[round_id]
-        if len(snapshot) != 36:  # SQLite keeps the 32 hex digits
-            snapshot = str(UUID(snapshot))
-        row["snapshots"][rule.key] = snapshot
-        snapshot_ids.append(snapshot)
-        if is_stale:
-            stale[snapshot_id] = (pk, rule)
-            continue
-        if lines:  # a snapshot of nobody pays nothing, and shows no amount
-            row["payments"][rule.key] = Decimal(satang).scaleb(-2)
-        row["missing_rates"] |= bool(missing)
-        row["provisional"] |= bool(provisional)
+    rule_of_round = payments.rule_of_round()
+    payments.add_schools(school_rows, rule_of_round)
+    payments.add_lines(line_rows, rule_of_round)
+    payments.add_recounts()
+    return payments
 
-    grade_items: dict[tuple[str, str, str], dict] = {}
-    used_missing: set[tuple[str, str]] = set()
 
-    def cell(rule: PaymentRule, grade: str, item: str) -> dict:
-        key = (rule.key, grade, item)
-        if key not in grade_items:
-            per = per_grade.get((grade, item))
-            grade_items[key] = {"count": 0, "per": per, "amount": Decimal(0)}
-            if per is None:
-                used_missing.add((item, grade))
-        return grade_items[key]
+def _settle(row: dict, *, rules: list[PaymentRule], mode: str, term: int) -> Decimal | None:
+    """Give a school's row its status, true-up and total by SchoolAllocation's rules; return the
+    advance taken back from its balance (None when nothing is)."""
+    snapshots, paid = row["snapshots"], row["payments"]
+    row["status"] = SchoolAllocation.status_of(
+        funded=len(snapshots),
+        payments=len(rules),
+        missing_rates=row["missing_rates"],
+        provisional=row["provisional"],
+    )
+    if row["status"] == "none":  # half the schools on a count's morning: nothing to add up
+        return None
+    taken = SchoolAllocation.taken_back(mode=mode, term=term, paid=paid, funded=snapshots)
+    if taken is not None:
+        paid["balance"] = paid.get("balance", Decimal(0)) - taken
+    row["total"] = sum(paid.values(), Decimal(0))
+    return taken
 
-    for round_id, grade, funded, *satang in line_rows:
-        rule = rule_of_round[round_id]
-        for item, amount in zip(items, satang, strict=True):
-            line = cell(rule, grade, item)
-            line["count"] += int(funded)
-            if line["per"] is not None:
-                line["amount"] += Decimal(amount).scaleb(-2)
-    for rule in rules:  # frozen under another minimum age: count those learners again, here
-        of_rule = {sid for sid, (_school, r) in stale.items() if r is rule}
-        if not of_rule:
-            continue
-        round = rounds[(rule.academic_year, rule.round_number)]
-        line = partial(_line_amounts, {}, per_grade=per_grade, items=items, share=rule.share)
-        for school_id, grade, learners, under_age in _recount(round=round, snapshots=of_rule):
-            funded = learners - under_age
-            row = rows.get(school_id)
-            if row is None or not funded:
-                continue
-            amounts = line(grade, funded)
-            paid = row["payments"]
-            paid[rule.key] = paid.get(rule.key, Decimal(0)) + sum(amounts, Decimal(0))
-            row["missing_rates"] |= grade in missing_grades
-            row["provisional"] |= grade in provisional_grades
-            for item, amount in zip(items, amounts, strict=True):
-                each = cell(rule, grade, item)
-                each["count"] += funded
-                each["amount"] += amount
 
+def _areas(rows: Iterable[dict]) -> list[dict]:
+    """Roll the schools' rows up per area office, in code order."""
     areas: dict[int, dict] = {}
-    total = Decimal(0)
-    true_up = mode == "true_up" and term == 1
-    statuses: dict[str, int] = defaultdict(int)
-    payment_totals: dict[str, Decimal] = {r.key: Decimal(0) for r in rules}
-    for row in rows.values():
+    for row in rows:
         area = areas.get(row["area_id"])
         if area is None:
             area = areas[row["area_id"]] = {
@@ -842,227 +778,53 @@ def _summary(*, schools: QuerySet, inputs: _Inputs) -> AllocationSummary:
                 "schools": 0, "funded": 0, "unfunded": 0, "total": Decimal(0),
             }  # fmt: skip
         area["schools"] += 1
-        snapshots = row["snapshots"]
-        if not snapshots:  # half the schools on a count's morning: nothing to add up
-            row["status"] = "none"
-            statuses["none"] += 1
+        if row["status"] == "none":
             area["unfunded"] += 1
             continue
-        paid = row["payments"]
-        if true_up and "balance" in snapshots:
-            paid["balance"] = paid.get("balance", Decimal(0)) - paid.get("advance", Decimal(0))
-        row["total"] = sum(paid.values(), Decimal(0))
-        row["status"] = (
-            "incomplete"
-            if len(snapshots) < len(rules) or row["missing_rates"]
-            else "provisional"
-            if row["provisional"]
-            else "final"
-        )
-        statuses[row["status"]] += 1
-        for key, amount in paid.items():
-            payment_totals[key] += amount
         area["funded"] += 1
         area["total"] += row["total"]
+    return sorted(areas.values(), key=lambda a: a["code"])
+
+
+def _summary(*, schools: QuerySet, inputs: _Inputs) -> AllocationSummary:
+    """Return the summary of a term: the money per school and payment (_payments), each school
+    settled (_settle), rolled up per area office (_areas), and the totals."""
+    rules, mode = inputs.rules, balance_mode()
+    payments = _payments(schools=schools, inputs=inputs)
+    rows = payments.rows.values()
+    total = deduction = Decimal(0)
+    statuses: dict[str, int] = defaultdict(int)
+    payment_totals: dict[str, Decimal] = {r.key: Decimal(0) for r in rules}
+    for row in rows:
+        taken = _settle(row, rules=rules, mode=mode, term=inputs.term)
+        statuses[row["status"]] += 1
+        if row["status"] == "none":
+            continue
+        if taken is not None:
+            deduction += taken
+        for key, amount in row["payments"].items():
+            payment_totals[key] += amount
         total += row["total"]
-    item_totals: dict[str, Decimal] = {item: Decimal(0) for item in items}
-    for (_key, _grade, item), each in grade_items.items():
+    item_totals: dict[str, Decimal] = {item: Decimal(0) for item in payments.items}
+    for (_key, _grade, item), each in payments.grade_items.items():
         item_totals[item] += each["amount"]
-    deduction = Decimal(0)
-    if true_up:
-        deduction = sum(
-            (r["payments"].get("advance", Decimal(0)) for r in rows.values()
-             if "balance" in r["snapshots"]),
-            Decimal(0),
-        )  # fmt: skip
+    snapshot_ids = ",".join(sorted(payments.snapshot_ids))
     return AllocationSummary(
-        academic_year=academic_year,
-        term=term,
+        academic_year=inputs.academic_year,
+        term=inputs.term,
         fiscal_year=inputs.fiscal_year,
         mode=mode,
         rules=rules,
-        rounds={r.key: rounds.get((r.academic_year, r.round_number)) for r in rules},
-        schools=list(rows.values()),
-        areas=sorted(areas.values(), key=lambda a: a["code"]),
+        rounds={r.key: inputs.rounds.get((r.academic_year, r.round_number)) for r in rules},
+        schools=list(rows),
+        areas=_areas(rows),
         items=item_totals,
-        grade_items=grade_items,
-        missing_rates=used_missing,
-        provisional=any(r["provisional"] for r in rows.values()),
+        grade_items=payments.grade_items,
+        missing_rates=payments.used_missing,
+        provisional=any(r["provisional"] for r in rows),
         deduction=deduction,
         total=total,
-        step_hash=hashlib.sha256(",".join(sorted(snapshot_ids)).encode()).hexdigest()[:24],
+        step_hash=hashlib.sha256(snapshot_ids.encode()).hexdigest()[:24],
         statuses=dict(statuses),
         payment_totals=dict(payment_totals),
-    )
-
-
-# --- signed allocation statements -----------------------------------------------------------------
-
-PAYMENT_SHORT = {"advance": "งวดแรก", "balance": "ส่วนที่เหลือ", "term": "ภาคเรียนที่ 2"}
-STATUS_NOTES = {
-    "final": "อัตราทุกรายการยืนยันแล้ว",
-    "provisional": "คำนวณจากอัตราที่ยังไม่ยืนยันบางรายการ",
-    "incomplete": "ยังไม่ครบ: ขาดข้อมูลนับหรืออัตราบางรายการ",
-}
-
-
-def _no_count_error() -> ValidationError:
-    return ValidationError(
-        _("No certified count funds this term."),
-        code="none",
-    )
-
-
-def _baht(value: Decimal) -> str:
-    return f"{value:,.2f}"
-
-
-def statement_context(allocation: SchoolAllocation) -> dict:
-    """Return the record context of a school's allocation statement: every line, count × rate, in
-    Thai (the language of a signed record) whatever the language of the page that signs it."""
-    with translation.override("th"):
-        return _statement_context(allocation)
-
-
-def _statement_context(allocation: SchoolAllocation) -> dict:
-    facts = [
-        ("ปีการศึกษา", allocation.academic_year),
-        ("ภาคเรียน", allocation.term),
-        ("ปีงบประมาณ", allocation.fiscal_year),
-        ("การจ่ายส่วนที่เหลือ", balance_mode_label(allocation.mode)),
-    ]
-    rows = []
-    for payment in allocation.payments:
-        round_label = str(payment.round) if payment.round else "-"
-        facts.append(
-            (
-                str(payment.rule.label),
-                f"รอบ {round_label} · ชุดข้อมูลที่รับรอง {payment.snapshot_public_id}"
-                if payment.funded
-                else f"รอบ {round_label} · ไม่มีข้อมูลที่รับรอง",
-            )
-        )
-        for line in payment.lines:
-            if not line.count and line.rate is not None:
-                continue
-            rows.append(
-                [
-                    f"{PAYMENT_SHORT[payment.rule.key]} ({payment.rule.share}) · {line.grade_label} · {line.item_label}",
-                    line.count,
-                    _baht(line.per_learner) if line.per_learner is not None else "ไม่มีอัตรา",
-                    _baht(line.amount),
-                ]
-            )
-        if payment.deduction:
-            rows.append(
-                [
-                    f"{PAYMENT_SHORT[payment.rule.key]} · หักเงินงวดแรก",
-                    "",
-                    "",
-                    _baht(-payment.deduction),
-                ]
-            )
-    missing = ", ".join(
-        f"{SubsidyItem(i).label} {Grade(g).label}" for i, g in sorted(allocation.missing_rates)
-    )
-    note = STATUS_NOTES.get(allocation.status, "")
-    if missing:
-        note += f" ไม่มีอัตรา: {missing}"
-    return {
-        "intro": "รายการจัดสรรเงินอุดหนุนรายหัวตามจำนวนนักเรียนที่รับรองแล้ว",
-        "facts": facts,
-        "counts": {
-            "headers": [
-                "รายการ",
-                "นักเรียน",
-                "บาทต่อคน",
-                "จำนวนเงิน",
-            ],
-            "rows": rows,
-            "total": ["รวม", "", "", _baht(allocation.total)],
-        },
-        "note": note,
-    }
-
-
-def allocation_statement_issue(*, allocation: SchoolAllocation, actor: User, actor_role: str):
-    """Sign a school's allocation statement for a term once; the same figures give the same record."""
-    from documents.models import Kind
-    from documents.services import document_issue
-
-    if allocation.status == "none":
-        raise _no_count_error()
-    return document_issue(
-        step_key=allocation.step_key,
-        kind=Kind.ALLOCATION_STATEMENT,
-        template="documents/summary_record.html",
-        context=statement_context(allocation),
-        school=allocation.school,
-        actor=actor,
-        actor_role=actor_role,
-        title=f"รายการจัดสรรเงินอุดหนุนรายหัว ปีการศึกษา {allocation.academic_year} "
-        f"ภาคเรียนที่ {allocation.term}",
-    )
-
-
-def area_statement_issue(*, area, academic_year: int, term: int, actor: User, actor_role: str):
-    """Sign an area office's allocation statement for a term: one line per school."""
-    from documents.models import Kind
-    from documents.services import document_issue
-
-    summary = allocation_summary(
-        schools=School.objects.filter(area_office=area), academic_year=academic_year, term=term
-    )
-    if not any(s["snapshots"] for s in summary.schools):
-        raise _no_count_error()
-    with translation.override("th"):  # a signed record is in Thai
-        labels = [str(r.label) for r in summary.rules]
-    rows = [
-        [
-            f"{s['code']} {s['name']} ({s['status']})",
-            *(_baht(s["payments"].get(r.key, Decimal(0))) for r in summary.rules),
-            _baht(s["total"]),
-        ]
-        for s in summary.schools
-    ]
-    return document_issue(
-        step_key=f"allocation-area:{area.code}:{academic_year}-{term}:{summary.mode}:{summary.step_hash}",
-        kind=Kind.ALLOCATION_STATEMENT,
-        template="documents/summary_record.html",
-        context={
-            "intro": "รายการจัดสรรเงินอุดหนุนรายหัวของโรงเรียนในสังกัด",
-            "facts": [
-                ("ปีการศึกษา", academic_year),
-                ("ภาคเรียน", term),
-                ("ปีงบประมาณ", summary.fiscal_year),
-                ("การจ่ายส่วนที่เหลือ", balance_mode_label(summary.mode)),
-            ],
-            "counts": {
-                "headers": [
-                    "โรงเรียน",
-                    *labels,
-                    "รวม",
-                ],
-                "rows": rows,
-                "total": [
-                    "รวม",
-                    *(
-                        _baht(
-                            sum(
-                                (s["payments"].get(r.key, Decimal(0)) for s in summary.schools),
-                                Decimal(0),
-                            )
-                        )
-                        for r in summary.rules
-                    ),
-                    _baht(summary.total),
-                ],
-            },
-            "note": STATUS_NOTES["provisional"] if summary.provisional else "",
-        },
-        school=None,
-        area_office=area,
-        actor=actor,
-        actor_role=actor_role,
-        title=f"รายการจัดสรรเงินอุดหนุนรายหัว ปีการศึกษา {academic_year} ภาคเรียนที่ {term}",
     )

@@ -1,0 +1,148 @@
+"""The shapes of the API's answers and of the bodies of its writes."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from census.models import SubsidyItem
+from schools.identifiers import mask_citizen_id, mask_gcode
+from schools.models import Enrollment, Grade, School, Sex, Title
+
+
+class SchoolSerializer(serializers.ModelSerializer):
+    area_office = serializers.CharField(source="area_office.code", help_text=_("area office code"))
+
+    class Meta:
+        model = School
+        fields = [
+            "code",
+            "name_th",
+            "name_en",
+            "area_office",
+            "province",
+            "district",
+            "subdistrict",
+            "status",
+            "lowest_grade",
+            "highest_grade",
+        ]
+
+
+def _identifiers(student, full: bool) -> dict:
+    # Full IDs only for a key that keeps the roster (accounts.permissions.can_see_full_ids), as on
+    # the pages: a read key, an area office's key, see them masked.
+    if full:
+        return {"citizen_id": student.citizen_id or None, "gcode": student.gcode or None}
+    return {
+        "citizen_id": mask_citizen_id(student.citizen_id) if student.citizen_id else None,
+        "gcode": mask_gcode(student.gcode) if student.gcode else None,
+    }
+
+
+class LearnerSerializer(serializers.Serializer):
+    """A learner with their enrollment at the school asked about."""
+
+    id = serializers.UUIDField(source="student.public_id")
+    citizen_id = serializers.SerializerMethodField(
+        help_text=_("13 digits; masked unless the key may keep the school's roster")
+    )
+    gcode = serializers.SerializerMethodField()
+    title = serializers.ChoiceField(choices=Title.choices, source="student.title")
+    first_name_th = serializers.CharField(source="student.first_name_th")
+    last_name_th = serializers.CharField(source="student.last_name_th")
+    first_name_en = serializers.CharField(source="student.first_name_en")
+    last_name_en = serializers.CharField(source="student.last_name_en")
+    sex = serializers.ChoiceField(choices=Sex.choices, source="student.sex")
+    birth_date = serializers.DateField(source="student.birth_date")
+    grade = serializers.ChoiceField(choices=Grade.choices)
+    room = serializers.IntegerField()
+    status = serializers.CharField()
+    started_on = serializers.DateField()
+    ended_on = serializers.DateField(allow_null=True)
+    updated_at = serializers.SerializerMethodField(
+        help_text=_("the later of the learner's and the enrollment's last change")
+    )
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_citizen_id(self, enrollment: Enrollment) -> str | None:
+        return _identifiers(enrollment.student, self.context["full_ids"])["citizen_id"]
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_gcode(self, enrollment: Enrollment) -> str | None:
+        return _identifiers(enrollment.student, self.context["full_ids"])["gcode"]
+
+    @extend_schema_field({"type": "string", "format": "date-time"})
+    def get_updated_at(self, enrollment: Enrollment) -> str:
+        return serializers.DateTimeField().to_representation(
+            max(enrollment.updated_at, enrollment.student.updated_at)
+        )
+
+
+class RoundSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    academic_year = serializers.IntegerField(source="academic_year.year")
+    number = serializers.IntegerField()
+    as_of = serializers.DateField()
+    confirm_opens = serializers.DateTimeField()
+    confirm_closes = serializers.DateTimeField()
+    certify_opens = serializers.DateTimeField()
+    certify_closes = serializers.DateTimeField()
+
+
+class SchoolRoundSerializer(serializers.Serializer):
+    school = serializers.CharField(source="school.code")
+    state = serializers.CharField()
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    certified_at = serializers.DateTimeField(allow_null=True)
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+
+
+class CountsSerializer(serializers.Serializer):
+    school = serializers.CharField(source="school.code")
+    learner_count = serializers.IntegerField()
+    counts = serializers.DictField(
+        child=serializers.DictField(child=serializers.IntegerField()),
+        help_text=_('per grade, per sex: {"P1": {"M": 10, "F": 12}}'),
+    )
+    certified_at = serializers.DateTimeField()
+    snapshot = serializers.UUIDField(source="public_id")
+
+
+class RecordSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    sha256 = serializers.CharField(allow_blank=True)
+
+
+class AllocationLineSerializer(serializers.Serializer):
+    grade = serializers.ChoiceField(choices=Grade.choices)
+    item = serializers.ChoiceField(choices=SubsidyItem.choices)
+    count = serializers.IntegerField()
+    per_learner = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class PaymentSerializer(serializers.Serializer):
+    key = serializers.CharField(source="rule.key")
+    academic_year = serializers.IntegerField(source="rule.academic_year")
+    round_number = serializers.IntegerField(source="rule.round_number")
+    share = serializers.DecimalField(source="rule.share", max_digits=6, decimal_places=4)
+    funded = serializers.BooleanField()
+    snapshot = serializers.UUIDField(source="snapshot_public_id", allow_null=True)
+    gross = serializers.DecimalField(max_digits=14, decimal_places=2)
+    deduction = serializers.DecimalField(max_digits=14, decimal_places=2)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    lines = AllocationLineSerializer(many=True)
+
+
+class AllocationSerializer(serializers.Serializer):
+    school = serializers.CharField(source="school.code")
+    academic_year = serializers.IntegerField()
+    term = serializers.IntegerField()
+    fiscal_year = serializers.IntegerField()
+    status = serializers.CharField(help_text=_("none, incomplete, provisional or final"))
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    payments = PaymentSerializer(many=True)

@@ -1,0 +1,195 @@
+"""Measurements that cannot be real, found before confirming: a height lower than the last one, a
+change no child makes, figures beyond what is possible (|z| > 5), a date to come or in a school
+holiday, one weight and height typed for a room. Thresholds from settings; the area dashboard
+counts them per school in one query."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from schools.models import Grade
+from schools.validation import Rule, school_findings
+
+from ..factories import EnrollmentFactory, MeasurementFactory, SchoolFactory, StudentFactory
+
+
+@pytest.fixture(autouse=True)
+def frozen(time_machine):
+    time_machine.move_to("2026-11-29 10:00 +07:00", tick=False)
+
+
+def learner(school, *measurements, room=1, sex="M"):
+    """A P3 learner born 1 July 2017 with (date, kg, cm) measurements."""
+    e = EnrollmentFactory(
+        school=school, grade=Grade.P3, room=room,
+        student=StudentFactory(birth_date=date(2017, 7, 1), sex=sex),
+    )  # fmt: skip
+    for day, weight, height in measurements:
+        MeasurementFactory(student=e.student, measured_on=day, weight_kg=weight, height_cm=height)
+    return e
+
+
+def rules(school):
+    return sorted({f.rule for f in school_findings(school=school).items})
+
+
+JUNE, NOV = date(2026, 6, 1), date(2026, 11, 2)
+
+
+def test_consistent_measurements_raise_nothing(school):
+    learner(school, (date(2025, 11, 3), 24, 125), (JUNE, 26, 128), (NOV, 27, 130.5))
+    assert rules(school) == []
+
+
+@pytest.mark.parametrize(("height", "found"), [(128, []), (127.9, [Rule.HEIGHT_DROP])])
+def test_a_height_lower_than_the_last_by_more_than_the_tolerance(school, height, found):
+    learner(school, (JUNE, 26, 130), (NOV, 26, height))  # 2.0 cm lower: the tolerance itself
+    assert rules(school) == found
+
+
+def test_the_tolerance_is_a_setting(school, settings):
+    settings.MEASUREMENT_CHECKS = {**settings.MEASUREMENT_CHECKS, "height_drop_cm": 5}
+    learner(school, (JUNE, 26, 130), (NOV, 26, 126))
+    assert rules(school) == []
+
+
+@pytest.mark.parametrize(
+    ("before", "weight", "height", "found"),
+    [
+        (26, 26, 135, []),  # 5 cm in five months: 3 cm + 1.5 cm a month allowed
+        (26, 26, 141, [Rule.GROWTH_JUMP]),  # 11 cm in five months
+        (26, 34, 131, []),  # 8 kg in five months: 3 kg + 1 kg a month allowed
+        (26, 35, 131, [Rule.GROWTH_JUMP]),  # 9 kg
+        (31, 22, 131, [Rule.GROWTH_JUMP]),  # 9 kg lost
+    ],
+)
+def test_a_change_no_child_makes_in_that_time(school, before, weight, height, found):
+    learner(school, (JUNE, before, 130), (NOV, weight, height))
+    assert rules(school) == found
+
+
+def test_pounds_typed_for_kilograms_are_beyond_possible(school):
+    learner(school, (NOV, 60, 130))  # 27 kg typed in pounds: BMI-for-age z beyond +5
+    findings = school_findings(school=school)
+    assert [f.rule for f in findings.items] == [Rule.BEYOND_POSSIBLE]  # not also "unusual"
+    assert not findings.items[0].is_error and "60.0" in findings.items[0].detail
+
+
+def test_a_date_to_come_is_an_error(school, time_machine):
+    learner(school, (date(2026, 11, 30), 26, 130))
+    findings = school_findings(school=school)
+    assert [f.rule for f in findings.errors] == [Rule.FUTURE_MEASUREMENT]
+    assert findings.blocking
+
+
+@pytest.mark.parametrize(
+    ("day", "found"),
+    [
+        (date(2026, 10, 15), []),  # the first term's last day
+        (date(2026, 10, 16), [Rule.OUTSIDE_TERM]),  # the holiday between the terms
+        (date(2026, 10, 31), [Rule.OUTSIDE_TERM]),
+        (date(2026, 11, 1), []),  # the second term's first day
+    ],
+)
+def test_a_date_outside_the_terms_is_a_query(school, day, found):
+    learner(school, (day, 26, 130))
+    assert rules(school) == found
+
+
+def test_the_terms_are_a_setting(school, settings):
+    settings.MEASUREMENT_CHECKS = {**settings.MEASUREMENT_CHECKS, "terms": [((5, 16), (10, 31))]}
+    learner(school, (date(2026, 10, 20), 26, 130))
+    assert rules(school) == []
+
+
+def test_the_same_figures_for_a_room_by_the_settings_threshold(school, settings):
+    for _ in range(3):
+        learner(school, (NOV, 25, 125))
+    learner(school, (NOV, 26, 127))
+    assert rules(school) == []  # 4 learners: below the room size of 5
+    settings.MEASUREMENT_CHECKS = {**settings.MEASUREMENT_CHECKS, "same_values_min_room": 3}
+    assert rules(school) == [Rule.SAME_VALUES_IN_ROOM]
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("th", "เตี้ยกว่าการชั่งวัดครั้งก่อน"), ("en", "Shorter than at the last measurement")],
+)
+def test_the_validation_page_names_the_rule_in_the_language(
+    client_as, staff, school, language, text
+):
+    learner(school, (JUNE, 26, 130), (NOV, 26, 120))
+    client = client_as(staff)
+    client.post(reverse("set_language"), {"language": language, "next": "/"})
+    body = client.get(reverse("schools:validation", args=[school.code])).content.decode()
+    assert text in body
+
+
+def test_confirming_is_refused_while_a_date_to_come_remains(school):
+    from django.core.exceptions import ValidationError
+
+    from census.services import check_findings
+
+    learner(school, (date(2026, 12, 1), 26, 130))
+    with pytest.raises(ValidationError):
+        check_findings(school=school)
+
+
+# --- the area dashboard ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def round2(db):
+    from census.services import academic_year_create
+
+    return academic_year_create(year_be=2569, actor=None).rounds.get(number=2)
+
+
+def _dashboard(client, area, round2, **params):
+    url = reverse("census:area_dashboard", args=[area.code])
+    return client.get(url, {"round": round2.pk, **params})
+
+
+def test_the_area_dashboard_counts_each_schools_problems(
+    client_as, area_officer, area, round2, school
+):
+    bulk = SchoolFactory(area_office=area)
+    for _ in range(5):
+        learner(bulk, (NOV, 25, 125))  # one room typed in bulk
+    learner(bulk, (JUNE, 26, 130), (NOV, 26, 120), room=2)  # shorter
+    learner(school, (NOV, 26, 130))  # fine
+    response = _dashboard(client_as(area_officer), area, round2)
+    rows = {s.pk: s.measurement_problems for s in response.context["schools"]}
+    assert {rule: n for rule, _label, n in rows[bulk.pk]} == {
+        Rule.SAME_VALUES_IN_ROOM: 1, Rule.HEIGHT_DROP: 1,
+    }  # fmt: skip
+    assert rows[school.pk] == []
+    assert 'data-rule="same_values"' in response.content.decode()
+    # The counts are what the school's own validation page finds.
+    assert sorted(f.rule for f in school_findings(school=bulk).items) == sorted(
+        [Rule.SAME_VALUES_IN_ROOM, Rule.HEIGHT_DROP]
+    )
+
+
+def test_another_areas_officer_and_school_staff_see_no_dashboard(
+    client_as, other_area_officer, staff, area, round2, school
+):
+    learner(school, (JUNE, 26, 130), (NOV, 26, 120))
+    assert _dashboard(client_as(other_area_officer), area, round2).status_code in (403, 404)
+    assert _dashboard(client_as(staff), area, round2).status_code in (403, 404)
+
+
+@pytest.mark.parametrize("schools", [1, 12])
+def test_the_dashboards_queries_stay_fixed(
+    client_as, area_officer, area, round2, schools, django_assert_num_queries
+):
+    for _ in range(schools):
+        s = SchoolFactory(area_office=area)
+        learner(s, (JUNE, 26, 130), (NOV, 26, 120))
+        learner(s, (NOV, 60, 130))
+    client = client_as(area_officer)
+    _dashboard(client, area, round2)  # warm the content types
+    with django_assert_num_queries(9):
+        response = _dashboard(client, area, round2)
+    assert sum(len(s.measurement_problems) for s in response.context["schools"]) == 2 * schools
