@@ -213,6 +213,20 @@ class NameEditForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
 
+class DetailsEditForm(forms.Form):
+    """Correct a learner's sex or birth date typed wrong when they were added."""
+
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
+    birth_date = ThaiDateField(label=_("Birth date"))
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=300,
+        help_text=_(
+            "For example: typed wrong when the learner was added (the birth certificate says otherwise)"
+        ),
+    )
+
+
 class MeasurementForm(forms.Form):
     measured_on = ThaiDateField(label=_("Measured on"))
     weight_kg = forms.DecimalField(

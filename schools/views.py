@@ -35,6 +35,7 @@ from .forms import (
     BulkMoveForm,
     ClassEditForm,
     DateInput,
+    DetailsEditForm,
     EvidenceForm,
     ExplanationForm,
     GCodeRegisterForm,
@@ -451,6 +452,25 @@ class NameEditView(StudentMixin, ServiceFormView):
         reason = data.pop("reason")
         return services.student_rename(
             student=self.student, school=self.school, actor=self.request.user, reason=reason, **data
+        )
+
+    def get_success_url(self, result=None):
+        return self.student_url()
+
+
+class DetailsEditView(StudentMixin, ServiceFormView):
+    """Correct the sex or birth date; the nutrition status of each measurement follows."""
+
+    form_class = DetailsEditForm
+    title = _("Correct the sex or birth date")
+    success_message = _("Sex and birth date saved; the nutrition status was worked out again.")
+
+    def get_initial(self):
+        return {"sex": self.student.sex, "birth_date": self.student.birth_date}
+
+    def perform(self, form):
+        return services.student_details_correct(
+            student=self.student, school=self.school, actor=self.request.user, **form.cleaned_data
         )
 
     def get_success_url(self, result=None):

@@ -114,6 +114,11 @@ class SchoolsApp(Application):
     name_path = path(
         "<str:code>/learners/<uuid:public_id>/name/", views.NameEditView.as_view(), name="name"
     )
+    details_path = path(
+        "<str:code>/learners/<uuid:public_id>/details/",
+        views.DetailsEditView.as_view(),
+        name="details",
+    )
     measure_path = path(
         "<str:code>/learners/<uuid:public_id>/measurement/",
         views.MeasurementView.as_view(),
