@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from accounts.permissions import access_school, can_see_full_ids
 from census.allocation import school_allocation
 from documents.selectors import access_document, documents_for_school
+from schools.bulk import without_gc_pauses
 
 from . import selectors
 from .base import ACCEPT_LANGUAGE, ApiView
@@ -38,8 +39,12 @@ class PagedListView(ApiView):
 
     def paged(self, queryset, **context) -> Response:
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, self.request, view=self)
-        data = self.serializer_class(page, many=True, context=context).data
+        # A page of up to 1,000 rows makes two model objects a row and their dicts, none in a
+        # cycle: the collector's passes over them (and its full passes over the whole process)
+        # were a third of a 500-learner roster page's time on PostgreSQL.
+        with without_gc_pauses():
+            page = paginator.paginate_queryset(queryset, self.request, view=self)
+            data = self.serializer_class(page, many=True, context=context).data
         return paginator.get_paginated_response(data)
 
 

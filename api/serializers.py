@@ -1,5 +1,8 @@
 """The shapes of the API's answers and of the bodies of its writes."""
 
+from collections.abc import Callable
+from functools import cached_property
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -28,15 +31,22 @@ class SchoolSerializer(serializers.ModelSerializer):
         ]
 
 
-def _identifiers(student, full: bool) -> dict:
+def _citizen_id(student, full: bool) -> str | None:
     # Full IDs only for a key that keeps the roster (accounts.permissions.can_see_full_ids), as on
     # the pages: a read key, an area office's key, see them masked.
-    if full:
-        return {"citizen_id": student.citizen_id or None, "gcode": student.gcode or None}
-    return {
-        "citizen_id": mask_citizen_id(student.citizen_id) if student.citizen_id else None,
-        "gcode": mask_gcode(student.gcode) if student.gcode else None,
-    }
+    if not student.citizen_id:
+        return None
+    return student.citizen_id if full else mask_citizen_id(student.citizen_id)
+
+
+def _gcode(student, full: bool) -> str | None:
+    if not student.gcode:
+        return None
+    return student.gcode if full else mask_gcode(student.gcode)
+
+
+# Rendered with the field's own rules (the current time zone, the API's format), made once.
+_DATETIME = serializers.DateTimeField()
 
 
 class LearnerSerializer(serializers.Serializer):
@@ -63,17 +73,34 @@ class LearnerSerializer(serializers.Serializer):
         help_text=_("the later of the learner's and the enrollment's last change")
     )
 
+    def to_representation(self, instance: Enrollment) -> dict:
+        # DRF's own loop without its per-field lookup machinery, where a roster page of 500
+        # learners spent half its time: each field's source is read by plain attribute access (an
+        # enrollment and its learner: no mapping, no callable, never None midway) and rendered by
+        # the field's own to_representation, None left as None, as DRF does.
+        row = {}
+        for name, path, render in self._renderers:
+            value = instance
+            for attr in path:
+                value = getattr(value, attr)
+            row[name] = None if value is None else render(value)
+        return row
+
+    @cached_property
+    def _renderers(self) -> list[tuple[str, list[str], Callable]]:
+        return [(f.field_name, f.source_attrs, f.to_representation) for f in self._readable_fields]
+
     @extend_schema_field({"type": "string", "nullable": True})
     def get_citizen_id(self, enrollment: Enrollment) -> str | None:
-        return _identifiers(enrollment.student, self.context["full_ids"])["citizen_id"]
+        return _citizen_id(enrollment.student, self.context["full_ids"])
 
     @extend_schema_field({"type": "string", "nullable": True})
     def get_gcode(self, enrollment: Enrollment) -> str | None:
-        return _identifiers(enrollment.student, self.context["full_ids"])["gcode"]
+        return _gcode(enrollment.student, self.context["full_ids"])
 
     @extend_schema_field({"type": "string", "format": "date-time"})
     def get_updated_at(self, enrollment: Enrollment) -> str:
-        return serializers.DateTimeField().to_representation(
+        return _DATETIME.to_representation(
             max(enrollment.updated_at, enrollment.student.updated_at)
         )
 

@@ -3,6 +3,7 @@ services (the same messages as the pages and the file upload)."""
 
 import base64
 import binascii
+import re
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
@@ -93,8 +94,50 @@ class MeasurementRowSerializer(serializers.Serializer):
     )
 
 
+# What a row's CharField refuses in a string: a NUL or a lone surrogate (DRF's two validators).
+_REFUSED_IN_TEXT = re.compile("[\x00\ud800-\udfff]")
+_ROW_FIELDS = tuple(MeasurementRowSerializer._declared_fields)
+_MISSING = object()
+
+
+def _plain_rows(data) -> list[dict] | None:
+    """Return the rows of a JSON body as MeasurementRowSerializer would validate them (text
+    stripped, a number as its text, null as None, other keys dropped), or None when any cell is
+    not plainly valid, for the serializer to refuse in its own words."""
+    rows = data.get("rows") if type(data) is dict else None
+    if type(rows) is not list or not 1 <= len(rows) <= MAX_MEASUREMENT_ROWS:
+        return None
+    plain = []
+    for row in rows:
+        if type(row) is not dict:
+            return None
+        cells = {}
+        for name in _ROW_FIELDS:
+            value = row.get(name, _MISSING)
+            if value is _MISSING:
+                continue
+            if type(value) in (int, float):
+                value = str(value)
+            elif value is not None:
+                if type(value) is not str or _REFUSED_IN_TEXT.search(value):
+                    return None
+                value = value.strip()
+            cells[name] = value
+        plain.append(cells)
+    return plain
+
+
 class MeasurementsSerializer(serializers.Serializer):
     rows = MeasurementRowSerializer(many=True, min_length=1, max_length=MAX_MEASUREMENT_ROWS)
+
+    def to_internal_value(self, data):
+        # DRF checks 10,000 rows field by field (a third of a bulk write's time); a body whose
+        # every cell is text, a number or null is taken as the serializer would take it, and any
+        # other goes through the serializer, for its errors.
+        rows = _plain_rows(data)
+        if rows is None:
+            return super().to_internal_value(data)
+        return {"rows": rows}
 
 
 class TransferInSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ from rest_framework import status
 
 from accounts.permissions import access_school, can_keep_roster, can_see_full_ids
 from schools import services as roster
+from schools.bulk import without_gc_pauses
 from schools.models import Enrollment, EnrollmentStatus, School
 from schools.uploads import check_measurement_rows
 from workflows import requests
@@ -171,6 +172,10 @@ class MeasurementsView(SchoolWriteView):
 
     @write_schema(MeasurementsSerializer, MeasurementsResultSerializer, "measurements_record")
     def post(self, request, code):
+        # Up to 10,000 rows make hundreds of thousands of small objects (the body's dicts, the
+        # checked rows, the entries), none in a cycle: a full pass of the collector over the
+        # process fell in every other call of 3,000 rows (+300 ms on PostgreSQL).
+        @without_gc_pauses()
         def act():
             school = self.editable_school(code)
             rows = self.body(MeasurementsSerializer)["rows"]

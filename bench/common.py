@@ -15,7 +15,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,7 +148,8 @@ def sql_replay(statements: Sequence[str]) -> None:
     from django.db import connection
 
     connection.ensure_connection()
-    with connection.connection.cursor() as cursor:
+    # closing(): sqlite3's cursor is no context manager (psycopg's is).
+    with closing(connection.connection.cursor()) as cursor:
         for sql in statements:
             cursor.execute(sql)
             if cursor.description is not None:

@@ -4,6 +4,7 @@ school's write key and refused to the others, once per Idempotency-Key."""
 import base64
 import itertools
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.urls import get_resolver, reverse
@@ -224,6 +225,61 @@ def test_bad_rows_refuse_all_with_the_uploads_messages_and_row_numbers(
     ]
     assert {e["row"] for e in errors} == {3, 4, 5}
     assert not Measurement.objects.exists()
+
+
+def test_measurement_rows_take_numbers_text_and_blanks_as_their_fields_do(
+    writer, school, time_machine
+):
+    time_machine.move_to(date(2026, 7, 1))
+    a, b, c = (EnrollmentFactory(school=school) for _ in range(3))
+    rows = [
+        {"id": f" {a.student.citizen_id} ", "weight_kg": 25, "height_cm": 130.5,
+         "measured_on": "2026-06-01", "note": "ignored"},
+        {"id": b.student.citizen_id, "weight_kg": "\t26.5 ", "height_cm": "131",
+         "measured_on": " 1/6/2569"},
+        {},  # an empty row is skipped, as in a file
+        {"id": c.student.citizen_id, "weight_kg": "27", "height_cm": "132", "measured_on": None},
+        {"id": "  ", "height_cm": 120},
+    ]  # fmt: skip
+    response = post(writer, reverse("api:measurements", args=[school.code]), {"rows": rows})
+    assert response.status_code == 422
+    assert [(e["row"], e["message"]) for e in response.json()["errors"]] == [
+        (4, "The date measured is not valid (use d/m/BBBB or YYYY-MM-DD)."),
+        (5, "The ID is missing."),
+        (5, "The weight is missing."),
+        (5, "The date measured is not valid (use d/m/BBBB or YYYY-MM-DD)."),
+    ]
+    response = post(writer, reverse("api:measurements", args=[school.code]), {"rows": rows[:3]})
+    assert response.json() == {"created": 2, "updated": 0, "unchanged": 0}
+    assert sorted(Measurement.objects.values_list("weight_kg", "height_cm")) == [
+        (Decimal("25"), Decimal("130.5")),
+        (Decimal("26.5"), Decimal("131")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        ({"id": True}, "rows.1.id"),
+        ({"weight_kg": [25]}, "rows.1.weight_kg"),
+        ({"height_cm": {"cm": 130}}, "rows.1.height_cm"),
+        ({"measured_on": "2026-06-01\x00"}, "rows.1.measured_on"),
+        ({"id": "\ud800"}, "rows.1.id"),
+        ("not a row", "rows.1"),
+    ],
+)
+def test_a_cell_that_is_not_text_or_a_number_is_refused_by_its_field(writer, school, row, field):
+    rows = [{"id": "1", "weight_kg": 1, "height_cm": 1, "measured_on": "x"}, row]
+    response = post(writer, reverse("api:measurements", args=[school.code]), {"rows": rows})
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+def test_rows_that_are_not_a_list_are_refused(writer, school):
+    for rows in ({"id": "1"}, "rows", [], None):
+        response = post(writer, reverse("api:measurements", args=[school.code]), {"rows": rows})
+        assert response.status_code == 400, rows
+        assert response.json()["errors"][0]["field"] == "rows"
 
 
 def test_more_than_ten_thousand_rows_are_refused(writer, school):
