@@ -174,6 +174,25 @@ def oidc_identity(request: HttpRequest) -> Identity:
     return Identity(claims=dict(token["userinfo"]), id_token=token.get("id_token", ""))
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("https", "http") else ""
+
+
+def oidc_logout_origins() -> list[str]:
+    """Return the origins a sign-out form may send the browser on to (the page's CSP form-action
+    must name them: browsers hold a form's redirects to it): the issuer's, and that of the
+    end_session_endpoint once this worker has read the discovery document."""
+    if not (settings.OIDC_LOGOUT_AT_PROVIDER and oidc_enabled()):
+        return []
+    endpoint = _client().server_metadata.get("end_session_endpoint", "")
+    origins = [
+        _origin(settings.OIDC_ISSUER),
+        _origin(endpoint if isinstance(endpoint, str) else ""),
+    ]
+    return sorted({origin for origin in origins if origin})
+
+
 def oidc_end_session_url(*, id_token: str, post_logout_redirect_uri: str) -> str:
     """Return where to send the browser to sign out at the provider too ('' for a local sign-out
     only: turned off, no ID token kept, or a provider without an end_session_endpoint)."""

@@ -350,3 +350,19 @@ def test_a_provider_without_an_end_session_endpoint_gets_a_local_sign_out(
     answer = client.post(reverse("logout"))
     assert answer.status_code == 302 and answer["Location"] == reverse("login")
     assert "_auth_user_id" not in client.session
+
+
+def test_the_pages_content_policy_lets_the_log_out_form_go_on_to_the_provider(
+    client, oidc, settings, thaid_director
+):
+    # Browsers hold a form's redirect to an origin its page's form-action does not name.
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(oidc.issuer))
+    assert sign_in(client, "director").status_code == 302
+    policy = client.get("/accounts/profile/")["Content-Security-Policy"]
+    assert f"form-action 'self' {origin};" in policy
+    settings.OIDC_LOGOUT_AT_PROVIDER = False
+    assert "form-action 'self';" in client.get("/accounts/profile/")["Content-Security-Policy"]
+
+
+def test_without_oidc_the_content_policy_keeps_forms_on_this_site(client, db):
+    assert "form-action 'self';" in client.get(reverse("login"))["Content-Security-Policy"]
