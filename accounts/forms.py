@@ -85,3 +85,7 @@ class TOTPEnrolForm(forms.Form):
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         ),
     )
+
+
+class RecoveryCodesNewForm(TOTPEnrolForm):
+    """A code the authenticator shows now (not a recovery code), before new recovery codes."""

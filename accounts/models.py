@@ -307,6 +307,7 @@ class SecurityEvent(models.Model):
         FACTOR_REFUSED = "factor_refused", _("Second factor code refused")
         FACTOR_LOCKED = "factor_locked", _("Second factor locked out")
         RECOVERY_USED = "recovery_used", _("Recovery code used")
+        RECOVERY_REGENERATED = "recovery_regenerated", _("New recovery codes made")
         SESSION_ENDED = "session_ended", _("Session ended")
         SESSIONS_ENDED = "sessions_ended", _("Sessions ended")
 

@@ -5,9 +5,14 @@ a state, a nonce and a PKCE (S256) challenge kept in the session, exchanges the 
 verifier) for the tokens, checks the ID token's signature against the provider's JWKS (fetched
 again once when the key id is unknown, for the provider's key rotation) and its claims: issuer,
 audience, expiry, nonce. Who that person is in OpenDMC is decided by `services.oidc_user_resolve`.
+
+Signing out of OpenDMC after a ThaiD sign-in also ends the person's session at the provider
+(OpenID Connect RP-Initiated Logout): the ID token of the sign-in is kept in the session
+(ID_TOKEN_KEY) and handed back to the provider's `end_session_endpoint` as `id_token_hint`.
 """
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import requests
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
@@ -25,6 +30,8 @@ from joserfc.errors import (
 
 # The registry's name for the provider; Authlib keys the session's state data with it.
 PROVIDER = "thaid"
+# The raw ID token of a ThaiD sign-in, kept in the session for the sign-out at the provider.
+ID_TOKEN_KEY = "dmc_oidc_id_token"  # noqa: S105 - a session key's name, not a secret
 
 
 class Refusal:
@@ -62,6 +69,7 @@ class Identity:
     """What a checked ID token says about the person."""
 
     claims: dict = field(repr=False)
+    id_token: str = field(default="", repr=False)
 
     @property
     def citizen_id(self) -> str:
@@ -163,4 +171,46 @@ def oidc_identity(request: HttpRequest) -> Identity:
     if not token.get("userinfo"):
         # No ID token (or no nonce kept for it): nothing was proved about the person.
         raise OIDCRefused(Refusal.INVALID_TOKEN, detail="id_token")
-    return Identity(claims=dict(token["userinfo"]))
+    return Identity(claims=dict(token["userinfo"]), id_token=token.get("id_token", ""))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("https", "http") else ""
+
+
+def oidc_logout_origins() -> list[str]:
+    """Return the origins a sign-out form may send the browser on to (the page's CSP form-action
+    must name them: browsers hold a form's redirects to it): the issuer's, and that of the
+    end_session_endpoint once this worker has read the discovery document."""
+    if not (settings.OIDC_LOGOUT_AT_PROVIDER and oidc_enabled()):
+        return []
+    endpoint = _client().server_metadata.get("end_session_endpoint", "")
+    origins = [
+        _origin(settings.OIDC_ISSUER),
+        _origin(endpoint if isinstance(endpoint, str) else ""),
+    ]
+    return sorted({origin for origin in origins if origin})
+
+
+def oidc_end_session_url(*, id_token: str, post_logout_redirect_uri: str) -> str:
+    """Return where to send the browser to sign out at the provider too ('' for a local sign-out
+    only: turned off, no ID token kept, or a provider without an end_session_endpoint)."""
+    if not (settings.OIDC_LOGOUT_AT_PROVIDER and id_token and oidc_enabled()):
+        return ""
+    try:
+        endpoint = _client().load_server_metadata().get("end_session_endpoint", "")
+    except (requests.RequestException, RuntimeError, ValueError, KeyError):
+        # The provider is unreachable: OpenDMC's own session is over all the same.
+        return ""
+    if not isinstance(endpoint, str) or urlsplit(endpoint).scheme not in ("https", "http"):
+        return ""
+    parts = urlsplit(endpoint)
+    query = urlencode(
+        {
+            "id_token_hint": id_token,
+            "post_logout_redirect_uri": post_logout_redirect_uri,
+            "client_id": settings.OIDC_CLIENT_ID,
+        }
+    )
+    return urlunsplit(parts._replace(query=f"{parts.query}&{query}" if parts.query else query))

@@ -19,7 +19,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from . import services
-from .oidc import OIDCRefused, oidc_authorize_redirect, oidc_enabled, oidc_identity
+from .oidc import (
+    ID_TOKEN_KEY,
+    OIDCRefused,
+    oidc_authorize_redirect,
+    oidc_enabled,
+    oidc_identity,
+)
 
 # Where to go after signing in, kept from the login page's ?next= across the visit to the provider.
 NEXT_KEY = "dmc_oidc_next"
@@ -79,6 +85,8 @@ class OIDCCallbackView(OIDCView):
         request.session.pop(STRONG_AUTH_KEY, None)
         if identity.strong:
             request.session[STRONG_AUTH_KEY] = True
+        # For the sign-out at the provider (views.LogoutView): its id_token_hint.
+        request.session[ID_TOKEN_KEY] = identity.id_token
         services.oidc_sign_in_record(
             user=user,
             citizen_id=citizen_id,

@@ -83,6 +83,18 @@ def _recovery_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, RECOVERY_LENGTH, 4))
 
 
+def _recovery_codes_replace(user: User) -> list[str]:
+    """Replace the person's recovery codes with a new set (in the caller's transaction): the old
+    stop working at once. Return the new codes; only their hashes are kept."""
+    StaticDevice.objects.filter(user=user).delete()
+    static = StaticDevice.objects.create(user=user, name="recovery", confirmed=True)
+    codes = [_recovery_code() for _i in range(settings.SECOND_FACTOR_RECOVERY_CODES)]
+    StaticToken.objects.bulk_create(
+        StaticToken(device=static, token=recovery_code_hash(user=user, code=c)) for c in codes
+    )
+    return codes
+
+
 # --- enrolment ----------------------------------------------------------------------------------
 @transaction.atomic
 def totp_enrolment_start(*, user: User) -> TOTPDevice:
@@ -115,15 +127,9 @@ def totp_enrolment_confirm(*, request: HttpRequest, device: TOTPDevice, code: st
             ok = True
             replaced = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
             TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-            StaticDevice.objects.filter(user=user).delete()
             device.confirmed = True
             device.save(update_fields=["confirmed"])
-            static = StaticDevice.objects.create(user=user, name="recovery", confirmed=True)
-            codes = [_recovery_code() for _i in range(settings.SECOND_FACTOR_RECOVERY_CODES)]
-            StaticToken.objects.bulk_create(
-                StaticToken(device=static, token=recovery_code_hash(user=user, code=c))
-                for c in codes
-            )
+            codes = _recovery_codes_replace(user)
             user_sessions_end(
                 user=user, keep=request.session.session_key, actor=user,
                 reason="second factor replaced" if replaced else "second factor enrolled",
@@ -216,6 +222,23 @@ def _try_code(user: User, code: str, ip: str | None) -> tuple[object | None, str
     return None, reason
 
 
+def _refusal(reason: str) -> ValidationError:
+    """Return the error that tells the person why their code was refused (code "locked" while
+    locked out)."""
+    minutes = settings.SECOND_FACTOR_COOLOFF_MINUTES
+    messages = {
+        "no_device": _("You have no authenticator yet. Set one up first."),
+        "reused": _("This code was already used. Wait for the next code in your app."),
+        "wrong": _("That code is not right. Try the code your app shows now."),
+        "now_locked": _(
+            "Too many wrong codes: the second factor is locked for %(minutes)d minutes."
+        ),
+        "locked": _("Too many wrong codes: the second factor is locked for %(minutes)d minutes."),
+    }
+    code_name = "locked" if reason in ("locked", "now_locked") else reason
+    return ValidationError(messages[reason], code=code_name, params={"minutes": minutes})
+
+
 def second_factor_verify(*, request: HttpRequest, code: str) -> object:
     """Verify this session with a code from the person's authenticator or a recovery code.
 
@@ -223,21 +246,8 @@ def second_factor_verify(*, request: HttpRequest, code: str) -> object:
     user = request.user
     device, reason = _try_code(user, code, _ip(request))
     if device is None:
-        minutes = settings.SECOND_FACTOR_COOLOFF_MINUTES
-        messages = {
-            "no_device": _("You have no authenticator yet. Set one up first."),
-            "reused": _("This code was already used. Wait for the next code in your app."),
-            "wrong": _("That code is not right. Try the code your app shows now."),
-            "now_locked": _(
-                "Too many wrong codes: the second factor is locked for %(minutes)d minutes."
-            ),
-            "locked": _(
-                "Too many wrong codes: the second factor is locked for %(minutes)d minutes."
-            ),
-        }
         log.warning("second factor refused for user %s: %s", user.pk, reason)
-        code_name = "locked" if reason in ("locked", "now_locked") else reason
-        raise ValidationError(messages[reason], code=code_name, params={"minutes": minutes})
+        raise _refusal(reason)
     otp_login(request, device)
     request.session[SESSION_STATE] = VERIFY
     return device
@@ -246,6 +256,58 @@ def second_factor_verify(*, request: HttpRequest, code: str) -> object:
 def recovery_codes_left(*, user: User) -> int:
     """Return how many unused recovery codes the person has."""
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+# --- new recovery codes, by their owner ---------------------------------------------------------
+def _totp_refusal(totp: TOTPDevice, code: str) -> str:
+    """Check a code from the authenticator (not a recovery code) on the locked device; return ""
+    or why not. A wrong or reused code counts towards the lockout, as on the code page."""
+    if _locked(totp):
+        return "locked"
+    code = _normalize(code)
+    if code.isdigit() and len(code) == totp.digits:
+        reused = _reused(totp, int(code))
+        if totp.verify_token(code):
+            return ""
+        reason = "reused" if reused else "wrong"
+    else:
+        totp.throttle_increment()
+        reason = "wrong"
+    return (
+        "now_locked"
+        if totp.throttling_failure_count >= settings.SECOND_FACTOR_FAILURE_LIMIT
+        else reason
+    )
+
+
+def recovery_codes_regenerate(*, request: HttpRequest, code: str) -> list[str]:
+    """Give the person a new set of recovery codes after a current code from their authenticator;
+    the old codes stop working at once. Return the new codes, to be shown once.
+
+    A refusal is audited and raises ValidationError (code "locked" while locked out)."""
+    user, ip = request.user, _ip(request)
+    with transaction.atomic():
+        totp = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+        reason = "no_device" if totp is None else _totp_refusal(totp, code)
+        if not reason:
+            codes = _recovery_codes_replace(user)
+            security_event_record(
+                action=SecurityEvent.Action.RECOVERY_REGENERATED, user=user, actor=user,
+                ip_address=ip, details={"count": len(codes)},
+            )  # fmt: skip
+            log.info("user %s made new recovery codes", user.pk)
+            return codes
+        if totp is not None:
+            security_event_record(
+                action=SecurityEvent.Action.FACTOR_LOCKED if reason in ("locked", "now_locked")
+                else SecurityEvent.Action.FACTOR_REFUSED,
+                user=user, actor=user, ip_address=ip,
+                details={"reason": reason, "failures": totp.throttling_failure_count,
+                         "for": "recovery_codes"},
+            )  # fmt: skip
+    # Raised outside the transaction: the failure it counted stays counted.
+    log.warning("new recovery codes refused for user %s: %s", user.pk, reason)
+    raise _refusal(reason)
 
 
 # --- reset by the area office -------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The second factor's pages: the code after the password, setting up (or replacing) an
-authenticator, and the area office's reset of a school user's factor."""
+authenticator, a new set of recovery codes, and the area office's reset of a school user's factor."""
 
 from base64 import b32encode
 
@@ -18,7 +18,7 @@ from django.views.generic import FormView
 from schools.views import form_error
 
 from . import second_factor
-from .forms import SecondFactorCodeForm, TOTPEnrolForm
+from .forms import RecoveryCodesNewForm, SecondFactorCodeForm, TOTPEnrolForm
 from .permissions import access_person, can_manage_people, can_reset_second_factor
 
 
@@ -111,6 +111,40 @@ class SecondFactorEnrolView(LoginRequiredMixin, FormView):
             {"codes": enrolment.recovery_codes, "replaced": enrolment.replaced,
              "next": next_url(self.request)},
         )  # fmt: skip
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class RecoveryCodesNewView(LoginRequiredMixin, FormView):
+    """Make a new set of recovery codes after a code from the authenticator; show them once."""
+
+    form_class = RecoveryCodesNewForm
+    template_name = "accounts/recovery_codes_new.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return super().get_context_data(
+            second_factor=second_factor.has_second_factor(user=user),
+            recovery_codes_left=second_factor.recovery_codes_left(user=user),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        try:
+            codes = second_factor.recovery_codes_regenerate(
+                request=self.request, code=form.cleaned_data["code"]
+            )
+        except ValidationError as exc:
+            form_error(form, exc)
+            response = self.form_invalid(form)
+            if exc.code == "locked":
+                response.status_code = 429
+            return response
+        response = render(
+            self.request,
+            "accounts/second_factor_codes.html",
+            {"codes": codes, "regenerated": True, "next": reverse("accounts:profile")},
+        )
         response["Cache-Control"] = "no-store"
         return response
 

@@ -27,6 +27,11 @@ urlpatterns = [
         second_factor_views.SecondFactorEnrolView.as_view(),
         name="second_factor_enrol",
     ),
+    path(
+        "second-factor/recovery-codes/",
+        second_factor_views.RecoveryCodesNewView.as_view(),
+        name="recovery_codes_new",
+    ),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password/reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),

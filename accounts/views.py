@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, resolve_url
 from django.urls import reverse_lazy
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +26,7 @@ from .forms import (
     ProfileForm,
 )
 from .models import UserSession
-from .oidc import oidc_enabled
+from .oidc import ID_TOKEN_KEY, oidc_enabled, oidc_end_session_url
 from .permissions import must_use_second_factor
 from .second_factor import has_second_factor, recovery_codes_left
 
@@ -45,9 +45,31 @@ class LoginView(auth_views.LoginView):
         )
 
     def form_valid(self, form):
-        # A password sign-in is not a strong ThaiD one, even in a session that had one before.
+        # A password sign-in is not a strong ThaiD one, even in a session that had one before,
+        # and its sign-out stays here.
         self.request.session.pop("dmc_strong_auth", None)
+        self.request.session.pop(ID_TOKEN_KEY, None)
         return super().form_valid(form)
+
+
+def signed_out_redirect(request, *, id_token: str, local):
+    """Return where to go once this session is signed out: after a ThaiD sign-in, the provider's
+    end of session (which sends the browser back to the login page), else ``local``."""
+    url = oidc_end_session_url(
+        id_token=id_token,
+        post_logout_redirect_uri=request.build_absolute_uri(resolve_url(settings.LOGIN_URL)),
+    )
+    return redirect(url) if url else local
+
+
+class LogoutView(auth_views.LogoutView):
+    """Sign out (POST only, with its CSRF token); after a ThaiD sign-in, at the provider too."""
+
+    def post(self, request, *args, **kwargs):
+        # Read before the sign-out flushes the session.
+        id_token = request.session.get(ID_TOKEN_KEY, "")
+        response = super().post(request, *args, **kwargs)
+        return signed_out_redirect(request, id_token=id_token, local=response)
 
 
 class PasswordLoginOnlyMixin:
@@ -192,12 +214,13 @@ class SessionEndView(LoginRequiredMixin, View):
     def post(self, request, public_id):
         session = get_object_or_404(UserSession, user=request.user, public_id=public_id)
         current = session.session_key == request.session.session_key
+        id_token = request.session.get(ID_TOKEN_KEY, "") if current else ""
         user_sessions.user_session_end(
             session=session, actor=request.user, ip_address=get_client_ip_address(request)
         )
         if current:
             logout(request)
-            return redirect("login")
+            return signed_out_redirect(request, id_token=id_token, local=redirect("login"))
         messages.success(request, _("That session is ended."))
         return redirect("accounts:profile")
 

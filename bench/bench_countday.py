@@ -17,6 +17,14 @@ concurrency 1; ``--annexes during`` is the old way (nice 5, both queues in one w
     .venv/bin/python bench/bench_countday.py --logged-in     # staff logged in before the window
     .venv/bin/python bench/bench_countday.py --profile       # + where the web CPU goes (cProfile)
     .venv/bin/python bench/bench_countday.py --smoke         # 4 schools: does it all still work?
+    .venv/bin/python bench/bench_countday.py --sign-in oidc --schools 20   # sign in with ThaiD
+
+``--sign-in oidc``: staff and directors sign in through an OpenID provider instead of a password
+(the test provider of tests/oidc_provider, django-oauth-toolkit, run as its own process on
+loopback, an account for each bench user linked by the citizen ID on the OpenDMC profile). Before
+the window, every school's two people sign in once by password and once through the provider on
+the same servers, and the web's CPU per school for each is reported side by side (results in
+bench/results/countday_oidc.txt).
 
 The database (default postgres://postgres@127.0.0.1:5432/opendmc_load, --database-url or
 BENCH_COUNTDAY_DATABASE_URL) is dropped and re-created each run, and filled by `seed_scale`;
@@ -113,6 +121,13 @@ def options() -> argparse.Namespace:
     )
     parser.add_argument(
         "--drain-seconds", type=float, default=1800, help="then wait at most this long for annexes"
+    )
+    parser.add_argument(
+        "--sign-in",
+        choices=("password", "oidc"),
+        default="password",
+        help="how staff and directors sign in: a password, or ThaiD (OpenID Connect) through the "
+        "test provider, with the web CPU of both sign-ins measured side by side first",
     )
     parser.add_argument("--port", type=int, default=8150)
     parser.add_argument(
@@ -249,7 +264,9 @@ def setup_data(args, work: Path) -> dict:
     opening = time.perf_counter() - opened
     assert SchoolRound.objects.filter(round=round, state="prepared").count() == len(ready)
     assert CertificationProcess.objects.filter(round=round).count() == len(ready)
+    citizen_ids = link_citizen_ids(users) if args.sign_in == "oidc" else {}
     return {
+        "citizen_ids": citizen_ids,
         "round": round,
         "codes": [s.code for s in ready],
         "blocked": len(blocked),
@@ -260,6 +277,45 @@ def setup_data(args, work: Path) -> dict:
         "setup_seconds": time.perf_counter() - started,
         "learners": Enrollment.objects.filter(status=EnrollmentStatus.ACTIVE).count(),
     }
+
+
+def link_citizen_ids(users: dict) -> dict[str, str]:
+    """Give each bench user a citizen ID of its own (the link a ThaiD sign-in follows, as an
+    invitation sets it); return username → citizen ID."""
+    from accounts.models import User
+    from schools.identifiers import citizen_id_check_digit
+
+    linked = {}
+    for n, user in enumerate(sorted(users.values(), key=lambda u: u.pk), start=1):
+        twelve = f"8{n:011d}"
+        user.citizen_id = twelve + str(citizen_id_check_digit(twelve))
+        linked[user.username] = user.citizen_id
+    User.objects.bulk_update(users.values(), ["citizen_id"], batch_size=1000)
+    return linked
+
+
+def provider_start(args, data, work: Path):
+    """Start the OpenID provider with an account for each bench user (the bench's password, the
+    citizen ID as ThaiD's `pid` claim); return it and OpenDMC's environment for it."""
+    from tests.oidc_provider.server import start_provider
+
+    accounts = {
+        username: {"password": data["password"], "claims": {"pid": pid, "amr": ["pwd"]}}
+        for username, pid in data["citizen_ids"].items()
+    }
+    base = f"http://127.0.0.1:{args.port}"
+    provider = start_provider(
+        work / "oidc-provider",
+        redirect_uris=[f"{base}/accounts/oidc/callback/"],
+        post_logout_redirect_uris=[f"{base}/accounts/login/"],
+        accounts=accounts,
+    )
+    env = {
+        "OIDC_ISSUER": provider.issuer,
+        "OIDC_CLIENT_ID": provider.client_id,
+        "OIDC_CLIENT_SECRET": provider.client_secret,
+    }
+    return provider, env
 
 
 # --- the servers ---------------------------------------------------------------------------------
@@ -416,9 +472,12 @@ class Browser:
         )
 
     def open(self, path: str, data: dict | None = None) -> tuple[str, str]:
+        """Open a path of OpenDMC (or a whole URL, the provider's); return where it landed
+        (a path when on OpenDMC) and the page."""
         body = urllib.parse.urlencode(data).encode() if data is not None else None
+        url = path if path.startswith("http") else self.base + path
         try:
-            with self.opener.open(self.base + path, data=body, timeout=120) as response:
+            with self.opener.open(url, data=body, timeout=120) as response:
                 return response.geturl().removeprefix(self.base), response.read().decode()
         except urllib.error.HTTPError as exc:
             raise StepFailed(f"{'POST' if data else 'GET'} {path}: HTTP {exc.code}") from exc
@@ -447,7 +506,11 @@ class Recorder:
         return result
 
 
-def log_in(user: Browser, username: str, password: str) -> None:
+def log_in(user: Browser, username: str, password: str, how: str = "password") -> None:
+    """Sign in as a person does: the password form, or ThaiD (OpenID Connect)."""
+    if how == "oidc":
+        log_in_oidc(user, username, password)
+        return
     _url, page = user.open("/accounts/login/")
     url, _page = user.open(
         "/accounts/login/",
@@ -457,8 +520,29 @@ def log_in(user: Browser, username: str, password: str) -> None:
         raise StepFailed(f"{username} could not log in")
 
 
+PROVIDER_NEXT = re.compile(r'name="next" value="([^"]*)"')
+
+
+def log_in_oidc(user: Browser, username: str, password: str) -> None:
+    """Open the login page, press "Sign in with ThaiD", sign in at the provider, come back
+    through the callback."""
+    _url, page = user.open("/accounts/login/")
+    if 'id="thaid-login"' not in page:
+        raise StepFailed("the login page offers no ThaiD sign-in")
+    url, page = user.open("/accounts/oidc/login/")
+    if 'name="password"' not in page or not url.startswith("http"):
+        raise StepFailed(f"{username}: the provider's sign-in page did not come ({url})")
+    following = PROVIDER_NEXT.search(page)
+    landed, _page = user.open(url, {
+        "csrfmiddlewaretoken": token(page), "username": username, "password": password,
+        "next": following.group(1).replace("&amp;", "&") if following else "",
+    })  # fmt: skip
+    if landed.startswith(("http", "/accounts/login/", "/accounts/oidc/")):
+        raise StepFailed(f"{username} could not sign in with ThaiD (landed on {landed})")
+
+
 def person(base, rec: Recorder, who: str, user: Browser | None, username: str, password: str,
-           node: str, data: dict):  # fmt: skip
+           node: str, data: dict, how: str = "password"):  # fmt: skip
     """Log in (unless ``user`` is already logged in), open My tasks, open the node's task, act:
     four steps (or three), each timed."""
 
@@ -471,7 +555,7 @@ def person(base, rec: Recorder, who: str, user: Browser | None, username: str, p
 
     if user is None:
         user = Browser(base)
-        rec.step(f"{who}: log in", lambda: log_in(user, username, password))
+        rec.step(f"{who}: log in", lambda: log_in(user, username, password, how))
     take, csrf = rec.step(f"{who}: open My tasks", inbox)
     execute, page = rec.step(
         f"{who}: open the {node} task", lambda: user.open(take, {"csrfmiddlewaretoken": csrf})
@@ -492,8 +576,8 @@ def log_everyone_in(args, data) -> tuple[dict[str, tuple[Browser, Browser]], flo
 
     def both(code):
         staff, director = Browser(base), Browser(base)
-        log_in(staff, f"{prefix}staff.{code}", password)
-        log_in(director, f"{prefix}director.{code}", password)
+        log_in(staff, f"{prefix}staff.{code}", password, args.sign_in)
+        log_in(director, f"{prefix}director.{code}", password, args.sign_in)
         return code, (staff, director)
 
     start = time.perf_counter()
@@ -520,9 +604,19 @@ def run_load(args, data, browsers=None) -> tuple[Recorder, float, int]:
         prefix, password = data["prefix"], data["password"]
         staff, director = browsers[code] if browsers else (None, None)
         try:
-            person(base, rec, "staff", staff, f"{prefix}staff.{code}", password, "confirm", {})
+            person(
+                base,
+                rec,
+                "staff",
+                staff,
+                f"{prefix}staff.{code}",
+                password,
+                "confirm",
+                {},
+                args.sign_in,
+            )
             person(base, rec, "director", director, f"{prefix}director.{code}", password,
-                   "certify", {"decision": "certify"})  # fmt: skip
+                   "certify", {"decision": "certify"}, args.sign_in)  # fmt: skip
         except (StepFailed, OSError) as exc:
             with rec.lock:
                 rec.errors.append(f"{code}: {exc}")
@@ -534,6 +628,55 @@ def run_load(args, data, browsers=None) -> tuple[Recorder, float, int]:
     with ThreadPoolExecutor(max_workers=args.users) as pool:
         list(pool.map(school, data["codes"]))
     return rec, time.perf_counter() - start, started
+
+
+def sign_in_cost(args, data, web_pid: int, provider_pid: int, how: str) -> dict:
+    """Sign every school's staff and director in once (``how``), outside the window; return the
+    web's (gunicorn's) and the provider's CPU per school and each sign-in's wall time."""
+    base = f"http://127.0.0.1:{args.port}"
+    prefix, password = data["prefix"], data["password"]
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def both(code):
+        for role in ("staff", "director"):
+            started = time.perf_counter()
+            log_in(Browser(base), f"{prefix}{role}.{code}", password, how)
+            with lock:
+                times.append(time.perf_counter() - started)
+
+    web, provider = cpu_seconds([web_pid]), cpu_seconds([provider_pid])
+    with ThreadPoolExecutor(max_workers=args.users) as pool:
+        list(pool.map(both, data["codes"]))
+    schools = len(data["codes"])
+    return {
+        "web_ms": (cpu_seconds([web_pid]) - web) / schools * 1000,
+        "provider_ms": (cpu_seconds([provider_pid]) - provider) / schools * 1000,
+        "times": times,
+    }
+
+
+def sign_in_compare(args, data, web_pid: int, provider_pid: int) -> list[str]:
+    """Measure both ways of signing in on the same servers, one after the other; return the
+    lines for the results. Each gunicorn worker first reads the provider's discovery document
+    and keys (once in its life): a few ThaiD sign-ins before the measure."""
+    base = f"http://127.0.0.1:{args.port}"
+    first = data["codes"][0]
+    for _i in range(2 * args.web_workers):
+        log_in(Browser(base), f"{data['prefix']}staff.{first}", data["password"], "oidc")
+    password = sign_in_cost(args, data, web_pid, provider_pid, "password")
+    oidc = sign_in_cost(args, data, web_pid, provider_pid, "oidc")
+    n = 2 * len(data["codes"])
+    return [
+        f"sign-in, after the window and the annexes, the same servers ({n} sign-ins each way, staff and "
+        f"director of every school, {args.users} at a time):",
+        f"  password (two password hashes a school)   web CPU {password['web_ms']:.0f} ms a "
+        f"school; a sign-in {percentiles(password['times'])}",
+        f"  ThaiD / OIDC (two ID-token checks)         web CPU {oidc['web_ms']:.0f} ms a "
+        f"school; a sign-in {percentiles(oidc['times'])}",
+        f"  the provider's own CPU for ThaiD: {oidc['provider_ms']:.0f} ms a school (test "
+        "provider, Django's development server, MD5 passwords; ThaiD's in production, not ours)",
+    ]
 
 
 # --- after the run -------------------------------------------------------------------------------
@@ -693,6 +836,11 @@ def main() -> None:
     connection.close()  # the servers and the driver take over; the checks reconnect
     database = settings.DATABASES["default"]["NAME"]
     annex_docs = SignedDocument.objects.filter(kind=Kind.ROSTER_ANNEX)
+    provider, sign_in_lines = None, []
+    if args.sign_in == "oidc":
+        print(f"… starting the OpenID provider ({len(data['citizen_ids'])} accounts)", flush=True)
+        provider, provider_env = provider_start(args, data, work)
+        env.update(provider_env)
     servers = start_servers(args, env, work)
     browsers, login_wall = None, 0.0
     try:
@@ -735,8 +883,15 @@ def main() -> None:
         annex_cpu = cpu_seconds(annex_pids) - annex_cpu_before
         drain_pg = postgres_cpu(database) - pg_before
         drain_load_after = os.getloadavg()
+        if provider is not None:
+            # Last, on the servers still up: no figure above counts these sign-ins (nor the
+            # PostgreSQL backends they open and that close up to CONN_MAX_AGE later).
+            print("… signing everyone in by password, then through the provider", flush=True)
+            sign_in_lines = sign_in_compare(args, data, servers["web"].pid, provider.process.pid)
     finally:
         stop_servers(servers)
+        if provider is not None:
+            provider.stop()
     from census.models import SchoolRound
 
     certified_codes = set(
@@ -782,7 +937,7 @@ def main() -> None:
         f"{login_wall:.0f} s, not timed below)"
         if args.logged_in
         else "staff and director log in inside the window (two logins a school)"
-    )
+    ) + ("; sign-in with ThaiD (OpenID Connect) through the test provider" if provider else "")
     lines = [
         f"schools {len(data['codes'])} ({data['blocked']} left out: data errors), learners "
         f"{data['learners']:,}, area offices {args.areas}; seed_scale + ready + round open "
@@ -803,6 +958,7 @@ def main() -> None:
         f"{pg / per * 1000:.0f} ms, default-queue worker {worker / per * 1000:.0f} ms, load driver "
         f"{driver / per * 1000:.0f} ms"
         + (f", niced annex worker {niced_cpu / per * 1000:.0f} ms" if niced else ""),
+        *sign_in_lines,
         f"one password check ({settings.PASSWORD_HASHERS[0].rsplit('.', 1)[-1]}): "
         f"{login_ms:.0f} ms here and now"
         + ("; two logins a school" if not args.logged_in else "; logins before the window"),
@@ -839,7 +995,7 @@ def main() -> None:
         kind = "smoke" if args.smoke else "profile" if args.profile else f"what if {args.what_if}"
         print("\n".join([f"# countday ({kind})", f"machine: {on}", *lines]))
     else:
-        report("countday", lines, on=on)
+        report("countday_oidc" if provider else "countday", lines, on=on)
     if rec.errors or problems or rec.done == 0:
         sys.exit(1)
 

@@ -3,6 +3,8 @@ from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.deprecation import MiddlewareMixin
 
+from accounts.oidc import oidc_logout_origins
+
 # The pages and downloads that show learners' personal data (names, citizen IDs, guardians, evidence,
 # signed records): every page of these URL namespaces (the rosters, the requests, the flows' task and
 # process pages), and these pages of other namespaces. The one place that decides which they are.
@@ -69,9 +71,16 @@ class SecurityHeadersMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
+    def policy(self) -> str:
+        """Return the policy; the log-out form may go on to ThaiD to sign out there too."""
+        origins = oidc_logout_origins()
+        if not origins:
+            return self.POLICY
+        return self.POLICY.replace("form-action 'self'", f"form-action 'self' {' '.join(origins)}")
+
     def __call__(self, request):
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", self.POLICY)
+        response.headers.setdefault("Content-Security-Policy", self.policy())
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )

@@ -1,12 +1,11 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Site
 
 from accounts.invitation_views import InvitationAcceptView
 from accounts.oidc_views import OIDCCallbackView, OIDCLoginView
-from accounts.views import LoginView, language_switch
+from accounts.views import LoginView, LogoutView, language_switch
 from accounts.viewsets import PeopleApp
 from api.key_views import ApiKeyRevokeView, ApiKeysView
 from buildings.viewsets import BuildingsApp
@@ -56,7 +55,8 @@ urlpatterns = [
     # Sign-in with ThaiD (OpenID Connect): 404 unless settings.OIDC_ISSUER and OIDC_CLIENT_ID are set.
     path("accounts/oidc/login/", OIDCLoginView.as_view(), name="oidc_login"),
     path("accounts/oidc/callback/", OIDCCallbackView.as_view(), name="oidc_callback"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # POST only; after a ThaiD sign-in it goes on to the provider's end_session_endpoint.
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
     # Django's language switch, which also saves a signed-in person's choice to their profile.
     path("i18n/setlang/", language_switch, name="set_language"),
     # Public: the e-mailed invitation link (its token is the only key; the person may have no login).

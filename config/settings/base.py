@@ -402,6 +402,12 @@ OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
 # (RFC 8176 names for amr); empty lists make every OIDC sign-in ask for the second factor too.
 OIDC_STRONG_AMR = env.list("OIDC_STRONG_AMR", default=["mfa", "hwk", "otp"])
 OIDC_STRONG_ACR = env.list("OIDC_STRONG_ACR", default=[])
+# Signing out after a ThaiD sign-in also signs out at the provider (RP-Initiated Logout): the browser
+# goes to the discovery document's end_session_endpoint with id_token_hint, client_id and
+# post_logout_redirect_uri = https://<host>/accounts/login/, which must be registered at the provider
+# as the client's post-logout redirect URI. Off (or a provider without end_session_endpoint): only
+# OpenDMC's session ends.
+OIDC_LOGOUT_AT_PROVIDER = env.bool("OIDC_LOGOUT_AT_PROVIDER", default=True)
 # A deployment may turn the password form off (ThaiD only) — or leave OIDC unset (password only).
 PASSWORD_LOGIN_ENABLED = env.bool("PASSWORD_LOGIN_ENABLED", default=True)
 

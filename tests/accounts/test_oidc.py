@@ -9,6 +9,7 @@ requests session on the provider's side.
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from axes.models import AccessAttempt
 from django.test import Client
 from django.urls import reverse
@@ -20,12 +21,16 @@ from tests.oidc_provider.browserless import provider_sign_in
 from tests.oidc_provider.server import start_provider
 
 CALLBACK = "http://testserver/accounts/oidc/callback/"
+LOGIN_PAGE = "http://testserver/accounts/login/"
 
 
 @pytest.fixture(scope="session")
 def provider(tmp_path_factory):
     running = start_provider(
-        tmp_path_factory.mktemp("oidc-provider"), redirect_uris=[CALLBACK], accounts=ACCOUNTS
+        tmp_path_factory.mktemp("oidc-provider"),
+        redirect_uris=[CALLBACK],
+        post_logout_redirect_uris=[LOGIN_PAGE],
+        accounts=ACCOUNTS,
     )
     yield running
     running.stop()
@@ -243,3 +248,121 @@ def test_a_deployment_may_turn_passwords_off(client, oidc, settings, director):
     assert answer.status_code == 404 and "_auth_user_id" not in client.session
     assert client.get(reverse("accounts:password_reset")).status_code == 404
     assert client.get("/admin/login/")["Location"].startswith(reverse("login"))
+
+
+# --- signing out at the provider too (RP-Initiated Logout) ---------------------------------------
+def at_provider(browser: requests.Session, url: str) -> requests.Response:
+    return browser.get(url, allow_redirects=False, timeout=30)
+
+
+def test_signing_out_after_thaid_ends_the_providers_session_and_lands_on_the_login_page(
+    client, oidc, thaid_director
+):
+    browser = requests.Session()  # the person's browser at the provider: its cookies
+    callback = provider_sign_in(start(client), username="director", browser=browser)
+    assert come_back(client, callback).status_code == 302
+    id_token = client.session["dmc_oidc_id_token"]
+    # While the provider's session lasts, a new authorize goes straight back to OpenDMC.
+    assert at_provider(browser, start(Client())).headers["Location"].startswith(CALLBACK)
+
+    answer = client.post(reverse("logout"))
+
+    assert "_auth_user_id" not in client.session
+    end = urlsplit(answer["Location"])
+    assert answer.status_code == 302
+    assert f"{end.scheme}://{end.netloc}{end.path}" == f"{oidc.issuer}/logout/"
+    assert parse_qs(end.query) == {
+        "id_token_hint": [id_token],
+        "post_logout_redirect_uri": [LOGIN_PAGE],
+        "client_id": [oidc.client_id],
+    }
+    back = at_provider(browser, answer["Location"])
+    assert back.status_code == 302 and back.headers["Location"] == LOGIN_PAGE
+    assert client.get(urlsplit(LOGIN_PAGE).path).status_code == 200
+    # The provider's session is over: a new authorize asks for the provider's login again.
+    again = at_provider(browser, start(Client()))
+    assert again.status_code == 302 and urlsplit(again.headers["Location"]).path == "/login/"
+
+
+def test_logout_stays_post_with_its_csrf_token(oidc, thaid_director):
+    client = Client(enforce_csrf_checks=True)
+    assert sign_in(client, "director").status_code == 302
+    assert client.get(reverse("logout")).status_code == 405
+    assert client.post(reverse("logout")).status_code == 403
+    assert "_auth_user_id" in client.session
+
+
+def test_a_password_sign_out_does_not_go_to_the_provider(client, oidc, director):
+    client.post(reverse("login"), {"username": "director", "password": "pw"})
+    assert "_auth_user_id" in client.session
+    answer = client.post(reverse("logout"))
+    assert answer.status_code == 302 and answer["Location"] == reverse("login")
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_password_sign_in_after_thaid_in_the_same_browser_signs_out_locally(
+    client, oidc, thaid_director
+):
+    assert sign_in(client, "director").status_code == 302
+    client.post(reverse("login"), {"username": "director", "password": "pw"})
+    assert "dmc_oidc_id_token" not in client.session
+    assert client.post(reverse("logout"))["Location"] == reverse("login")
+
+
+def test_a_setting_keeps_the_sign_out_local(client, oidc, settings, thaid_director):
+    settings.OIDC_LOGOUT_AT_PROVIDER = False
+    assert sign_in(client, "director").status_code == 302
+    answer = client.post(reverse("logout"))
+    assert answer.status_code == 302 and answer["Location"] == reverse("login")
+    assert "_auth_user_id" not in client.session
+
+
+def test_ending_this_session_on_the_profile_signs_out_at_the_provider_too(
+    client, oidc, thaid_director
+):
+    assert sign_in(client, "director").status_code == 302
+    row = client.get("/accounts/profile/").context["sessions"][0]
+    answer = client.post(reverse("accounts:session_end", args=[row.public_id]))
+    assert answer["Location"].startswith(f"{oidc.issuer}/logout/?id_token_hint=")
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.fixture(scope="module")
+def provider_without_logout(tmp_path_factory):
+    running = start_provider(
+        tmp_path_factory.mktemp("oidc-provider-no-logout"),
+        redirect_uris=[CALLBACK],
+        accounts=ACCOUNTS,
+        rp_logout=False,
+    )
+    yield running
+    running.stop()
+
+
+def test_a_provider_without_an_end_session_endpoint_gets_a_local_sign_out(
+    client, db, settings, provider_without_logout, thaid_director
+):
+    settings.OIDC_ISSUER = provider_without_logout.issuer
+    settings.OIDC_CLIENT_ID = provider_without_logout.client_id
+    settings.OIDC_CLIENT_SECRET = provider_without_logout.client_secret
+    settings.OIDC_SCOPES = ["openid", "pid"]
+    assert sign_in(client, "director").status_code == 302
+    answer = client.post(reverse("logout"))
+    assert answer.status_code == 302 and answer["Location"] == reverse("login")
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_pages_content_policy_lets_the_log_out_form_go_on_to_the_provider(
+    client, oidc, settings, thaid_director
+):
+    # Browsers hold a form's redirect to an origin its page's form-action does not name.
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(oidc.issuer))
+    assert sign_in(client, "director").status_code == 302
+    policy = client.get("/accounts/profile/")["Content-Security-Policy"]
+    assert f"form-action 'self' {origin};" in policy
+    settings.OIDC_LOGOUT_AT_PROVIDER = False
+    assert "form-action 'self';" in client.get("/accounts/profile/")["Content-Security-Policy"]
+
+
+def test_without_oidc_the_content_policy_keeps_forms_on_this_site(client, db):
+    assert "form-action 'self';" in client.get(reverse("login"))["Content-Security-Policy"]

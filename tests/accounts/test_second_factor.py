@@ -305,3 +305,167 @@ def test_resetting_a_person_without_a_factor_says_so(client_as, area_officer, st
 def test_the_second_factor_pages_send_anonymous_visitors_to_the_login(client, db):
     for path in (VERIFY, ENROL):
         assert client.get(path)["Location"].startswith(LOGIN)
+
+
+# --- new recovery codes, made by their owner ----------------------------------------------------
+RECOVERY = "/accounts/second-factor/recovery-codes/"
+CODES = re.compile(r"<li>([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</li>")
+
+
+def verified(user, device) -> Client:
+    """Sign in with the password and the authenticator's code of this moment."""
+    client = password_sign_in(user)
+    assert client.post(VERIFY, {"code": code(device)})["Location"] == "/"
+    return client
+
+
+def other_than(right: str) -> str:
+    return "000000" if right != "000000" else "111111"
+
+
+def stored_hashes(user) -> set[str]:
+    return set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
+
+
+def test_the_recovery_codes_page_lives_under_the_second_factor(db):
+    assert reverse("accounts:recovery_codes_new") == RECOVERY
+
+
+def test_an_enrolled_person_makes_new_recovery_codes_and_the_old_ones_stop_at_once(area_officer):
+    with time_machine.travel(NOON, tick=False):
+        client = password_sign_in(area_officer)
+        client.get(ENROL)
+        device = TOTPDevice.objects.get(user=area_officer, confirmed=False)
+        old = CODES.findall(client.post(ENROL, {"code": code(device)}).content.decode())
+        assert len(old) == 10
+        lost_phone = password_sign_in(area_officer)
+        assert lost_phone.post(VERIFY, {"code": old[0]})["Location"] == "/"
+        profile = client.get(PROFILE).content.decode()
+        assert 'id="recovery-codes-new"' in profile
+        assert "คุณมีรหัสกู้คืนที่ยังไม่ได้ใช้ 9 รหัส" in profile
+        page = client.get(RECOVERY)
+        assert page.status_code == 200
+        assert "คุณมีรหัสกู้คืนที่ยังไม่ได้ใช้ 9 รหัส" in page.content.decode()
+
+    with time_machine.travel(NOON + timedelta(seconds=30), tick=False):
+        done = client.post(RECOVERY, {"code": code(device)})
+        assert done.status_code == 200 and done["Cache-Control"] == "no-store"
+        text = done.content.decode()
+        assert "รหัสกู้คืนชุดใหม่พร้อมแล้ว" in text
+        new = CODES.findall(text)
+        assert len(new) == 10 and not set(new) & set(old)
+        assert len(stored_hashes(area_officer)) == 10
+        assert not stored_hashes(area_officer) & set(new)  # hashes only
+        event = events(area_officer, SecurityEvent.Action.RECOVERY_REGENERATED).get()
+        assert event.actor == area_officer and event.details == {"count": 10}
+        assert "คุณมีรหัสกู้คืนที่ยังไม่ได้ใช้ 10 รหัส" in client.get(PROFILE).content.decode()
+
+        for unused_old in old[1:3]:
+            refused = password_sign_in(area_officer)
+            assert refused.post(VERIFY, {"code": unused_old}).status_code == 200
+            assert refused.get("/").status_code == 302
+        fresh = password_sign_in(area_officer)
+        assert fresh.post(VERIFY, {"code": new[0]})["Location"] == "/"
+        twice = password_sign_in(area_officer)
+        assert twice.post(VERIFY, {"code": new[0]}).status_code == 200
+        assert twice.get("/").status_code == 302
+        # This session and the one that used a recovery code go on: no session was ended.
+        assert client.get("/").status_code == 200 and lost_phone.get("/").status_code == 200
+
+
+@time_machine.travel(NOON, tick=False)
+def test_a_wrong_code_or_a_recovery_code_makes_no_new_codes(area_officer):
+    device = authenticator_for(area_officer)
+    client = password_sign_in(area_officer)
+    with time_machine.travel(NOON - timedelta(seconds=30), tick=False):
+        assert client.post(VERIFY, {"code": code(device)})["Location"] == "/"
+    # A first set, made with the code of this moment.
+    first = CODES.findall(client.post(RECOVERY, {"code": code(device)}).content.decode())
+    before = stored_hashes(area_officer)
+
+    with time_machine.travel(NOON + timedelta(seconds=30), tick=False):
+        wrong = client.post(RECOVERY, {"code": other_than(code(device))})
+        assert wrong.status_code == 200
+        assert "รหัสไม่ถูกต้อง" in wrong.content.decode()
+        assert not CODES.findall(wrong.content.decode())
+        # Only the app's code will do: a recovery code is refused by the form.
+        recovery = client.post(RECOVERY, {"code": first[0]})
+        assert recovery.status_code == 200 and not CODES.findall(recovery.content.decode())
+
+    assert stored_hashes(area_officer) == before
+    refused = events(area_officer, SecurityEvent.Action.FACTOR_REFUSED).get()
+    assert refused.details["reason"] == "wrong" and refused.details["for"] == "recovery_codes"
+    assert events(area_officer, SecurityEvent.Action.RECOVERY_REGENERATED).count() == 1
+
+
+@time_machine.travel(NOON, tick=False)
+def test_the_code_that_signed_in_cannot_make_new_codes_again(area_officer):
+    device = authenticator_for(area_officer)
+    client = verified(area_officer, device)
+    before = stored_hashes(area_officer)
+
+    again = client.post(RECOVERY, {"code": code(device)})
+
+    assert again.status_code == 200
+    assert "รหัสนี้ถูกใช้ไปแล้ว" in again.content.decode()
+    assert stored_hashes(area_officer) == before
+    assert events(area_officer, SecurityEvent.Action.FACTOR_REFUSED).get().details["reason"] == (
+        "reused"
+    )
+    assert not events(area_officer, SecurityEvent.Action.RECOVERY_REGENERATED).exists()
+
+
+def test_a_person_without_an_authenticator_gets_no_recovery_codes(staff):
+    client = password_sign_in(staff)
+    page = client.get(RECOVERY)
+    assert page.status_code == 200
+    assert 'id="recovery-codes-none"' in page.content.decode()
+    assert 'id="recovery-codes-form"' not in page.content.decode()
+
+    answer = client.post(RECOVERY, {"code": "123456"})
+
+    assert answer.status_code == 200
+    assert "คุณยังไม่มีแอปยืนยันตัวตน" in answer.content.decode()
+    assert not StaticToken.objects.filter(device__user=staff).exists()
+    assert not SecurityEvent.objects.filter(user=staff).exists()
+    assert 'id="recovery-codes-new"' not in client.get(PROFILE).content.decode()
+
+
+@override_settings(SECOND_FACTOR_FAILURE_LIMIT=3, SECOND_FACTOR_COOLOFF_MINUTES=30)
+def test_wrong_codes_for_new_recovery_codes_lock_the_factor_as_the_code_page_does(area_officer):
+    device = authenticator_for(area_officer)
+    with time_machine.travel(NOON, tick=False):
+        client = verified(area_officer, device)
+    before = stored_hashes(area_officer)
+    with time_machine.travel(NOON + timedelta(seconds=30), tick=False):
+        wrong = other_than(code(device))
+        statuses = [client.post(RECOVERY, {"code": wrong}).status_code for _i in range(3)]
+        assert statuses == [200, 200, 429]
+        locked = client.post(RECOVERY, {"code": code(device)})
+        assert locked.status_code == 429
+        assert "ถูกล็อกไว้ 30 นาที" in locked.content.decode()
+        # One lock: the code page after a new password sign-in is locked too.
+        assert (
+            password_sign_in(area_officer).post(VERIFY, {"code": code(device)}).status_code == 429
+        )
+    assert stored_hashes(area_officer) == before
+    assert events(area_officer, SecurityEvent.Action.FACTOR_LOCKED).count() == 3
+    with time_machine.travel(NOON + timedelta(minutes=30, seconds=31), tick=False):
+        assert CODES.findall(client.post(RECOVERY, {"code": code(device)}).content.decode())
+
+
+def test_the_recovery_codes_page_sends_anonymous_visitors_to_the_login(client, db):
+    assert client.get(RECOVERY)["Location"].startswith(LOGIN)
+    assert client.post(RECOVERY, {"code": "123456"})["Location"].startswith(LOGIN)
+
+
+def test_the_recovery_codes_page_costs_a_fixed_number_of_queries(
+    area_officer, django_assert_num_queries
+):
+    device = authenticator_for(area_officer)
+    with time_machine.travel(NOON, tick=False):
+        client = verified(area_officer, device)
+        client.get(RECOVERY)
+        # The session and user, the factor's state, the authenticator, the count of codes.
+        with django_assert_num_queries(6):
+            assert client.get(RECOVERY).status_code == 200

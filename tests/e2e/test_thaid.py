@@ -25,6 +25,7 @@ def thaid(demo, settings, tmp_path):
     provider = start_provider(
         tmp_path / "provider",
         redirect_uris=[f"{demo}/accounts/oidc/callback/"],
+        post_logout_redirect_uris=[f"{demo}/accounts/login/"],
         accounts={"somchai": {"password": PASSWORD, "claims": {"pid": PID, "amr": ["pwd"]}}},
     )
     settings.OIDC_ISSUER = provider.issuer

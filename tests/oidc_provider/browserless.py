@@ -8,10 +8,18 @@ import requests
 from .accounts import PASSWORD
 
 
-def provider_sign_in(authorize_url: str, *, username: str, password: str = PASSWORD) -> str:
-    """Follow the provider's pages from its authorize URL; return the URL it sends back to OpenDMC."""
+def provider_sign_in(
+    authorize_url: str,
+    *,
+    username: str,
+    password: str = PASSWORD,
+    browser: requests.Session | None = None,
+) -> str:
+    """Follow the provider's pages from its authorize URL; return the URL it sends back to OpenDMC.
+
+    ``browser`` keeps the provider's cookies (its session) for what the test does next."""
     provider = urlsplit(authorize_url).netloc
-    browser = requests.Session()
+    browser = browser or requests.Session()
     url, data = authorize_url, None
     for _hop in range(10):
         answer = (

@@ -47,8 +47,17 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_provider(directory: Path, *, redirect_uris: list[str], accounts: dict) -> Provider:
-    """Start a provider with keys of its own, the OpenDMC client and these accounts; wait for it."""
+def start_provider(
+    directory: Path,
+    *,
+    redirect_uris: list[str],
+    accounts: dict,
+    post_logout_redirect_uris: list[str] = (),
+    rp_logout: bool = True,
+) -> Provider:
+    """Start a provider with keys of its own, the OpenDMC client and these accounts; wait for it.
+
+    ``rp_logout=False``: a provider without RP-Initiated Logout (no end_session_endpoint)."""
     directory.mkdir(parents=True, exist_ok=True)
     for name in ("signing-key.pem", "foreign-key.pem"):
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -56,7 +65,12 @@ def start_provider(directory: Path, *, redirect_uris: list[str], accounts: dict)
     secret = secrets.token_urlsafe(32)
     (directory / "client.json").write_text(
         json.dumps(
-            {"client_id": CLIENT_ID, "client_secret": secret, "redirect_uris": redirect_uris}
+            {
+                "client_id": CLIENT_ID,
+                "client_secret": secret,
+                "redirect_uris": redirect_uris,
+                "post_logout_redirect_uris": list(post_logout_redirect_uris),
+            }
         )
     )
     (directory / "accounts.json").write_text(json.dumps(accounts))
@@ -67,6 +81,7 @@ def start_provider(directory: Path, *, redirect_uris: list[str], accounts: dict)
         "OIDC_PROVIDER_DIR": str(directory),
         "OIDC_PROVIDER_SECRET": secrets.token_urlsafe(32),
         "OIDC_PROVIDER_ISSUER": issuer,
+        "OIDC_PROVIDER_RP_LOGOUT": "1" if rp_logout else "0",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = (directory / "provider.log").open("w")

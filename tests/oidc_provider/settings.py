@@ -31,7 +31,17 @@ TEMPLATES = [
     }
 ]
 DATABASES = {
-    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": STATE / "provider.sqlite3"}
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": STATE / "provider.sqlite3",
+        # Concurrent sign-ins (the count-day bench): writers wait for each other instead of
+        # failing with "database is locked" when a read transaction turns into a write.
+        "OPTIONS": {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+        },
+    }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
@@ -52,6 +62,11 @@ OAUTH2_PROVIDER = {
     "SCOPES": {"openid": "OpenID Connect", "pid": "Citizen ID", "profile": "Name"},
     "OAUTH2_VALIDATOR_CLASS": "tests.oidc_provider.validator.ThaiDLikeValidator",
     "ID_TOKEN_EXPIRE_SECONDS": 300,
+    # RP-Initiated Logout: the discovery document names end_session_endpoint and, for an
+    # id_token_hint of the signed-in person, the provider signs them out without asking.
+    # OIDC_PROVIDER_RP_LOGOUT=0 leaves it out (a provider that has none).
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": os.environ.get("OIDC_PROVIDER_RP_LOGOUT", "1") == "1",
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
 }
 
 # username → {"password", "claims": {...}, "fault": ""}: written by the tests (server.py).
