@@ -1,7 +1,7 @@
 """Writes to the learner register. Each function is one transaction and leaves an audit entry."""
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -79,11 +79,21 @@ def audit_lines_record(lines: Sequence[AuditLine]) -> int:
 AUDIT_LINE_FIELDS = ("student", "school", "actor", "action", "changes", "reason", "created_at")
 
 
+# Whether a school's roster is frozen is the count's to say (a confirmed round waits for its
+# director); the roster may not import the census, so census.apps registers its check here.
+_roster_lock_checks: list[Callable[..., bool]] = []
+
+
+def roster_lock_check_register(check: Callable[..., bool]) -> None:
+    """Add a check(*, school_id) returning whether a school's roster is frozen (once: registering
+    it again changes nothing)."""
+    if check not in _roster_lock_checks:
+        _roster_lock_checks.append(check)
+
+
 def check_roster_open(school: School) -> None:
     """Refuse a change while the school's confirmed data waits for the director's decision."""
-    from census.selectors import roster_locked
-
-    if roster_locked(school_id=school.pk):
+    if any(check(school_id=school.pk) for check in _roster_lock_checks):
         raise ValidationError(
             _(
                 "The data of %(school)s is confirmed and waits for its director: changes wait until the director certifies or sends it back."
