@@ -583,10 +583,33 @@ def measurements_record(
 ) -> MeasurementResult:
     """Save weights and heights of the school's learners in bulk; a repeated entry changes nothing."""
     check_roster_open(school)
-    student_ids = {e.student_id for e in entries}
-    days = {e.measured_on for e in entries}
     # Join on the school's roster rather than pass thousands of ids: one short query each.
     roster = Enrollment.objects.filter(school=school, status=EnrollmentStatus.ACTIVE)
+    existing = _measurements_existing(roster=roster, entries=entries)
+    _check_entries(entries, timezone.localdate())
+    changed = [
+        (e, current)
+        for e in entries
+        if (current := existing.get((e.student_id, e.measured_on))) is None
+        or current[1] != e.weight_kg
+        or current[2] != e.height_cm
+    ]
+    to_create, to_update, audit = _measurement_rows(
+        school=school, actor=actor, source=source, roster=roster, changed=changed
+    )
+    _measurement_rows_write(to_create=to_create, to_update=to_update, audit=audit)
+    return MeasurementResult(
+        created=len(to_create), updated=len(to_update), unchanged=len(entries) - len(changed)
+    )
+
+
+def _measurements_existing(
+    *, roster: QuerySet[Enrollment], entries: list[MeasurementEntry]
+) -> dict[tuple[int, date], tuple]:
+    """Return the measurements the entries already have, by (learner, day), locked when some will
+    change; refuse an entry for a learner not active on the roster."""
+    student_ids = {e.student_id for e in entries}
+    days = {e.measured_on for e in entries}
     found = Measurement.objects.filter(
         student__in=roster.values("student_id"), measured_on__in=days
     )
@@ -606,21 +629,24 @@ def measurements_record(
     unproven = student_ids - {student_id for student_id, _day in existing}
     if unproven and unproven - set(roster.values_list("student_id", flat=True)):
         raise _not_active_here()
-    _check_entries(entries, timezone.localdate())
-    result = MeasurementResult()
+    return existing
+
+
+def _measurement_rows(
+    *,
+    school: School,
+    actor: User | None,
+    source: str,
+    roster: QuerySet[Enrollment],
+    changed: list[tuple[MeasurementEntry, tuple | None]],
+) -> tuple[list[tuple], list[tuple], list[AuditLine]]:
+    """Return the rows to create, the rows to update and the audit lines of the changed entries,
+    each with its nutrition status."""
     now = timezone.now()
     actor_id = actor.pk if actor else None
     to_create, to_update, audit = [], [], []
     action, school_id = AuditEntry.Action.MEASURE, school.pk
-    iso = {day: [day.isoformat()] * 2 for day in days}  # the date is the key: it never changes
-    changed = [
-        (e, current)
-        for e in entries
-        if (current := existing.get((e.student_id, e.measured_on))) is None
-        or current[1] != e.weight_kg
-        or current[2] != e.height_cm
-    ]
-    result.unchanged = len(entries) - len(changed)
+    iso = {}  # the date is the key: it never changes
     # The nutrition status is computed with the figures, from the learner's sex and birth date:
     # one query over the roster, and none when nothing changes.
     people = (
@@ -652,13 +678,21 @@ def measurements_record(
                 + status
             )
         else:
+            day = iso.setdefault(e.measured_on, [e.measured_on.isoformat()] * 2)
             changes = {
-                "measured_on": iso[e.measured_on],
+                "measured_on": day,
                 "weight_kg": [str(current[1]), str(e.weight_kg)],
                 "height_cm": [str(current[2]), str(e.height_cm)],
             }
             audit.append(AuditLine(e.student_id, school_id, actor_id, action, changes, "", now))
             to_update.append((current[0], e.weight_kg, e.height_cm, source, actor_id) + status)
+    return to_create, to_update, audit
+
+
+def _measurement_rows_write(
+    *, to_create: list[tuple], to_update: list[tuple], audit: list[AuditLine]
+) -> None:
+    """Insert the new measurements, update the changed ones and write their audit lines."""
     insert_rows(
         Measurement,
         (
@@ -679,8 +713,6 @@ def measurements_record(
         to_update,
     )
     audit_lines_record(audit)
-    result.created, result.updated = len(to_create), len(to_update)
-    return result
 
 
 _STATUS_INPUTS = ("measured_on", "weight_kg", "height_cm", "student__sex", "student__birth_date")
