@@ -34,7 +34,7 @@ from .models import (
     Student,
     StudentDocument,
 )
-from .uploads import HEIGHT_RANGE, WEIGHT_RANGE, Parsed
+from .uploads import HEIGHT_RANGE, WEIGHT_RANGE, Parsed, UploadError, parse_measurements, read_table
 
 
 def audit_record(
@@ -804,7 +804,6 @@ def measurement_entries_of(
 def measurement_upload_start(*, school: School, actor: User, uploaded_file) -> MeasurementUpload:
     """Store an uploaded weight and height file; process it now, or in Celery when it is large."""
     data = read_upload(uploaded_file, limit=settings.MEASUREMENT_UPLOAD_MAX_BYTES)
-    from .uploads import UploadError, read_table
 
     upload = MeasurementUpload(
         school=school,
@@ -824,7 +823,7 @@ def measurement_upload_start(*, school: School, actor: User, uploaded_file) -> M
     if upload.status == MeasurementUpload.Status.REJECTED:
         return upload
     if upload.total_rows >= settings.MEASUREMENT_UPLOAD_ASYNC_ROWS:
-        from .tasks import process_measurement_upload
+        from .tasks import process_measurement_upload  # schools.tasks imports this module
 
         transaction.on_commit(lambda: process_measurement_upload.delay(upload.pk))
         return upload
@@ -833,8 +832,6 @@ def measurement_upload_start(*, school: School, actor: User, uploaded_file) -> M
 
 def measurement_upload_process(*, upload: MeasurementUpload) -> MeasurementUpload:
     """Check every row of an uploaded file, then save all rows in one transaction or none."""
-    from .uploads import UploadError, parse_measurements
-
     upload = MeasurementUpload.objects.select_related("school").get(pk=upload.pk)
     if upload.finished:
         return upload  # a retried task finds the work done
