@@ -219,6 +219,21 @@ def can_view_request(user: User, process: Model) -> bool:
     return user.is_authenticated and links is not None and links.filter(approver=user).exists()
 
 
+def access_request(user: User, model: type[Model] | None, pk: int) -> Model:
+    """Return the approval request of that model and id if the user is a party to it
+    (can_view_request); raise Http404 otherwise, and for a kind of request that does not exist
+    (model None). The flows pass their model, so that this module needs no import of them."""
+    process = (
+        model
+        and model.objects.select_related("school", "requested_by", "decided_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if process is None or not can_view_request(user, process):
+        raise Http404
+    return process
+
+
 def can_keep_roster(user: User, school: School) -> bool:
     """Return whether the user may change the school's roster."""
     return user.is_authenticated and user.has_perm("schools.keep_roster", school)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
+from viewflow.workflow.models import Task
 
 from accounts.permissions import (
     access_school,
@@ -21,6 +22,7 @@ from accounts.permissions import (
     can_keep_roster,
     schools_visible_to,
 )
+from documents.models import SignedDocument
 from schools.models import School
 from schools.views import SchoolMixin, ServiceFormView
 
@@ -37,7 +39,6 @@ def _open_task(school_survey: SchoolSurvey | None):
     """Return the survey's open human task (enter or certify), if any."""
     if school_survey is None:
         return None
-    from viewflow.workflow.models import Task
 
     return (
         Task.objects.filter(
@@ -277,8 +278,6 @@ class AreaBudgetView(AreaMixin, TemplateView):
     template_name = "buildings/budget.html"
 
     def get_context_data(self, **kwargs):
-        from documents.models import SignedDocument
-
         listing = selectors.budget_list(
             survey_year=self.survey_year,
             schools=School.objects.open().filter(area_office=self.area),

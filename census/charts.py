@@ -126,6 +126,20 @@ def _legend(names: list[str], palette: tuple[str, ...], *, left: float, width: f
     return legend
 
 
+def _line_axis(values: list[float]) -> tuple[float, float, float, int]:
+    """Return a line chart's axis: its lowest and highest value, its round step and how many steps,
+    from a round step below the lowest value to one above the highest."""
+    ticks = 3
+    low, high = min(values), max(values)
+    step = nice_step(max(high - low, 1), steps=ticks)
+    bottom_value = math.floor(low / step) * step
+    top_value = bottom_value + step * ticks
+    while top_value < high:  # a round step may fall short of the highest point: one more tick
+        ticks += 1
+        top_value += step
+    return bottom_value, top_value, step, ticks
+
+
 def line_chart(
     *,
     labels: list[str],
@@ -139,14 +153,7 @@ def line_chart(
     the rounds, say), its axis from a round step below the lowest to one above the highest."""
     if not values:
         return SafeString("")
-    ticks = 3
-    low, high = min(values), max(values)
-    step = nice_step(max(high - low, 1), steps=ticks)
-    bottom_value = math.floor(low / step) * step
-    top_value = bottom_value + step * ticks
-    while top_value < high:  # a round step may fall short of the highest point: one more tick
-        ticks += 1
-        top_value += step
+    bottom_value, top_value, step, ticks = _line_axis(values)
     left = 14 + label_width(f"{top_value:,.0f}")
     head, bottom = 22, 30
     gap = max(48, max(label_width(x) for x in labels) + 10)

@@ -1,3 +1,5 @@
+import io
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
@@ -8,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
+from openpyxl import Workbook
 
 from accounts.permissions import areas_overseen_by, can_administer
 from schools.exports import safe_cell
@@ -90,8 +93,6 @@ class AreaDashboardView(LoginRequiredMixin, TemplateView):
         )
 
     def xlsx(self):
-        from openpyxl import Workbook
-
         schools = self.rows()
         labels = dict(SchoolRound.State.choices)
         workbook = Workbook()
@@ -116,7 +117,6 @@ class AreaDashboardView(LoginRequiredMixin, TemplateView):
                     for rule in MEASUREMENT_RULES
                 ]  # fmt: skip
             )
-        import io
 
         buffer = io.BytesIO()
         workbook.save(buffer)

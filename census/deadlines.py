@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from accounts.permissions import memberships_for
+from buildings.models import SurveyYear
 
 from .models import Round
 
@@ -78,8 +79,6 @@ def _round_deadlines(rounds, kinds: set[str]) -> list[Deadline]:
 
 
 def _survey_deadlines(since: datetime) -> list[Deadline]:
-    from buildings.models import SurveyYear
-
     url, title = reverse("buildings:index"), TITLES["survey"]
     surveys = SurveyYear.objects.filter(closes__gte=since).order_by("closes")
     return [

@@ -421,6 +421,35 @@ def _nutrition_counts(scope: Scope, indicator: str) -> QuerySet[SnapshotNutritio
     return counts.filter(snapshot__school__in=schools) if schools.query.has_filters() else counts
 
 
+def _nutrition_tallies(cells, bands: list[str]) -> tuple[dict, dict, dict, dict]:
+    """Return the learners per band (then without a status) by sex, by grade, by school or area
+    office, and by school or area office × grade × sex, from (unit, grade, sex, band, n) cells."""
+    width = len(bands) + 1  # the bands, then no status
+    position = {band: i for i, band in enumerate(bands)}
+
+    def empty():
+        return [0] * width
+
+    by_sex: dict[str, list[int]] = defaultdict(empty)
+    by_grade: dict[str, list[int]] = defaultdict(empty)
+    by_unit: dict[int, list[int]] = defaultdict(empty)
+    by_cell: dict[tuple[int, str, str], list[int]] = defaultdict(empty)
+    for unit_id, grade, sex, band, n in cells:
+        i = position.get(band, width - 1)
+        for key, table in ((sex, by_sex), (grade, by_grade), (unit_id, by_unit)):
+            table[key][i] += n
+        by_cell[(unit_id, grade, sex)][i] += n
+    return by_sex, by_grade, by_unit, by_cell
+
+
+def _band_line(counts: list[int]) -> list:
+    """Return a line's figures: the learners, those with a status, the percent in each band of
+    those with a status, those without one."""
+    with_status = sum(counts[:-1])
+    return [sum(counts), with_status, *(_percent(n, with_status) for n in counts[:-1]),
+            counts[-1]]  # fmt: skip
+
+
 def nutrition_report(*, scope: Scope, round: Round, indicator: str, rounds: list[Round]) -> dict:
     """Return the certified learners of a round per band of one nutrition indicator (percent of
     those with a status) by sex, by grade, by school or area office, and by school or area office ×
@@ -440,26 +469,8 @@ def nutrition_report(*, scope: Scope, round: Round, indicator: str, rounds: list
     )
     names = _unit_names(scope)
     width = len(bands) + 1  # the bands, then no status
-    position = {band: i for i, band in enumerate(bands)}
-
-    def empty():
-        return [0] * width
-
-    by_sex: dict[str, list[int]] = defaultdict(empty)
-    by_grade: dict[str, list[int]] = defaultdict(empty)
-    by_unit: dict[int, list[int]] = defaultdict(empty)
-    by_cell: dict[tuple[int, str, str], list[int]] = defaultdict(empty)
-    for unit_id, grade, sex, band, n in cells:
-        i = position.get(band, width - 1)
-        for key, table in ((sex, by_sex), (grade, by_grade), (unit_id, by_unit)):
-            table[key][i] += n
-        by_cell[(unit_id, grade, sex)][i] += n
-
-    def line(counts: list[int]) -> list:
-        with_status = sum(counts[:-1])
-        return [sum(counts), with_status, *(_percent(n, with_status) for n in counts[:-1]),
-                counts[-1]]  # fmt: skip
-
+    by_sex, by_grade, by_unit, by_cell = _nutrition_tallies(cells, bands)
+    line = _band_line
     figures = [_("Learners"), _("With a status"), *(f"{b} (%)" for b in band_labels),
                _("No status")]  # fmt: skip
     unit_label = _("School") if scope.by_school else _("Area office")

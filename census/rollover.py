@@ -17,13 +17,16 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from documents.models import Kind
 from documents.roles import ROLE_MINISTRY
+from documents.services import document_issue
 from schools.calendar import academic_year_start
 from schools.models import AuditEntry, Enrollment, EnrollmentStatus, Grade, School
 from schools.services import AuditLine, audit_lines_record
 from schools.templatetags.thai import thai_date
 
 from .models import AcademicYear, RolloverChoice, RolloverDecision, Round, SchoolRollover
+from .selectors import roster_locked
 
 FINAL_GRADES = (Grade.K3, Grade.P6, Grade.M3, Grade.M6)
 _ORDER = list(Grade.values)
@@ -266,7 +269,6 @@ def school_rollover_apply(
     done = SchoolRollover.objects.filter(academic_year=academic_year, school=school).first()
     if done is not None:
         return done
-    from .selectors import roster_locked
 
     if roster_locked(school_id=school.pk):
         raise ValidationError(_("The school's roster waits for certification."))
@@ -306,9 +308,6 @@ def school_rollover_apply(
 
 def rollover_record(*, rollover: SchoolRollover):
     """Sign the school's rollover summary (once)."""
-    from documents.models import Kind
-    from documents.services import document_issue
-
     school = School.objects.select_related("area_office").get(pk=rollover.school_id)
     year = rollover.academic_year.year
     with translation.override("th"):
@@ -352,7 +351,7 @@ def rollover_record(*, rollover: SchoolRollover):
 @transaction.atomic
 def year_rollover_start(*, academic_year: AcademicYear, actor: User) -> int:
     """Queue the rollover of every school not yet moved into the year; return how many."""
-    from .tasks import rollover_school
+    from .tasks import rollover_school  # census.tasks imports this module
 
     check_rollover_open(academic_year=academic_year)
     done = SchoolRollover.objects.filter(academic_year=academic_year).values("school_id")

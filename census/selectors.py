@@ -16,6 +16,15 @@ def roster_locked(*, school_id: int) -> bool:
     ).exists()
 
 
+def school_rounds_latest(*, school) -> list[SchoolRound]:
+    """Return the school's latest count rounds with their state (one query)."""
+    return list(
+        SchoolRound.objects.filter(school=school)
+        .select_related("round__academic_year")
+        .order_by("-round__as_of", "-pk")[:6]
+    )
+
+
 def _round_lead() -> timedelta:
     # Processes start this long before the confirm window, so that staff can prepare.
     return timedelta(days=settings.ROUND_OPENS_DAYS_BEFORE)

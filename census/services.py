@@ -6,12 +6,14 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mass_mail
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import Role, User
+from accounts.selectors import users_with_role
 from schools.calendar import default_as_of
 from schools.checks import check_reason
 from schools.models import School
@@ -20,6 +22,7 @@ from schools.templatetags.thai import be_date, in_thai, thai_date
 from schools.validation import school_findings
 
 from .allocation import funded_born_after
+from .dashboard import area_schools
 from .models import (
     ROUND_FIELDS,
     ROUND_TIMES,
@@ -27,6 +30,7 @@ from .models import (
     RosterSnapshot,
     Round,
     RoundChange,
+    RoundReminder,
     SchoolRound,
     SnapshotRow,
 )
@@ -567,14 +571,6 @@ def snapshot_rows(*, snapshot: RosterSnapshot):
 @transaction.atomic
 def round_remind(*, round: Round, area_office, actor: User) -> int:
     """E-mail every school of the area not yet certified for the round (once each); log it."""
-    from django.core.mail import send_mass_mail
-
-    from accounts.models import Role
-    from accounts.selectors import users_with_role
-
-    from .dashboard import area_schools
-    from .models import RoundReminder
-
     done = (SchoolRound.State.CERTIFIED, SchoolRound.State.ACKNOWLEDGED)
     pending = [
         s for s in area_schools(area_office=area_office, round=round) if s.round_state not in done

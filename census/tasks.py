@@ -3,7 +3,15 @@
 import logging
 
 from celery import shared_task
+from django.core.exceptions import ValidationError
 from django.db import OperationalError
+
+from accounts.models import User
+from schools.models import School
+
+from .models import AcademicYear
+from .reminders import reminders_due
+from .rollover import rollover_record, school_rollover_apply
 
 logger = logging.getLogger(__name__)
 
@@ -12,8 +20,6 @@ logger = logging.getLogger(__name__)
 def send_due_reminders() -> dict[str, int]:
     """Send the count-day reminders that are due (the day before, 14:30, directors); run every
     five minutes by beat. A reminder already sent is never sent again."""
-    from .reminders import reminders_due
-
     return reminders_due()
 
 
@@ -25,14 +31,6 @@ def send_due_reminders() -> dict[str, int]:
 )
 def rollover_school(academic_year_id: int, school_id: int, actor_id: int | None) -> int:
     """Move one school into a new academic year and sign its summary; a second run does nothing."""
-    from django.core.exceptions import ValidationError
-
-    from accounts.models import User
-    from schools.models import School
-
-    from .models import AcademicYear
-    from .rollover import rollover_record, school_rollover_apply
-
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     try:
         rollover = school_rollover_apply(

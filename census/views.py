@@ -10,6 +10,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from accounts.permissions import can_administer, can_keep_roster
+from buildings.models import SurveyYear
 from schools.models import Grade
 from schools.views import SchoolMixin
 
@@ -37,8 +38,6 @@ class CalendarView(LoginRequiredMixin, TemplateView):
     template_name = "census/years.html"
 
     def get_context_data(self, **kwargs):
-        from buildings.models import SurveyYear
-
         user = self.request.user
         years = list(AcademicYear.objects.prefetch_related("rounds").order_by("-year")[:6])
         surveys = {s.year: s for s in SurveyYear.objects.filter(year__in=[y.year for y in years])}

@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import can_administer
+
 
 class OpenDMCAdminSite(admin.AdminSite):
     """Admin site for the ministry admin (สพฐ.); the right comes from a membership, not a model grant."""
@@ -18,6 +20,4 @@ class OpenDMCAdminSite(admin.AdminSite):
         return super().login(request, extra_context)
 
     def has_permission(self, request):
-        from accounts.permissions import can_administer
-
         return can_administer(request.user)

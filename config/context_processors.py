@@ -1,23 +1,25 @@
 from django.utils.functional import SimpleLazyObject
 
+from accounts import permissions
+
 
 def navigation(request):
     """Say which menu entries the user may use; computed only when a template asks."""
 
     def can_see_reports():
-        from accounts.permissions import can_see_reports as check
-
-        return check(request.user) if request.user.is_authenticated else False
+        return permissions.can_see_reports(request.user) if request.user.is_authenticated else False
 
     def can_manage_people():
-        from accounts.permissions import can_manage_people as check
-
-        return check(request.user) if request.user.is_authenticated else False
+        return (
+            permissions.can_manage_people(request.user) if request.user.is_authenticated else False
+        )
 
     def can_import_school_list():
-        from accounts.permissions import can_import_school_list as check
-
-        return check(request.user) if request.user.is_authenticated else False
+        return (
+            permissions.can_import_school_list(request.user)
+            if request.user.is_authenticated
+            else False
+        )
 
     return {
         "nav_reports": SimpleLazyObject(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import markdown
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import FileResponse, Http404
@@ -64,7 +65,6 @@ def guide_html(guide: Guide) -> str:
 
 @lru_cache(maxsize=16)
 def _render(file: Path, stamp: int) -> str:  # the stamp keys the cache on the file's version
-    import markdown
 
     html = markdown.markdown(
         file.read_text(encoding="utf-8"), extensions=["tables", "toc", "sane_lists"]

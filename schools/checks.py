@@ -9,8 +9,10 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
 
 from .identifiers import THAI_DIGITS
+from .models import Grade
 
 # Magic bytes → (content type, file suffix, the format Pillow must recognise).
 IMAGE_TYPES = {
@@ -47,8 +49,6 @@ def is_finite(value) -> bool:
 def image_type(data: bytes) -> tuple[str, str] | None:
     """Return (content type, suffix) of a JPEG or PNG whose bytes Pillow opens and verifies as the
     format its magic bytes claim; None for anything else (damaged, renamed, a decompression bomb)."""
-    from PIL import Image, UnidentifiedImageError
-
     for magic, (content_type, suffix, pil_format) in IMAGE_TYPES.items():
         if not data.startswith(magic):
             continue
@@ -71,8 +71,6 @@ def image_type(data: bytes) -> tuple[str, str] | None:
 
 def check_grade_taught(*, school, grade: str) -> None:
     """Refuse a grade the school does not teach (a ม.4 at a primary school)."""
-    from .models import Grade
-
     if not school.teaches(grade):
         labels = {
             "grade": Grade(grade).label,

@@ -20,8 +20,10 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
+
+from .bulk import select_values, update_rows
 
 # WHO's conventions: a month is 30.4375 days; WHO 2006 (by day) covers 0–1856 days, WHO 2007 (by month)
 # 61–228 months, its weight-for-age only up to 120 months.
@@ -384,10 +386,7 @@ def backfill(*, everything: bool = False, batch_size: int = 5000, progress=None)
 
     Batches in primary-key order, each one read and one written (an UPDATE from arrays on
     PostgreSQL) in its own transaction: stopped halfway, it goes on where it stopped."""
-    from django.db import transaction
-
-    from .bulk import select_values, update_rows
-    from .models import Measurement
+    from .models import Measurement  # schools.models imports this module (Band, Issue)
 
     ref = reference()
     rows = Measurement.objects.order_by("pk")

@@ -18,6 +18,9 @@ from django.db.models import TextChoices
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from .bulk import select_in, without_gc_pauses
 from .checks import check_birth_date, check_grade_taught, date_from_text, decimal_from_text
@@ -553,10 +556,6 @@ def roster_template_csv(*, school: School | None = None) -> bytes:
 def roster_template_xlsx(*, schools: list[School]) -> bytes:
     """Return the roster template as .xlsx: the columns, a grade list limited to what the schools
     teach, and a second sheet naming each school's code and grades."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = pgettext("roster template", "Learners")

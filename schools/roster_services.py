@@ -356,7 +356,7 @@ def roster_import_queue(*, roster_import: RosterImport, actor: User) -> RosterIm
         raise ValidationError(_("No row of this file can be applied."), code="nothing")
     roster_import.status = RosterImport.Status.QUEUED
     roster_import.save(update_fields=["status"])
-    from .tasks import process_roster_import
+    from .tasks import process_roster_import  # schools.tasks imports this module
 
     transaction.on_commit(lambda: process_roster_import.delay(roster_import.pk))
     return roster_import

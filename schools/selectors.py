@@ -1,9 +1,11 @@
 """Reads of the learner register: the one place that decides joins and aggregates for each list."""
 
 from dataclasses import dataclass, field
+from datetime import date as date_type
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Concat
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .identifiers import THAI_DIGITS
@@ -19,6 +21,7 @@ from .models import (
     Student,
 )
 from .nutrition import Band
+from .templatetags.thai import thai_date
 
 
 def roster_for(
@@ -223,8 +226,7 @@ def rooms_of(*, school: School) -> list[int]:
 
 
 def _change_labels() -> dict:
-    from django.utils.translation import gettext as _
-
+    _ = gettext  # in the language of this request, not lazy
     return {
         "grade": _("Grade"), "room": _("Room"), "school": _("School"), "status": _("Status"),
         "ended_on": _("To"), "destination": _("Destination"), "title": _("Name prefix"),
@@ -236,10 +238,6 @@ def _change_labels() -> dict:
 
 
 def _change_value(field: str, value):
-    from datetime import date as date_type
-
-    from .templatetags.thai import thai_date
-
     if value in (None, ""):
         return "—"
     if field == "grade":

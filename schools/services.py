@@ -1,7 +1,7 @@
 """Writes to the learner register. Each function is one transaction and leaves an audit entry."""
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -34,7 +34,7 @@ from .models import (
     Student,
     StudentDocument,
 )
-from .uploads import HEIGHT_RANGE, WEIGHT_RANGE, Parsed
+from .uploads import HEIGHT_RANGE, WEIGHT_RANGE, Parsed, UploadError, parse_measurements, read_table
 
 
 def audit_record(
@@ -79,11 +79,21 @@ def audit_lines_record(lines: Sequence[AuditLine]) -> int:
 AUDIT_LINE_FIELDS = ("student", "school", "actor", "action", "changes", "reason", "created_at")
 
 
+# Whether a school's roster is frozen is the count's to say (a confirmed round waits for its
+# director); the roster may not import the census, so census.apps registers its check here.
+_roster_lock_checks: list[Callable[..., bool]] = []
+
+
+def roster_lock_check_register(check: Callable[..., bool]) -> None:
+    """Add a check(*, school_id) returning whether a school's roster is frozen (once: registering
+    it again changes nothing)."""
+    if check not in _roster_lock_checks:
+        _roster_lock_checks.append(check)
+
+
 def check_roster_open(school: School) -> None:
     """Refuse a change while the school's confirmed data waits for the director's decision."""
-    from census.selectors import roster_locked
-
-    if roster_locked(school_id=school.pk):
+    if any(check(school_id=school.pk) for check in _roster_lock_checks):
         raise ValidationError(
             _(
                 "The data of %(school)s is confirmed and waits for its director: changes wait until the director certifies or sends it back."
@@ -573,10 +583,33 @@ def measurements_record(
 ) -> MeasurementResult:
     """Save weights and heights of the school's learners in bulk; a repeated entry changes nothing."""
     check_roster_open(school)
-    student_ids = {e.student_id for e in entries}
-    days = {e.measured_on for e in entries}
     # Join on the school's roster rather than pass thousands of ids: one short query each.
     roster = Enrollment.objects.filter(school=school, status=EnrollmentStatus.ACTIVE)
+    existing = _measurements_existing(roster=roster, entries=entries)
+    _check_entries(entries, timezone.localdate())
+    changed = [
+        (e, current)
+        for e in entries
+        if (current := existing.get((e.student_id, e.measured_on))) is None
+        or current[1] != e.weight_kg
+        or current[2] != e.height_cm
+    ]
+    to_create, to_update, audit = _measurement_rows(
+        school=school, actor=actor, source=source, roster=roster, changed=changed
+    )
+    _measurement_rows_write(to_create=to_create, to_update=to_update, audit=audit)
+    return MeasurementResult(
+        created=len(to_create), updated=len(to_update), unchanged=len(entries) - len(changed)
+    )
+
+
+def _measurements_existing(
+    *, roster: QuerySet[Enrollment], entries: list[MeasurementEntry]
+) -> dict[tuple[int, date], tuple]:
+    """Return the measurements the entries already have, by (learner, day), locked when some will
+    change; refuse an entry for a learner not active on the roster."""
+    student_ids = {e.student_id for e in entries}
+    days = {e.measured_on for e in entries}
     found = Measurement.objects.filter(
         student__in=roster.values("student_id"), measured_on__in=days
     )
@@ -596,21 +629,24 @@ def measurements_record(
     unproven = student_ids - {student_id for student_id, _day in existing}
     if unproven and unproven - set(roster.values_list("student_id", flat=True)):
         raise _not_active_here()
-    _check_entries(entries, timezone.localdate())
-    result = MeasurementResult()
+    return existing
+
+
+def _measurement_rows(
+    *,
+    school: School,
+    actor: User | None,
+    source: str,
+    roster: QuerySet[Enrollment],
+    changed: list[tuple[MeasurementEntry, tuple | None]],
+) -> tuple[list[tuple], list[tuple], list[AuditLine]]:
+    """Return the rows to create, the rows to update and the audit lines of the changed entries,
+    each with its nutrition status."""
     now = timezone.now()
     actor_id = actor.pk if actor else None
     to_create, to_update, audit = [], [], []
     action, school_id = AuditEntry.Action.MEASURE, school.pk
-    iso = {day: [day.isoformat()] * 2 for day in days}  # the date is the key: it never changes
-    changed = [
-        (e, current)
-        for e in entries
-        if (current := existing.get((e.student_id, e.measured_on))) is None
-        or current[1] != e.weight_kg
-        or current[2] != e.height_cm
-    ]
-    result.unchanged = len(entries) - len(changed)
+    iso = {}  # the date is the key: it never changes
     # The nutrition status is computed with the figures, from the learner's sex and birth date:
     # one query over the roster, and none when nothing changes.
     people = (
@@ -642,13 +678,21 @@ def measurements_record(
                 + status
             )
         else:
+            day = iso.setdefault(e.measured_on, [e.measured_on.isoformat()] * 2)
             changes = {
-                "measured_on": iso[e.measured_on],
+                "measured_on": day,
                 "weight_kg": [str(current[1]), str(e.weight_kg)],
                 "height_cm": [str(current[2]), str(e.height_cm)],
             }
             audit.append(AuditLine(e.student_id, school_id, actor_id, action, changes, "", now))
             to_update.append((current[0], e.weight_kg, e.height_cm, source, actor_id) + status)
+    return to_create, to_update, audit
+
+
+def _measurement_rows_write(
+    *, to_create: list[tuple], to_update: list[tuple], audit: list[AuditLine]
+) -> None:
+    """Insert the new measurements, update the changed ones and write their audit lines."""
     insert_rows(
         Measurement,
         (
@@ -669,8 +713,6 @@ def measurements_record(
         to_update,
     )
     audit_lines_record(audit)
-    result.created, result.updated = len(to_create), len(to_update)
-    return result
 
 
 _STATUS_INPUTS = ("measured_on", "weight_kg", "height_cm", "student__sex", "student__birth_date")
@@ -762,7 +804,6 @@ def measurement_entries_of(
 def measurement_upload_start(*, school: School, actor: User, uploaded_file) -> MeasurementUpload:
     """Store an uploaded weight and height file; process it now, or in Celery when it is large."""
     data = read_upload(uploaded_file, limit=settings.MEASUREMENT_UPLOAD_MAX_BYTES)
-    from .uploads import UploadError, read_table
 
     upload = MeasurementUpload(
         school=school,
@@ -782,7 +823,7 @@ def measurement_upload_start(*, school: School, actor: User, uploaded_file) -> M
     if upload.status == MeasurementUpload.Status.REJECTED:
         return upload
     if upload.total_rows >= settings.MEASUREMENT_UPLOAD_ASYNC_ROWS:
-        from .tasks import process_measurement_upload
+        from .tasks import process_measurement_upload  # schools.tasks imports this module
 
         transaction.on_commit(lambda: process_measurement_upload.delay(upload.pk))
         return upload
@@ -791,8 +832,6 @@ def measurement_upload_start(*, school: School, actor: User, uploaded_file) -> M
 
 def measurement_upload_process(*, upload: MeasurementUpload) -> MeasurementUpload:
     """Check every row of an uploaded file, then save all rows in one transaction or none."""
-    from .uploads import UploadError, parse_measurements
-
     upload = MeasurementUpload.objects.select_related("school").get(pk=upload.pk)
     if upload.finished:
         return upload  # a retried task finds the work done

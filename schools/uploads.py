@@ -7,11 +7,13 @@ the reason, so that the caller can save all or nothing.
 
 import csv
 import io
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
+import openpyxl
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -151,8 +153,6 @@ def _formula_cell(value):
 
 
 def _read_xlsx(data: bytes, *, max_rows: int, keep_formulas: bool) -> list[list]:
-    import openpyxl
-
     _check_zip_size(data)
     try:
         workbook = openpyxl.load_workbook(
@@ -181,8 +181,6 @@ MAX_XLSX_UNPACKED_BYTES = 200 * 1024 * 1024
 
 
 def _check_zip_size(data: bytes) -> None:
-    import zipfile
-
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())

@@ -5,7 +5,7 @@ queries need a short explanation from the school.
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -266,6 +266,20 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+# Rules over the whole school that the layers above know how to check (the count compares each
+# grade with the last certified snapshot: census.apps registers census.roster_checks). The roster
+# may not import the census, so the census brings its rule here.
+SchoolRule = Callable[..., Iterable[tuple[str, str, str]]]
+_school_rules: list[SchoolRule] = []
+
+
+def school_rule_register(rule: SchoolRule) -> None:
+    """Add a rule(*, school, enrollments, today) yielding (rule, subject key, detail) to those
+    school_findings runs (once: registering it again changes nothing)."""
+    if rule not in _school_rules:
+        _school_rules.append(rule)
+
+
 def school_findings(*, school: School, today: date | None = None) -> Findings:
     """Run every validation rule over the school's active learners (three queries in all)."""
     today = today or timezone.localdate()
@@ -342,52 +356,12 @@ def school_findings(*, school: School, today: date | None = None) -> Findings:
             % {"n": count, "t": total, "g": Grade(grade).label, "r": room, "w": pair[0],
                "h": pair[1]},
         )  # fmt: skip
-    for grade, now_count, then_count, label in _grade_changes(
-        school=school, enrollments=enrollments, today=today
-    ):
-        add(
-            Rule.GRADE_COUNT_CHANGE,
-            f"grade:{grade}",
-            _("%(g)s: %(now)d learners now, %(then)d at the last certified round (%(label)s)")
-            % {"g": Grade(grade).label, "now": now_count, "then": then_count, "label": label},
-        )
+    for school_rule in _school_rules:
+        for rule, key, detail in school_rule(school=school, enrollments=enrollments, today=today):
+            add(rule, key, detail)
     order = list(Rule.values)
     items.sort(key=lambda f: (not f.is_error, order.index(f.rule)))
     return Findings(items)
-
-
-def _grade_changes(*, school: School, enrollments: list[Enrollment], today: date):
-    """Yield the grades whose count moved a lot against the school's last certified snapshot.
-
-    Across a new academic year the learners moved up one grade, so grade g now is compared with
-    grade g-1 then (the entry grades อ.1, ป.1 and ม.1 are skipped: their intake is new).
-    """
-    from census.models import RosterSnapshot
-
-    snapshot = (
-        RosterSnapshot.objects.filter(school=school, status=RosterSnapshot.Status.CERTIFIED)
-        .select_related("round__academic_year")
-        .order_by("-as_of")
-        .first()
-    )
-    if snapshot is None:
-        return
-    then = {g: c.get("M", 0) + c.get("F", 0) for g, c in snapshot.counts.items()}
-    now = Counter(e.grade for e in enrollments)
-    new_year = snapshot.round.academic_year.year != academic_year_of(today)
-    entry = {Grade.K1, Grade.P1, Grade.M1}
-    label = str(snapshot.round)
-    for grade in GRADE_ORDER:
-        if new_year:
-            if grade in entry:
-                continue
-            previous = GRADE_ORDER[GRADE_ORDER.index(grade) - 1]
-        else:
-            previous = grade
-        now_count, then_count = now.get(grade, 0), then.get(previous, 0)
-        change = abs(now_count - then_count)
-        if change >= GRADE_CHANGE_MIN and change >= GRADE_CHANGE_SHARE * max(then_count, 1):
-            yield grade, now_count, then_count, label
 
 
 def measurement_problem_counts(

@@ -60,33 +60,17 @@ from .models import (
 from .validation import school_findings
 
 
-def school_rounds_of(*, school):
-    """Return the school's latest count rounds with their state (one query)."""
-    from census.models import SchoolRound
-
-    return list(
-        SchoolRound.objects.filter(school=school)
-        .select_related("round__academic_year")
-        .order_by("-round__as_of", "-pk")[:6]
-    )
-
-
 class HomeView(LoginRequiredMixin, TemplateView):
-    """Show what the signed-in user may act on: their schools and area offices."""
+    """Show what the signed-in user may act on: their schools and area offices (the count's
+    deadlines and rollover review come from the census layer's ``rounds`` template tags)."""
 
     template_name = "schools/home.html"
 
     def get_context_data(self, **kwargs):
-        from census.deadlines import next_deadlines
-        from census.rollover import review_year
-
         user = self.request.user
-        memberships = list(memberships_for(user))
         return super().get_context_data(
-            memberships=memberships,
-            deadlines=next_deadlines(user=user, limit=3),
+            memberships=list(memberships_for(user)),
             now=timezone.now(),
-            rollover_year=review_year() if any(m.school_id for m in memberships) else None,
             areas=areas_overseen_by(user)
             .annotate(school_count=Count("schools"))
             .order_by("code")[:50],
@@ -170,7 +154,6 @@ class RosterView(LoginRequiredMixin, TemplateView):
         page = Paginator(roster, settings.ROSTER_PAGE_SIZE).get_page(self.request.GET.get("page"))
         # The school's own staff keep the roster and need the full IDs (can_see_full_ids).
         can_edit = can_keep_roster(self.request.user, school)
-        school_rounds = school_rounds_of(school=school)
         return super().get_context_data(
             school=school,
             form=form,
@@ -185,8 +168,6 @@ class RosterView(LoginRequiredMixin, TemplateView):
             # as well would cost three queries on the page they open most.
             can_register_gcode=not can_edit and can_register_gcode(self.request.user, school),
             can_import_roster=can_edit or can_import_roster(self.request.user, school),
-            school_rounds=school_rounds,
-            locked=any(sr.roster_locked for sr in school_rounds),
             **kwargs,
         )
 

@@ -8,6 +8,7 @@ class WorkflowsConfig(AppConfig):
 
     def ready(self):
         # A roster file's learners active elsewhere become transfer requests of this app's flow.
+        # Imported here, once the apps are loaded (models may not be imported before).
         from schools.roster_services import roster_transfer_starter_register
 
         from .roster_transfers import transfer_requests_from_roster

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from census.models import RosterSnapshot, SchoolRound
 from census.services import snapshot_rows
 from documents.roles import ROLE_AREA_OFFICER, ROLE_DIRECTOR, ROLE_STAFF
+from schools.identifiers import mask_citizen_id, mask_gcode
 from schools.models import Grade
 from schools.selectors import grade_sex_counts
 from schools.templatetags.thai import thai_date
@@ -104,8 +105,6 @@ def revocation_context(snapshot: RosterSnapshot) -> dict[str, Any]:
 
 def snapshot_annex_context(*, snapshot_id: int) -> dict[str, Any]:
     """Return the roster annex of a certified snapshot (masked IDs; rendered by Celery)."""
-    from schools.identifiers import mask_citizen_id, mask_gcode
-
     snapshot = RosterSnapshot.objects.select_related("school__area_office").get(pk=snapshot_id)
     labels = dict(Grade.choices)
     sexes = {"M": _("Male"), "F": _("Female")}

@@ -15,7 +15,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 from viewflow.workflow.models import Task
 
-from accounts.permissions import can_view_request
+from accounts.permissions import access_request, access_school, can_view_request
 from documents.models import SignedDocument
 from documents.selectors import can_view_document
 from schools.identifiers import mask_citizen_ids_in
@@ -273,25 +273,11 @@ def request_context(process, user) -> dict:
     }
 
 
-def access_request(user, kind: str, pk: int):
-    """Return the request if the user may see it (its schools, area office, approvers); else 404."""
-    model = KINDS.get(kind)
-    process = (
-        model
-        and model.objects.select_related("school", "requested_by", "decided_by")
-        .filter(pk=pk)
-        .first()
-    )
-    if process is None or not can_view_request(user, process):
-        raise Http404
-    return process
-
-
 class RequestEvidenceView(LoginRequiredMixin, View):
     """Serve a request's evidence file to those who may see the request (the approver included)."""
 
     def get(self, request, kind, pk, public_id):
-        process = access_request(request.user, kind, pk)
+        process = access_request(request.user, KINDS.get(kind), pk)
         document = StudentDocument.objects.filter(
             request_key=process.request_key, public_id=public_id
         ).first()
@@ -310,7 +296,7 @@ class RequestView(LoginRequiredMixin, TemplateView):
     template_name = "workflows/request.html"
 
     def get_context_data(self, **kwargs):
-        process = access_request(self.request.user, kwargs.pop("kind"), kwargs.pop("pk"))
+        process = access_request(self.request.user, KINDS.get(kwargs.pop("kind")), kwargs.pop("pk"))
         tasks = list(
             Task.objects.filter(process=process).select_related("owner").order_by("created", "pk")
         )
@@ -325,8 +311,6 @@ class RequestListView(LoginRequiredMixin, TemplateView):
     template_name = "workflows/request_list.html"
 
     def get_context_data(self, **kwargs):
-        from accounts.permissions import access_school
-
         school = access_school(self.request.user, self.kwargs["code"])
         rows = []
         for kind, model in KINDS.items():

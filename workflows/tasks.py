@@ -7,6 +7,7 @@ from buildings.selectors import survey_years_due
 from census.selectors import rounds_open_for_processes
 
 from .building_survey import survey_year_open
+from .requests import transfers_remind
 from .services import round_open
 
 
@@ -38,6 +39,4 @@ def open_due_survey_years() -> int:
 @shared_task
 def remind_waiting_transfers() -> int:
     """E-mail releasing schools whose answer to a transfer is overdue; run daily by beat."""
-    from .requests import transfers_remind
-
     return transfers_remind()

@@ -20,6 +20,7 @@ from schools.selectors import grade_sex_counts
 from schools.validation import school_findings
 
 from . import selectors
+from .services import certification_revoke
 
 
 def next_url(request, process) -> str:
@@ -224,8 +225,6 @@ class RevokeView(LoginRequiredMixin, TemplateView):
         return super().get_context_data(school_round=self.get_school_round(), **kwargs)
 
     def post(self, request, pk):
-        from .services import certification_revoke
-
         school_round = self.get_school_round()
         try:
             record = certification_revoke(

@@ -8,6 +8,7 @@ from django.utils import timezone, translation
 from django.utils.html import format_html_join
 
 from schools.identifiers import format_citizen_id, mask_citizen_id
+from schools.models import Grade
 
 register = template.Library()
 
@@ -102,8 +103,6 @@ def citizen_id_masked(value: str) -> str:
 @register.filter
 def grade_label(value) -> str:
     """Return a grade code's label (ป.4 for 07P4)."""
-    from schools.models import Grade
-
     return str(dict(Grade.choices).get(value, value))
 
 

@@ -88,7 +88,7 @@ def test_the_plan_reads_the_database_in_the_same_few_queries_at_any_length(count
         with CaptureQueriesContext(connection) as queries:
             register_plan(data=to_csv(rows), filename="list.csv")
         counts.append(len(queries))
-    assert counts[0] == counts[1] <= 3
+    assert counts == [2, 2]  # the area offices, then the schools: whatever the file's length
 
 
 @pytest.mark.django_db

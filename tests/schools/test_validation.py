@@ -161,8 +161,11 @@ def test_validation_page_lists_counts_and_fix_links(client_as, staff, school):
 
 @pytest.mark.parametrize("size", [2, 40])
 def test_validation_page_query_count_is_fixed(
-    client_as, staff, school, django_assert_max_num_queries, size
+    client_as, staff, school, django_assert_num_queries, size
 ):
+    """The same queries for 2 learners and for 40, with findings of several rules: pinned exactly,
+    once the session, the user's rights and the caches are warm (a first visit costs more,
+    whatever the size)."""
     for i in range(size):
         learner(
             school,
@@ -171,8 +174,11 @@ def test_validation_page_query_count_is_fixed(
             height=104 if i % 4 == 0 else 130,
         )
     client = client_as(staff)
-    with django_assert_max_num_queries(14):
-        client.get(reverse("schools:validation", args=[school.code]))
+    url = reverse("schools:validation", args=[school.code])
+    client.get(url)  # warm
+    with django_assert_num_queries(13):
+        response = client.get(url)
+    assert response.status_code == 200
 
 
 def _certified_snapshot(school, *, year_be, counts, as_of):
