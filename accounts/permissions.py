@@ -184,6 +184,17 @@ def schools_visible_to(user: User) -> QuerySet[School]:
     return School.objects.filter(Q(pk__in=own.values("pk")) | Q(area_office__in=areas.values("pk")))
 
 
+def areas_visible_to(user: User) -> QuerySet[AreaOffice]:
+    """Return the area offices whose own record the user may see: those it oversees and those of
+    the schools it may see (a school's key sees its area office, not the area's other schools)."""
+    if not user.is_authenticated:
+        return AreaOffice.objects.none()
+    return AreaOffice.objects.filter(
+        Q(pk__in=areas_overseen_by(user).values("pk"))
+        | Q(pk__in=schools_visible_to(user).values("area_office"))
+    )
+
+
 def schools_editable_by(user: User) -> QuerySet[School]:
     """Return the schools whose roster the user may change."""
     if not user.is_authenticated:
