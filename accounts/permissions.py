@@ -98,8 +98,7 @@ def sync_all_permissions() -> int:
 def has_national_role(user: User, role: str) -> bool:
     """Return whether the user holds a national membership of that role today."""
     return any(
-        held == role and school is None and area is None
-        for held, school, area in _roles_held(user)
+        held == role and school is None and area is None for held, school, area in _roles_held(user)
     )
 
 
