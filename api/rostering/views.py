@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 from django.http import Http404
 from rest_framework.response import Response
 
+from accounts.permissions import access_school
+
 from ..base import ApiView
 from ..problems import exception_handler as problem_handler
 from . import records, selectors
@@ -284,8 +286,7 @@ class SchoolClassesView(ClassesMixin, RosteringView):
 
 def school_in_reach(user, code: str) -> None:
     """Raise Http404 unless the key reaches the school with that code."""
-    if not selectors.rostering_schools(user=user).filter(code=code).exists():
-        raise Http404
+    access_school(user, code)
 
 
 class UsersMixin:
