@@ -501,3 +501,57 @@ def test_query_count_is_fixed(api_client, area, school, area_reader, size, colle
     with django_assert_num_queries(expected[collection]):
         response = client.get(url(collection), {"limit": 50})
     assert response.status_code == 200
+
+
+# --- statuses and syncing ------------------------------------------------------------------------
+
+
+def test_closed_school_and_emptied_class_are_tobedeleted(api_client, school, school_reader):
+    left = enroll(school, Grade.M3, 2)
+    left.status, left.ended_on = EnrollmentStatus.DROPPED_OUT, date(2026, 12, 1)
+    left.save()
+    school.status, school.closed_on = school.Status.CLOSED, date(2026, 12, 2)
+    school.save()
+    _key, secret = school_reader
+    client = api_client(secret)
+    (org,) = client.get(url("schools")).json()["orgs"]
+    assert org["status"] == "tobedeleted"
+    (klass,) = client.get(url("classes")).json()["classes"]
+    assert klass["sourcedId"] == f"{school.code}-2569-M3-2" and klass["status"] == "tobedeleted"
+    (user,) = client.get(url("users")).json()["users"]
+    assert user["status"] == "tobedeleted" and user["enabledUser"] == "false"
+
+
+def test_a_sync_sees_only_what_changed_since(api_client, school, school_reader, clock):
+    stays = enroll(school)
+    leaves = enroll(school)
+    clock.shift(timedelta(days=1))
+    leaves.status, leaves.ended_on = EnrollmentStatus.TRANSFERRED_OUT, date(2026, 12, 5)
+    leaves.save()
+    since = "2026-12-04T12:00:00Z"
+    _key, secret = school_reader
+    client = api_client(secret)
+    changed = client.get(url("enrollments"), {"filter": f"dateLastModified>'{since}'"})
+    (row,) = changed.json()["enrollments"]
+    assert row["user"]["sourcedId"] == str(leaves.student.public_id)
+    assert row["status"] == "tobedeleted" and changed["X-Total-Count"] == "1"
+    users = client.get(url("users"), {"filter": f"dateLastModified>'{since}'"}).json()["users"]
+    assert [u["sourcedId"] for u in users] == [str(leaves.student.public_id)]
+    assert str(stays.student.public_id) not in changed.content.decode()
+
+
+def test_sessions_filter_sort_and_fields(api_client, school_reader):
+    years(2568, 2569)
+    _key, secret = school_reader
+    client = api_client(secret)
+    terms = client.get(
+        url("academicSessions"),
+        {"filter": "type='term' AND parent='year-2569'", "sort": "startDate",
+         "orderBy": "desc", "fields": "sourcedId"},
+    ).json()["academicSessions"]  # fmt: skip
+    assert terms == [{"sourcedId": f"round-2569-{n}"} for n in (3, 2, 1)]
+    years_only = client.get(url("academicSessions"), {"filter": "startDate<'2026-01-01'"})
+    # round 3 starts the day after round 2's count day (10 November 2025)
+    assert _ids(years_only, "academicSessions") == [
+        "round-2568-1", "round-2568-2", "round-2568-3", "year-2568"
+    ]  # fmt: skip
