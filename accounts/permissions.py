@@ -57,7 +57,7 @@ def _wanted_perms(user: User) -> tuple[set[tuple[str, int]], set[tuple[str, int]
 @transaction.atomic
 def sync_user_permissions(user: User) -> None:
     """Grant the object permissions of the user's memberships in force today, and revoke the rest."""
-    user.__dict__.pop("_opendmc_national_roles", None)
+    user.__dict__.pop("_opendmc_roles", None)
     user.__dict__.pop("_opendmc_overseen_areas", None)
     user.__dict__.pop("_opendmc_oversees", None)
     want_school, want_area = _wanted_perms(user)
@@ -96,20 +96,28 @@ def sync_all_permissions() -> int:
 
 
 def has_national_role(user: User, role: str) -> bool:
-    """Return whether the user holds a national membership of that role today.
+    """Return whether the user holds a national membership of that role today."""
+    return any(
+        held == role and school is None and area is None for held, school, area in _roles_held(user)
+    )
 
-    The answer is kept on the user object, which lives for one request."""
+
+def _roles_held(user: User) -> list[tuple[str, int | None, int | None]]:
+    """Return the (role, school id, area office id) of the user's memberships in force today.
+
+    The answer is kept on the user object, which lives for one request: the menu asks it on every
+    page (national roles, the API keys link)."""
     if not user.is_authenticated:
-        return False
-    roles = getattr(user, "_opendmc_national_roles", None)
-    if roles is None:
-        roles = set(
+        return []
+    held = getattr(user, "_opendmc_roles", None)
+    if held is None:
+        held = list(
             Membership.objects.active()
-            .filter(user=user, school__isnull=True, area_office__isnull=True)
-            .values_list("role", flat=True)
+            .filter(user=user)
+            .values_list("role", "school_id", "area_office_id")
         )
-        user._opendmc_national_roles = roles
-    return role in roles
+        user._opendmc_roles = held
+    return held
 
 
 def can_see_reports(user: User) -> bool:
@@ -182,6 +190,17 @@ def schools_visible_to(user: User) -> QuerySet[School]:
         user, "schools.oversee_area", AreaOffice, accept_global_perms=False
     )
     return School.objects.filter(Q(pk__in=own.values("pk")) | Q(area_office__in=areas.values("pk")))
+
+
+def areas_visible_to(user: User) -> QuerySet[AreaOffice]:
+    """Return the area offices whose own record the user may see: those it oversees and those of
+    the schools it may see (a school's key sees its area office, not the area's other schools)."""
+    if not user.is_authenticated:
+        return AreaOffice.objects.none()
+    return AreaOffice.objects.filter(
+        Q(pk__in=areas_overseen_by(user).values("pk"))
+        | Q(pk__in=schools_visible_to(user).values("area_office"))
+    )
 
 
 def schools_editable_by(user: User) -> QuerySet[School]:
@@ -435,6 +454,20 @@ def can_manage_api_keys(
             .exists()
         )
     return area_office is not None and user.has_perm("schools.oversee_area", area_office)
+
+
+def manages_api_keys(user: User) -> bool:
+    """Return whether the user manages some school's or area office's API keys (the menu's link).
+
+    Read from the memberships in force (kept for the request), which the object permissions that
+    ``api_key_places_of`` asks are granted from: a school's director, an area office's officer."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return any(
+        (role == Role.DIRECTOR and school is not None)
+        or (area is not None and "oversee_area" in AREA_ROLE_PERMS.get(role, ()))
+        for role, school, area in _roles_held(user)
+    )
 
 
 def api_key_places_of(user: User) -> tuple[QuerySet[School], QuerySet[AreaOffice]]:

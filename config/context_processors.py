@@ -21,9 +21,15 @@ def navigation(request):
             else False
         )
 
+    def manages_api_keys():
+        from accounts.permissions import manages_api_keys as check
+
+        return check(request.user) if request.user.is_authenticated else False
+
     return {
         "nav_reports": SimpleLazyObject(
             lambda: {"reports": can_see_reports(), "people": can_manage_people()}
         ),
         "nav_register": SimpleLazyObject(lambda: {"school_list": can_import_school_list()}),
+        "nav_api": SimpleLazyObject(lambda: {"keys": manages_api_keys()}),
     }

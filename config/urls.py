@@ -68,6 +68,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The API for schools' and area offices' systems: API keys, no session (api/).
     path("api/v1/", include("api.urls")),
+    # OneRoster 1.2 Rostering (read-only) for the same keys (api/rostering/).
+    path("ims/oneroster/rostering/v1p2/", include("api.rostering.urls")),
     path("", site.urls),
 ]
 

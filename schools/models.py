@@ -3,7 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Length
+from django.db.models.functions import Length, Now
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -24,6 +24,7 @@ class AreaOffice(models.Model):
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     province = models.CharField(_("province"), max_length=100, blank=True)
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     class Meta:
         verbose_name = _("area office")
@@ -130,6 +131,7 @@ class School(models.Model):
         default=Grade.M6,
         db_default=Grade.M6.value,
     )
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = SchoolQuerySet.as_manager()
 

@@ -25,8 +25,9 @@ PUBLIC = {"verify/<uuid:public_id>/"}
 # The flow's own diagram (no process, no data) is the same for everyone.
 DIAGRAMS = re.compile(r"^\w+/chart/$")
 # healthz/ says only "ok"/"error" for the database and broker (tests/deploy/test_health.py).
-# The API answers JSON to keys, not pages to sessions: test_api_access_sweep.py sweeps it.
-SKIP = re.compile(r"^(admin/|accounts/|i18n/|static/|media/|healthz/|api/v1/)")
+# The API (and its OneRoster service) answers JSON to keys, not pages to sessions:
+# test_api_access_sweep.py sweeps it.
+SKIP = re.compile(r"^(admin/|accounts/|i18n/|static/|media/|healthz/|api/v1/|ims/oneroster/)")
 WATCHED = (Student, Enrollment, Measurement, AuditEntry, Process, Task)
 
 

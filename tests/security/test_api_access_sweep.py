@@ -1,4 +1,5 @@
-"""Walk every API route, read from the resolver, with the keys of a school (read, write) and of
+"""Walk every API route (/api/v1/ and OneRoster's /ims/oneroster/rostering/v1p2/), read from the
+resolvers, with the keys of a school (read, write) and of
 an area office, aimed at the objects of schools and area offices the key does not reach: nothing
 of theirs is shown, changed or downloaded.
 
@@ -16,9 +17,12 @@ from django.urls import get_resolver
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.permissions import areas_visible_to
+from api.rostering.records import class_id
+from api.rostering.selectors import current_year
 from api.services import api_key_create
 from census.models import Round
-from schools.models import AreaOffice, School
+from schools.models import AreaOffice, Enrollment, EnrollmentStatus, School
 
 from .test_access_sweep import WATCHED, foreign_values, patterns, world  # noqa: F401
 
@@ -30,17 +34,47 @@ KEYS = (
     ("area.cm1", None, "50010000", False),
 )
 PUBLIC = {"schema/", "docs/"}
+ROOTS = {"api.urls": "/api/v1/", "api.rostering.urls": "/ims/oneroster/rostering/v1p2/"}
 _keys = itertools.count()
 
 
 def api_routes() -> list[str]:
-    return [p for p in patterns(get_resolver("api.urls")) if p not in PUBLIC]
+    return [
+        root + p
+        for module, root in ROOTS.items()
+        for p in patterns(get_resolver(module))
+        if p not in PUBLIC
+    ]
+
+
+def sourced_ids(values: dict, principal) -> list[str]:
+    """Return OneRoster sourcedIds of objects the key does not reach: schools, area offices,
+    learners, classes and enrollments."""
+    reached = _reached(principal)
+    foreign = (
+        Enrollment.objects.filter(status=EnrollmentStatus.ACTIVE)
+        .exclude(school__in=reached)
+        .select_related("school", "student")[:2]
+    )
+    year = current_year()
+    classes = [class_id(e.school.code, year, e.grade, e.room) for e in foreign]
+    areas = AreaOffice.objects.exclude(pk__in=areas_visible_to(principal).values("pk")).values_list(
+        "code", flat=True
+    )[:2]
+    return [
+        *values["code"][:2],
+        *(f"area-{code}" for code in areas),
+        *values["public_id"][:2],
+        *classes,
+        *(f"{c}-{e.student.public_id}" for c, e in zip(classes, foreign, strict=True)),
+    ]
 
 
 def fill(pattern: str, values: dict) -> list[str]:
     candidates = {
         "code": values["code"],
         "public_id": values["public_id"],
+        "sourced_id": values["sourced_id"],
         "round_id": [str(pk) for pk in Round.objects.values_list("pk", flat=True)[:2]],
         "year": ["2568", "2569"],
         "term": ["1"],
@@ -50,13 +84,14 @@ def fill(pattern: str, values: dict) -> list[str]:
         paths = [
             re.sub(rf"<(?:\w+:)?{name}>", v, p, count=1) for p in paths for v in candidates[name]
         ]
-    return ["/api/v1/" + p for p in paths[:8]]
+    return paths[:10]
 
 
 @pytest.mark.django_db
 def test_no_key_reaches_another_schools_or_areas_objects(world):  # noqa: F811
     routes = api_routes()
-    assert len(routes) >= 15
+    assert len(routes) >= 35
+    assert sum(r.startswith("/ims/oneroster/") for r in routes) >= 18
     before = {m.__name__: m.objects.count() for m in WATCHED}
     problems, swept = [], 0
     for creator, school_code, area_code, write in KEYS:
@@ -69,6 +104,8 @@ def test_no_key_reaches_another_schools_or_areas_objects(world):  # noqa: F811
             area_office=AreaOffice.objects.filter(code=area_code).first(),
         )
         values = foreign_values(key.principal)
+        values["sourced_id"] = sourced_ids(values, key.principal)
+        assert len(values["sourced_id"]) >= 6
         foreign = School.objects.exclude(pk__in=[s.pk for s in _reached(key.principal)])
         secrets_shown = [s.code for s in foreign] + values["foreign_names"]
         client = Client(headers={"Authorization": f"Bearer {secret}"})

@@ -14,7 +14,7 @@ from django.utils import timezone
 from .test_access_sweep import fill, patterns
 
 NOT_VIEWS = re.compile(r"^(static/|media/)")
-API = re.compile(r"^/api/v1/")
+API = re.compile(r"^/(api/v1|ims/oneroster)/")
 
 
 def test_session_settings_end_sessions_with_the_browser_and_after_eight_hours():
