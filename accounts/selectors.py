@@ -21,6 +21,18 @@ def users_with_role(
     return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by("pk")
 
 
+def school_emails(*, school: School, roles=(Role.STAFF, Role.DIRECTOR)) -> list[str]:
+    """Return the e-mail addresses of those who hold one of the roles at the school today (its staff
+    and director by default), each once, in order: the recipients of a school's reminders."""
+    memberships = Membership.objects.active().filter(role__in=roles, school=school)
+    emails = (
+        User.objects.filter(is_active=True, pk__in=memberships.values("user_id"))
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    return sorted(set(emails))
+
+
 def area_officer_emails(*, area_office: AreaOffice) -> list[str]:
     """Return the e-mail addresses of the area office's officers."""
     return [

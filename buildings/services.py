@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
-from accounts.selectors import users_with_role
+from accounts.models import User
+from accounts.selectors import school_emails
 from accounts.tasks import mail_queue
 from census.services import Window
 from documents import roles
@@ -179,13 +179,6 @@ def school_survey_reject(
     return school_survey
 
 
-def _school_emails(school: School) -> list[str]:
-    users = list(users_with_role(role=Role.STAFF, school=school)) + list(
-        users_with_role(role=Role.DIRECTOR, school=school)
-    )
-    return sorted({u.email for u in users if u.email})
-
-
 @in_thai
 @transaction.atomic
 def school_survey_miss(*, school_survey: SchoolSurvey, at: datetime | None = None) -> SchoolSurvey:
@@ -198,7 +191,7 @@ def school_survey_miss(*, school_survey: SchoolSurvey, at: datetime | None = Non
     school_survey.missed_at = _when(at)
     school_survey.save(update_fields=["state", "missed_at", "updated_at"])
     school, survey_year = school_survey.school, school_survey.survey_year
-    recipients = _school_emails(school)
+    recipients = school_emails(school=school)
     if recipients:
         values = {
             "school": school.name_th,
@@ -245,7 +238,7 @@ def survey_remind(*, survey_year: SurveyYear, area_office: AreaOffice, actor: Us
     closes = be_date(survey_year.closes)
     messages = []
     for school in pending:
-        recipients = _school_emails(school)
+        recipients = school_emails(school=school)
         if not recipients:
             continue
         values = {"school": school.name_th, "year": survey_year.year, "closes": closes,

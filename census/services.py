@@ -12,8 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
-from accounts.selectors import users_with_role
+from accounts.models import User
+from accounts.selectors import school_emails
 from schools.calendar import default_as_of
 from schools.checks import check_reason
 from schools.models import School
@@ -577,12 +577,7 @@ def round_remind(*, round: Round, area_office, actor: User) -> int:
     ]
     messages, codes = [], []
     for school in pending:
-        to = [
-            u.email
-            for role in (Role.STAFF, Role.DIRECTOR)
-            for u in users_with_role(role=role, school=school)
-            if u.email
-        ]
+        to = school_emails(school=school)
         if not to:
             continue
         codes.append(school.code)
