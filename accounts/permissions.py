@@ -238,6 +238,25 @@ def can_view_request(user: User, process: Model) -> bool:
     return user.is_authenticated and links is not None and links.filter(approver=user).exists()
 
 
+def can_view_document(user: User, document: Model) -> bool:
+    """Return whether the user is a party to the record and may download it: its school's staff and
+    director, its area office, the ministry; for a request's record, every party to the request.
+    Read from the record's fields (documents.SignedDocument), so that this module needs no import
+    of it."""
+    if not user.is_authenticated:
+        return False
+    if document.school_id and can_view_school(user, document.school):
+        return True
+    if document.area_office_id:
+        return areas_overseen_by(user).filter(pk=document.area_office_id).exists()
+    if not document.school_id:
+        return can_administer(user)
+    # A record of an approval request (its subject has a request key) is also for the request's
+    # parties outside the school: the releasing school of a transfer, the e-mailed ID approvers.
+    subject = document.subject if document.subject_type_id else None
+    return getattr(subject, "request_key", None) is not None and can_view_request(user, subject)
+
+
 def access_request(user: User, model: type[Model] | None, pk: int) -> Model:
     """Return the approval request of that model and id if the user is a party to it
     (can_view_request); raise Http404 otherwise, and for a kind of request that does not exist

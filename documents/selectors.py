@@ -8,32 +8,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.permissions import (
-    areas_overseen_by,
-    can_administer,
-    can_view_request,
-    can_view_school,
-)
+from accounts.permissions import can_view_document
 from schools.models import School
 
 from .models import SignedDocument
-
-
-def can_view_document(user: User, document: SignedDocument) -> bool:
-    """Return whether the user is a party to the record and may download it: its school's staff and
-    director, its area office, the ministry; for a request's record, every party to the request."""
-    if not user.is_authenticated:
-        return False
-    if document.school_id and can_view_school(user, document.school):
-        return True
-    if document.area_office_id:
-        return areas_overseen_by(user).filter(pk=document.area_office_id).exists()
-    if not document.school_id:
-        return can_administer(user)
-    # A record of an approval request (its subject has a request key) is also for the request's
-    # parties outside the school: the releasing school of a transfer, the e-mailed ID approvers.
-    subject = document.subject if document.subject_type_id else None
-    return getattr(subject, "request_key", None) is not None and can_view_request(user, subject)
 
 
 def access_document(*, user: User, public_id: UUID) -> SignedDocument:

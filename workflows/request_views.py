@@ -15,9 +15,8 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 from viewflow.workflow.models import Task
 
-from accounts.permissions import access_request, access_school, can_view_request
+from accounts.permissions import access_request, access_school, can_view_document, can_view_request
 from documents.models import SignedDocument
-from documents.selectors import can_view_document
 from schools.identifiers import mask_citizen_ids_in
 from schools.models import Enrollment, StudentDocument
 from schools.views import SchoolGradesFormMixin, SchoolMixin, StudentMixin, form_error
