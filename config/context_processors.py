@@ -22,9 +22,9 @@ def navigation(request):
         )
 
     def manages_api_keys():
-        from accounts.permissions import manages_api_keys as check
-
-        return check(request.user) if request.user.is_authenticated else False
+        return (
+            permissions.manages_api_keys(request.user) if request.user.is_authenticated else False
+        )
 
     return {
         "nav_reports": SimpleLazyObject(

@@ -79,7 +79,7 @@ def unexplained_inner_imports(path: Path, root: Path = ROOT) -> list[str]:
     on the line just above its block of imports (blank lines inside the block are skipped)."""
     source = path.read_text(encoding="utf-8")
     lines = source.splitlines()
-    found = []
+    found: dict[int, str] = {}  # by line: a nested function's import is inside its outer one too
     for function in ast.walk(ast.parse(source, filename=str(path))):
         if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
@@ -95,10 +95,10 @@ def unexplained_inner_imports(path: Path, root: Path = ROOT) -> list[str]:
             ):
                 above -= 1
             if above < 0 or not lines[above].lstrip().startswith("#"):
-                found.append(
+                found[node.lineno] = (
                     f"{path.relative_to(root)}:{node.lineno} {lines[node.lineno - 1].strip()}"
                 )
-    return found
+    return sorted(found.values(), key=lambda line: int(line.split(":")[1].split()[0]))
 
 
 def test_the_apps_modules_are_found():
