@@ -87,7 +87,7 @@ class IdCorrectionFlow(SchoolScopedFlowMixin, flow.Flow):
         requests.id_correction_send_links(process=activation.process)
 
     def apply_decision(self, activation, actor, decision, comment):
-        requests.id_correction_decide(
+        return requests.id_correction_decide(
             process=activation.process, actor=actor, decision=decision, comment=comment
         )
 

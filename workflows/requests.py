@@ -144,7 +144,10 @@ def dropout_request(
     return process
 
 
-def dropout_decide(*, process: DropoutProcess, actor: User, decision: str, comment: str) -> None:
+@transaction.atomic
+def dropout_decide(
+    *, process: DropoutProcess, actor: User, decision: str, comment: str
+) -> DropoutProcess:
     """Apply the area office's decision: approve ends the enrollment; reject changes nothing."""
     _decided(process, actor=actor, decision=decision, comment=comment)
     if decision == Decision.APPROVED:
@@ -153,6 +156,7 @@ def dropout_decide(*, process: DropoutProcess, actor: User, decision: str, comme
             on=process.effective_on, reason=f"{process.get_reason_display()} {process.reason_note}".strip(),
         )  # fmt: skip
     process.save(update_fields=["decision", "decision_comment", "decided_by", "decided_at"])
+    return process
 
 
 @_in_thai
@@ -306,7 +310,10 @@ def _link_used() -> LinkRefused:
     return LinkRefused(_("The request was decided; the link cannot be used again."))
 
 
-def id_link_decide(*, link: IdCorrectionLink, actor: User, decision: str, comment: str) -> None:
+@transaction.atomic
+def id_link_decide(
+    *, link: IdCorrectionLink, actor: User, decision: str, comment: str
+) -> IdCorrectionProcess:
     """Decide the link's request once; raise LinkRefused when another click or approver came first."""
     flow = _flows().IdCorrectionFlow
     task = Task.objects.filter(
@@ -316,7 +323,7 @@ def id_link_decide(*, link: IdCorrectionLink, actor: User, decision: str, commen
         if task is None:
             raise _link_used()
         # Handle.run takes the flow's lock, runs the decision and moves on, in one transaction.
-        flow.decide.run(task, actor=actor, decision=decision, comment=comment)
+        return flow.decide.run(task, actor=actor, decision=decision, comment=comment)
     except TransitionNotAllowed as exc:
         # Decided by the click that held the lock before this one: a double click, or two tabs.
         raise _link_used() from exc
@@ -343,9 +350,10 @@ def id_link_process(*, token: str) -> IdCorrectionProcess | None:
     return link.process if link else None
 
 
+@transaction.atomic
 def id_correction_decide(
     *, process: IdCorrectionProcess, actor: User, decision: str, comment: str
-) -> None:
+) -> IdCorrectionProcess:
     """Apply the approver's decision; on approval the new ID is checked again, then changed."""
     # Refused before anything is written: the request keeps waiting and the link stays usable.
     _check_id_corrections_open(deciding=True)
@@ -359,6 +367,7 @@ def id_correction_decide(
     IdCorrectionLink.objects.filter(process=process, used_at__isnull=True).update(
         used_at=timezone.now()
     )
+    return process
 
 
 def id_correction_expire(*, process: IdCorrectionProcess) -> None:
@@ -441,9 +450,10 @@ def transfer_request(
     return process
 
 
+@transaction.atomic
 def transfer_decide(
     *, process: TransferProcess, actor: User, decision: str, comment: str, on: date | None
-) -> None:
+) -> TransferProcess:
     """Release the learner (move the enrollment in one transaction) or refuse with a reason."""
     _decided(process, actor=actor, decision=decision, comment=comment)
     if decision == Decision.APPROVED:
@@ -458,6 +468,7 @@ def transfer_decide(
     process.save(
         update_fields=["decision", "decision_comment", "decided_by", "decided_at", "released_on"]
     )
+    return process
 
 
 @_in_thai
@@ -553,7 +564,10 @@ def gcode_next(*, year_be: int) -> str:
             return code
 
 
-def gcode_decide(*, process: GCodeProcess, actor: User, decision: str, comment: str) -> None:
+@transaction.atomic
+def gcode_decide(
+    *, process: GCodeProcess, actor: User, decision: str, comment: str
+) -> GCodeProcess:
     """Approve: issue a unique G-code and add the learner to the school; reject: nothing changes."""
     _decided(process, actor=actor, decision=decision, comment=comment)
     if decision == Decision.APPROVED:
@@ -583,6 +597,7 @@ def gcode_decide(*, process: GCodeProcess, actor: User, decision: str, comment: 
             "student",
         ]
     )
+    return process
 
 
 @_in_thai
