@@ -248,9 +248,9 @@ class TransferInView(SchoolWriteView):
                 room=data["room"],
                 evidence=data.get("evidence", []),
             )
-            if isinstance(result, Enrollment):
-                return status.HTTP_201_CREATED, self.learner(result, school)
-            return _started("transfer", result)
+            if result.enrolled_at_once:
+                return status.HTTP_201_CREATED, self.learner(result.enrollment, school)
+            return _started("transfer", result.process)
 
         return self.idempotent(request, act)
 

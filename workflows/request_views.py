@@ -17,7 +17,7 @@ from viewflow.workflow.models import Task
 from accounts.permissions import access_request, access_school, can_view_document, can_view_request
 from documents.models import SignedDocument
 from schools.identifiers import mask_citizen_ids_in
-from schools.models import Enrollment, StudentDocument
+from schools.models import StudentDocument
 from schools.views import SchoolGradesFormMixin, SchoolMixin, StudentMixin, form_error
 
 from . import requests
@@ -113,14 +113,16 @@ class TransferInView(SchoolGradesFormMixin, SchoolMixin, StartRequestView):
         )
 
     def success_url_for(self, result):
-        if isinstance(result, Enrollment):
+        if result.enrolled_at_once:
             messages.success(self.request, _("Nobody held the learner: enrolled at once."))
-            return reverse("schools:student", args=[self.school.code, result.student.public_id])
+            student = result.enrollment.student
+            return reverse("schools:student", args=[self.school.code, student.public_id])
+        process = result.process
         messages.success(
             self.request,
-            _("Request sent to %(school)s.") % {"school": result.releasing_school.name_th},
+            _("Request sent to %(school)s.") % {"school": process.releasing_school.name_th},
         )
-        return request_url(result)
+        return request_url(process)
 
 
 class GCodeRequestView(SchoolGradesFormMixin, SchoolMixin, StartRequestView):

@@ -6,6 +6,7 @@ changes only through schools.services, inside the same transaction as the decisi
 
 import functools
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -407,10 +408,23 @@ def find_learner(identifier: str) -> Student | None:
     return Student.objects.filter(**key).first()
 
 
+@dataclass(frozen=True)
+class TransferRequested:
+    """What a transfer request did: asked the school holding the learner, or enrolled them at once."""
+
+    process: TransferProcess | None = None
+    enrollment: Enrollment | None = None
+
+    @property
+    def enrolled_at_once(self) -> bool:
+        """Return whether nobody held the learner, so they were enrolled without a request."""
+        return self.enrollment is not None
+
+
 @transaction.atomic
 def transfer_request(
     *, school: School, actor: User, student: Student, grade: str, room: int, evidence=()
-) -> TransferProcess | Enrollment:
+) -> TransferRequested:
     """Ask the school that holds the learner to release them; enroll at once if nobody holds them."""
     check_grade_taught(school=school, grade=grade)
     current = (
@@ -433,7 +447,7 @@ def transfer_request(
             roster.student_document_upload(
                 school=school, actor=actor, uploaded_file=f, kind="transfer_letter", student=student
             )
-        return enrollment
+        return TransferRequested(enrollment=enrollment)
     if TransferProcess.objects.filter(student=student, school=school, decision="").exists():
         raise ValidationError(_("A transfer request for this learner is already waiting."))
     process = _flows().TransferFlow.start.run(
@@ -447,7 +461,7 @@ def transfer_request(
     _attach_evidence(
         process=process, school=school, actor=actor, files=evidence, kind="transfer_letter"
     )
-    return process
+    return TransferRequested(process=process)
 
 
 @transaction.atomic

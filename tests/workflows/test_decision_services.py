@@ -16,7 +16,7 @@ from workflows.requests import (
     transfer_request,
 )
 
-from ..factories import EnrollmentFactory
+from ..factories import EnrollmentFactory, StudentFactory
 from ..schools.test_enrollment_rules import lock
 from .test_approvals import gcode_data
 
@@ -68,14 +68,25 @@ def test_a_release_returns_the_request_with_its_date(
     staff, other_school_staff, school, other_school
 ):
     held = EnrollmentFactory(school=other_school)
-    process = transfer_request(
+    requested = transfer_request(
         school=school, actor=staff, student=held.student, grade=Grade.P4, room=2
     )
+    assert not requested.enrolled_at_once and requested.enrollment is None
     decided = transfer_decide(
-        process=process, actor=other_school_staff, decision=Decision.APPROVED,
+        process=requested.process, actor=other_school_staff, decision=Decision.APPROVED,
         comment="", on=None,
     )  # fmt: skip
-    assert decided.pk == process.pk
+    assert decided.pk == requested.process.pk
     assert decided.released_on == timezone.localdate()
     held.refresh_from_db()
     assert held.status == EnrollmentStatus.TRANSFERRED_OUT
+
+
+def test_a_transfer_of_a_learner_nobody_holds_enrolls_at_once(staff, school):
+    student = StudentFactory()
+    requested = transfer_request(
+        school=school, actor=staff, student=student, grade=Grade.P4, room=2
+    )
+    assert requested.enrolled_at_once and requested.process is None
+    assert requested.enrollment.student == student and requested.enrollment.school == school
+    assert requested.enrollment.status == EnrollmentStatus.ACTIVE
