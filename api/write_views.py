@@ -322,10 +322,7 @@ class GCodeRequestView(SchoolWriteView):
         def act():
             school = self.editable_school(code)
             data = self.body(GCodeRequestSerializer)
-            evidence = data.pop("evidence", [])
-            process = requests.gcode_request(
-                school=school, actor=self.principal, data=data, evidence=evidence
-            )
+            process = requests.gcode_request(school=school, actor=self.principal, **data)
             return _started("gcode", process)
 
         return self.idempotent(request, act)

@@ -133,10 +133,8 @@ class GCodeRequestView(SchoolGradesFormMixin, SchoolMixin, StartRequestView):
         return {"nationality": "ไม่ปรากฏสัญชาติ", "room": 1}
 
     def perform(self, form):
-        data = dict(form.cleaned_data)
-        evidence = data.pop("evidence")
         return requests.gcode_request(
-            school=self.school, actor=self.request.user, data=data, evidence=evidence
+            school=self.school, actor=self.request.user, **form.cleaned_data
         )
 
 

@@ -542,26 +542,37 @@ def transfers_remind(*, now=None) -> int:
 
 
 @transaction.atomic
-def gcode_request(*, school: School, actor: User, data: dict, evidence=()) -> GCodeProcess:
+def gcode_request(
+    *, school: School, actor: User, title: str, first_name_th: str, last_name_th: str,
+    first_name_en: str = "", last_name_en: str = "", sex: str, birth_date: date,
+    nationality: str, guardian_name: str, guardian_relation: str, guardian_phone: str = "",
+    address: str, grade: str, room: int, evidence=(),
+) -> GCodeProcess:  # fmt: skip
     """Ask the area office to verify a learner without civil registration and issue a G-code."""
-    if data["birth_date"] > timezone.localdate():
+    if birth_date > timezone.localdate():
         raise ValidationError({"birth_date": _("The birth date is not valid.")})
-    check_grade_taught(school=school, grade=data["grade"])
+    check_grade_taught(school=school, grade=grade)
     # A double click or a resent form must not ask twice for the same learner: the school's row
     # lock serialises two such requests, and the second finds the first one waiting.
     School.objects.select_for_update().filter(pk=school.pk).first()
     if GCodeProcess.objects.filter(
         school=school,
         decision="",
-        first_name_th=data["first_name_th"],
-        last_name_th=data["last_name_th"],
-        birth_date=data["birth_date"],
+        first_name_th=first_name_th,
+        last_name_th=last_name_th,
+        birth_date=birth_date,
     ).exists():
         raise ValidationError(
             _("A G-code request for this learner is already waiting."),
             code="pending",
         )
-    process = _flows().GCodeFlow.start.run(school=school, actor=actor, data=data)
+    process = _flows().GCodeFlow.start.run(
+        school=school, actor=actor, title=title, first_name_th=first_name_th,
+        last_name_th=last_name_th, first_name_en=first_name_en, last_name_en=last_name_en,
+        sex=sex, birth_date=birth_date, nationality=nationality, guardian_name=guardian_name,
+        guardian_relation=guardian_relation, guardian_phone=guardian_phone, address=address,
+        grade=grade, room=room,
+    )  # fmt: skip
     _attach_evidence(process=process, school=school, actor=actor, files=evidence, kind="other")
     return process
 
