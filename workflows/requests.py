@@ -507,10 +507,12 @@ def transfer_record(*, process: TransferProcess) -> SignedDocument:
 
 
 @in_thai
+@transaction.atomic
 def transfers_remind(*, now=None) -> int:
-    """E-mail the releasing schools of transfers waiting longer than TRANSFER_REMIND_DAYS (once a day)."""
+    """E-mail the releasing schools of transfers waiting longer than TRANSFER_REMIND_DAYS (once a
+    day); the e-mails leave once the marks that they were sent are committed."""
     now = now or timezone.now()
-    waiting = (
+    waiting = list(
         TransferProcess.objects.filter(
             decision="",
             status="NEW",
@@ -518,7 +520,10 @@ def transfers_remind(*, now=None) -> int:
         )
         .exclude(reminded_at__gt=now - timedelta(days=1))
         .select_related("releasing_school", "school", "student")
+        # Two runs at once (a retried beat task): each request is reminded by one of them.
+        .select_for_update(skip_locked=True, of=("self",))
     )
+    TransferProcess.objects.filter(pk__in=[p.pk for p in waiting]).update(reminded_at=now)
     sent = 0
     for process in waiting:
         to = [
@@ -534,7 +539,6 @@ def transfers_remind(*, now=None) -> int:
                 recipients=to,
             )
             sent += 1
-        TransferProcess.objects.filter(pk=process.pk).update(reminded_at=now)
     return sent
 
 
