@@ -311,11 +311,13 @@ def _link_used() -> LinkRefused:
     return LinkRefused(_("The request was decided; the link cannot be used again."))
 
 
-@transaction.atomic
 def id_link_decide(
     *, link: IdCorrectionLink, actor: User, decision: str, comment: str
 ) -> IdCorrectionProcess:
-    """Decide the link's request once; raise LinkRefused when another click or approver came first."""
+    """Decide the link's request once; raise LinkRefused when another click or approver came first.
+
+    Its transaction is the flow's (no atomic of its own): the flow's row lock must be the outermost
+    transaction, as a refused attempt to take it aborts any transaction around it."""
     flow = _flows().IdCorrectionFlow
     task = Task.objects.filter(
         process_id=link.process_id, flow_task=flow.decide, status=STATUS.NEW
