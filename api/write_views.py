@@ -248,9 +248,9 @@ class TransferInView(SchoolWriteView):
                 room=data["room"],
                 evidence=data.get("evidence", []),
             )
-            if isinstance(result, Enrollment):
-                return status.HTTP_201_CREATED, self.learner(result, school)
-            return _started("transfer", result)
+            if result.enrolled_at_once:
+                return status.HTTP_201_CREATED, self.learner(result.enrollment, school)
+            return _started("transfer", result.process)
 
         return self.idempotent(request, act)
 
@@ -322,10 +322,7 @@ class GCodeRequestView(SchoolWriteView):
         def act():
             school = self.editable_school(code)
             data = self.body(GCodeRequestSerializer)
-            evidence = data.pop("evidence", [])
-            process = requests.gcode_request(
-                school=school, actor=self.principal, data=data, evidence=evidence
-            )
+            process = requests.gcode_request(school=school, actor=self.principal, **data)
             return _started("gcode", process)
 
         return self.idempotent(request, act)

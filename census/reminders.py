@@ -8,7 +8,6 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from accounts.models import Membership, Role
+from accounts.tasks import mail_queue
 from schools.templatetags.thai import be_date, in_thai
 
 from .models import AutomaticReminder, Round, SchoolRound
@@ -130,9 +130,10 @@ def round_reminders_send(*, round: Round, kind: str) -> int:
                               occasion=occasion, recipients=len(to))
         )  # fmt: skip
         if to:
-            messages.append((*_message(kind, round, sr.school), None, to))
+            messages.append((*_message(kind, round, sr.school), to))
     AutomaticReminder.objects.bulk_create(reminders, batch_size=2000)
-    transaction.on_commit(lambda: send_mass_mail(messages))
+    for subject, body, to in messages:
+        mail_queue(subject=subject, body=body, recipients=to)
     return len(reminders)
 
 

@@ -6,7 +6,6 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mass_mail
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import school_emails
+from accounts.tasks import mail_queue
 from schools.calendar import default_as_of
 from schools.checks import check_reason
 from schools.models import School
@@ -594,12 +594,12 @@ def round_remind(*, round: Round, area_office, actor: User) -> int:
                     # An e-mail is Thai first: the date too, whatever the sender's language.
                     "closes": be_date(round.certify_closes),
                 },
-                None,
                 to,
             )
         )
     RoundReminder.objects.create(
         round=round, area_office=area_office, sent_by=actor, school_codes=codes
     )
-    transaction.on_commit(lambda: send_mass_mail(messages))
+    for subject, body, to in messages:
+        mail_queue(subject=subject, body=body, recipients=to)
     return len(codes)

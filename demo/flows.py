@@ -303,12 +303,12 @@ def requests_demo(*, today: date) -> dict:
     }  # fmt: skip
     requests.gcode_request(
         school=doipui, actor=staff_of(doipui),
-        data={**base, "first_name_th": "นาหล้า", "birth_date": date(today.year - 8, 2, 1), "grade": Grade.P2},
+        **base, first_name_th="นาหล้า", birth_date=date(today.year - 8, 2, 1), grade=Grade.P2,
         evidence=_evidence("หนังสือรับรองผู้ปกครอง.pdf"),
     )  # fmt: skip
     issued = requests.gcode_request(
         school=doipui, actor=staff_of(doipui),
-        data={**base, "first_name_th": "มะลิ", "birth_date": date(today.year - 10, 6, 5), "grade": Grade.P4},
+        **base, first_name_th="มะลิ", birth_date=date(today.year - 10, 6, 5), grade=Grade.P4,
         evidence=_evidence("หนังสือรับรองผู้นำชุมชน.pdf"),
     )  # fmt: skip
     officer = officer_of(doipui)

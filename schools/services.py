@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.outbox import task_send_on_commit
 
 from . import nutrition
 from .bulk import insert_rows, select_values, update_rows
@@ -801,6 +802,7 @@ def measurement_entries_of(
     return entries, errors
 
 
+@transaction.atomic
 def measurement_upload_start(*, school: School, actor: User, uploaded_file) -> MeasurementUpload:
     """Store an uploaded weight and height file; process it now, or in Celery when it is large."""
     data = read_upload(uploaded_file, limit=settings.MEASUREMENT_UPLOAD_MAX_BYTES)
@@ -825,13 +827,16 @@ def measurement_upload_start(*, school: School, actor: User, uploaded_file) -> M
     if upload.total_rows >= settings.MEASUREMENT_UPLOAD_ASYNC_ROWS:
         from .tasks import process_measurement_upload  # schools.tasks imports this module
 
-        transaction.on_commit(lambda: process_measurement_upload.delay(upload.pk))
+        task_send_on_commit(process_measurement_upload, upload.pk)
         return upload
     return measurement_upload_process(upload=upload)
 
 
 def measurement_upload_process(*, upload: MeasurementUpload) -> MeasurementUpload:
-    """Check every row of an uploaded file, then save all rows in one transaction or none."""
+    """Check every row of an uploaded file, then save all rows in one transaction or none.
+
+    Only the rows and the DONE mark share a transaction: the progress is committed as it goes (in
+    Celery), so the page that polls it sees it move."""
     upload = MeasurementUpload.objects.select_related("school").get(pk=upload.pk)
     if upload.finished:
         return upload  # a retried task finds the work done

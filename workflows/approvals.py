@@ -87,7 +87,7 @@ class IdCorrectionFlow(SchoolScopedFlowMixin, flow.Flow):
         requests.id_correction_send_links(process=activation.process)
 
     def apply_decision(self, activation, actor, decision, comment):
-        requests.id_correction_decide(
+        return requests.id_correction_decide(
             process=activation.process, actor=actor, decision=decision, comment=comment
         )
 
@@ -146,10 +146,10 @@ class GCodeFlow(SchoolScopedFlowMixin, flow.Flow):
     record = flow.Function(this.sign).Annotation(title=_("Record the decision")).Next(this.end)
     end = flow.End().Annotation(title=_("Done"))
 
-    def start_request(self, activation, school, actor, data):
+    def start_request(self, activation, school, actor, **learner):
         p = activation.process
         p.school, p.requested_by = school, actor
-        for name, value in data.items():
+        for name, value in learner.items():
             setattr(p, name, value)
         return p
 

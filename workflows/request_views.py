@@ -4,7 +4,6 @@ e-mailed approver decide, and everyone concerned reads the request's timeline.""
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -18,7 +17,7 @@ from viewflow.workflow.models import Task
 from accounts.permissions import access_request, access_school, can_view_document, can_view_request
 from documents.models import SignedDocument
 from schools.identifiers import mask_citizen_ids_in
-from schools.models import Enrollment, StudentDocument
+from schools.models import StudentDocument
 from schools.views import SchoolGradesFormMixin, SchoolMixin, StudentMixin, form_error
 
 from . import requests
@@ -114,14 +113,16 @@ class TransferInView(SchoolGradesFormMixin, SchoolMixin, StartRequestView):
         )
 
     def success_url_for(self, result):
-        if isinstance(result, Enrollment):
+        if result.enrolled_at_once:
             messages.success(self.request, _("Nobody held the learner: enrolled at once."))
-            return reverse("schools:student", args=[self.school.code, result.student.public_id])
+            student = result.enrollment.student
+            return reverse("schools:student", args=[self.school.code, student.public_id])
+        process = result.process
         messages.success(
             self.request,
-            _("Request sent to %(school)s.") % {"school": result.releasing_school.name_th},
+            _("Request sent to %(school)s.") % {"school": process.releasing_school.name_th},
         )
-        return request_url(result)
+        return request_url(process)
 
 
 class GCodeRequestView(SchoolGradesFormMixin, SchoolMixin, StartRequestView):
@@ -132,10 +133,8 @@ class GCodeRequestView(SchoolGradesFormMixin, SchoolMixin, StartRequestView):
         return {"nationality": "ไม่ปรากฏสัญชาติ", "room": 1}
 
     def perform(self, form):
-        data = dict(form.cleaned_data)
-        evidence = data.pop("evidence")
         return requests.gcode_request(
-            school=self.school, actor=self.request.user, data=data, evidence=evidence
+            school=self.school, actor=self.request.user, **form.cleaned_data
         )
 
 
@@ -164,29 +163,28 @@ class DecisionStepView(LoginRequiredMixin, FormView):
 
     def form_valid(self, form):
         try:
-            with transaction.atomic():
-                self.decide(form.cleaned_data)
+            decided = self.decide(form.cleaned_data)
         except ValidationError as exc:
             self.process.refresh_from_db()  # show the request as stored, not the refused decision
             form_error(form, exc)
             return self.form_invalid(form)
         self.activation.execute()
         messages.success(self.request, _("Decision recorded and signed."))
-        return HttpResponseRedirect(request_url(self.process))
+        return HttpResponseRedirect(request_url(decided))
 
 
 class DropoutDecisionView(DecisionStepView):
     title = _("Approve a dropout or removal")
 
     def decide(self, data):
-        requests.dropout_decide(process=self.process, actor=self.request.user, **data)
+        return requests.dropout_decide(process=self.process, actor=self.request.user, **data)
 
 
 class GCodeDecisionView(DecisionStepView):
     title = _("Verify and issue a G-code")
 
     def decide(self, data):
-        requests.gcode_decide(process=self.process, actor=self.request.user, **data)
+        return requests.gcode_decide(process=self.process, actor=self.request.user, **data)
 
 
 class TransferReleaseView(DecisionStepView):
@@ -194,7 +192,7 @@ class TransferReleaseView(DecisionStepView):
     form_class = ReleaseForm
 
     def decide(self, data):
-        requests.transfer_decide(process=self.process, actor=self.request.user, **data)
+        return requests.transfer_decide(process=self.process, actor=self.request.user, **data)
 
 
 # --- the e-mailed link ---------------------------------------------------------------------------
@@ -238,14 +236,16 @@ class IdLinkView(LoginRequiredMixin, FormView):
 
     def form_valid(self, form):
         try:
-            requests.id_link_decide(link=self.link, actor=self.request.user, **form.cleaned_data)
+            decided = requests.id_link_decide(
+                link=self.link, actor=self.request.user, **form.cleaned_data
+            )
         except ValidationError as exc:
             form_error(form, exc)
             return self.form_invalid(form)
         except requests.LinkRefused as refused:
             return self.refused(refused)
         messages.success(self.request, _("Decision recorded and signed."))
-        return redirect(request_url(self.process))
+        return redirect(request_url(decided))
 
 
 # --- the request page: its timeline ----------------------------------------------------------------

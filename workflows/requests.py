@@ -6,6 +6,7 @@ changes only through schools.services, inside the same transaction as the decisi
 
 import functools
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -144,7 +145,10 @@ def dropout_request(
     return process
 
 
-def dropout_decide(*, process: DropoutProcess, actor: User, decision: str, comment: str) -> None:
+@transaction.atomic
+def dropout_decide(
+    *, process: DropoutProcess, actor: User, decision: str, comment: str
+) -> DropoutProcess:
     """Apply the area office's decision: approve ends the enrollment; reject changes nothing."""
     _decided(process, actor=actor, decision=decision, comment=comment)
     if decision == Decision.APPROVED:
@@ -153,6 +157,7 @@ def dropout_decide(*, process: DropoutProcess, actor: User, decision: str, comme
             on=process.effective_on, reason=f"{process.get_reason_display()} {process.reason_note}".strip(),
         )  # fmt: skip
     process.save(update_fields=["decision", "decision_comment", "decided_by", "decided_at"])
+    return process
 
 
 @_in_thai
@@ -306,8 +311,13 @@ def _link_used() -> LinkRefused:
     return LinkRefused(_("The request was decided; the link cannot be used again."))
 
 
-def id_link_decide(*, link: IdCorrectionLink, actor: User, decision: str, comment: str) -> None:
-    """Decide the link's request once; raise LinkRefused when another click or approver came first."""
+def id_link_decide(
+    *, link: IdCorrectionLink, actor: User, decision: str, comment: str
+) -> IdCorrectionProcess:
+    """Decide the link's request once; raise LinkRefused when another click or approver came first.
+
+    Its transaction is the flow's (no atomic of its own): the flow's row lock must be the outermost
+    transaction, as a refused attempt to take it aborts any transaction around it."""
     flow = _flows().IdCorrectionFlow
     task = Task.objects.filter(
         process_id=link.process_id, flow_task=flow.decide, status=STATUS.NEW
@@ -316,7 +326,7 @@ def id_link_decide(*, link: IdCorrectionLink, actor: User, decision: str, commen
         if task is None:
             raise _link_used()
         # Handle.run takes the flow's lock, runs the decision and moves on, in one transaction.
-        flow.decide.run(task, actor=actor, decision=decision, comment=comment)
+        return flow.decide.run(task, actor=actor, decision=decision, comment=comment)
     except TransitionNotAllowed as exc:
         # Decided by the click that held the lock before this one: a double click, or two tabs.
         raise _link_used() from exc
@@ -343,9 +353,10 @@ def id_link_process(*, token: str) -> IdCorrectionProcess | None:
     return link.process if link else None
 
 
+@transaction.atomic
 def id_correction_decide(
     *, process: IdCorrectionProcess, actor: User, decision: str, comment: str
-) -> None:
+) -> IdCorrectionProcess:
     """Apply the approver's decision; on approval the new ID is checked again, then changed."""
     # Refused before anything is written: the request keeps waiting and the link stays usable.
     _check_id_corrections_open(deciding=True)
@@ -359,6 +370,7 @@ def id_correction_decide(
     IdCorrectionLink.objects.filter(process=process, used_at__isnull=True).update(
         used_at=timezone.now()
     )
+    return process
 
 
 def id_correction_expire(*, process: IdCorrectionProcess) -> None:
@@ -398,10 +410,23 @@ def find_learner(identifier: str) -> Student | None:
     return Student.objects.filter(**key).first()
 
 
+@dataclass(frozen=True)
+class TransferRequested:
+    """What a transfer request did: asked the school holding the learner, or enrolled them at once."""
+
+    process: TransferProcess | None = None
+    enrollment: Enrollment | None = None
+
+    @property
+    def enrolled_at_once(self) -> bool:
+        """Return whether nobody held the learner, so they were enrolled without a request."""
+        return self.enrollment is not None
+
+
 @transaction.atomic
 def transfer_request(
     *, school: School, actor: User, student: Student, grade: str, room: int, evidence=()
-) -> TransferProcess | Enrollment:
+) -> TransferRequested:
     """Ask the school that holds the learner to release them; enroll at once if nobody holds them."""
     check_grade_taught(school=school, grade=grade)
     current = (
@@ -424,7 +449,7 @@ def transfer_request(
             roster.student_document_upload(
                 school=school, actor=actor, uploaded_file=f, kind="transfer_letter", student=student
             )
-        return enrollment
+        return TransferRequested(enrollment=enrollment)
     if TransferProcess.objects.filter(student=student, school=school, decision="").exists():
         raise ValidationError(_("A transfer request for this learner is already waiting."))
     process = _flows().TransferFlow.start.run(
@@ -438,12 +463,13 @@ def transfer_request(
     _attach_evidence(
         process=process, school=school, actor=actor, files=evidence, kind="transfer_letter"
     )
-    return process
+    return TransferRequested(process=process)
 
 
+@transaction.atomic
 def transfer_decide(
     *, process: TransferProcess, actor: User, decision: str, comment: str, on: date | None
-) -> None:
+) -> TransferProcess:
     """Release the learner (move the enrollment in one transaction) or refuse with a reason."""
     _decided(process, actor=actor, decision=decision, comment=comment)
     if decision == Decision.APPROVED:
@@ -458,6 +484,7 @@ def transfer_decide(
     process.save(
         update_fields=["decision", "decision_comment", "decided_by", "decided_at", "released_on"]
     )
+    return process
 
 
 @_in_thai
@@ -482,10 +509,12 @@ def transfer_record(*, process: TransferProcess) -> SignedDocument:
 
 
 @in_thai
+@transaction.atomic
 def transfers_remind(*, now=None) -> int:
-    """E-mail the releasing schools of transfers waiting longer than TRANSFER_REMIND_DAYS (once a day)."""
+    """E-mail the releasing schools of transfers waiting longer than TRANSFER_REMIND_DAYS (once a
+    day); the e-mails leave once the marks that they were sent are committed."""
     now = now or timezone.now()
-    waiting = (
+    waiting = list(
         TransferProcess.objects.filter(
             decision="",
             status="NEW",
@@ -493,7 +522,10 @@ def transfers_remind(*, now=None) -> int:
         )
         .exclude(reminded_at__gt=now - timedelta(days=1))
         .select_related("releasing_school", "school", "student")
+        # Two runs at once (a retried beat task): each request is reminded by one of them.
+        .select_for_update(skip_locked=True, of=("self",))
     )
+    TransferProcess.objects.filter(pk__in=[p.pk for p in waiting]).update(reminded_at=now)
     sent = 0
     for process in waiting:
         to = [
@@ -509,7 +541,6 @@ def transfers_remind(*, now=None) -> int:
                 recipients=to,
             )
             sent += 1
-        TransferProcess.objects.filter(pk=process.pk).update(reminded_at=now)
     return sent
 
 
@@ -517,26 +548,37 @@ def transfers_remind(*, now=None) -> int:
 
 
 @transaction.atomic
-def gcode_request(*, school: School, actor: User, data: dict, evidence=()) -> GCodeProcess:
+def gcode_request(
+    *, school: School, actor: User, title: str, first_name_th: str, last_name_th: str,
+    first_name_en: str = "", last_name_en: str = "", sex: str, birth_date: date,
+    nationality: str, guardian_name: str, guardian_relation: str, guardian_phone: str = "",
+    address: str, grade: str, room: int, evidence=(),
+) -> GCodeProcess:  # fmt: skip
     """Ask the area office to verify a learner without civil registration and issue a G-code."""
-    if data["birth_date"] > timezone.localdate():
+    if birth_date > timezone.localdate():
         raise ValidationError({"birth_date": _("The birth date is not valid.")})
-    check_grade_taught(school=school, grade=data["grade"])
+    check_grade_taught(school=school, grade=grade)
     # A double click or a resent form must not ask twice for the same learner: the school's row
     # lock serialises two such requests, and the second finds the first one waiting.
     School.objects.select_for_update().filter(pk=school.pk).first()
     if GCodeProcess.objects.filter(
         school=school,
         decision="",
-        first_name_th=data["first_name_th"],
-        last_name_th=data["last_name_th"],
-        birth_date=data["birth_date"],
+        first_name_th=first_name_th,
+        last_name_th=last_name_th,
+        birth_date=birth_date,
     ).exists():
         raise ValidationError(
             _("A G-code request for this learner is already waiting."),
             code="pending",
         )
-    process = _flows().GCodeFlow.start.run(school=school, actor=actor, data=data)
+    process = _flows().GCodeFlow.start.run(
+        school=school, actor=actor, title=title, first_name_th=first_name_th,
+        last_name_th=last_name_th, first_name_en=first_name_en, last_name_en=last_name_en,
+        sex=sex, birth_date=birth_date, nationality=nationality, guardian_name=guardian_name,
+        guardian_relation=guardian_relation, guardian_phone=guardian_phone, address=address,
+        grade=grade, room=room,
+    )  # fmt: skip
     _attach_evidence(process=process, school=school, actor=actor, files=evidence, kind="other")
     return process
 
@@ -553,7 +595,10 @@ def gcode_next(*, year_be: int) -> str:
             return code
 
 
-def gcode_decide(*, process: GCodeProcess, actor: User, decision: str, comment: str) -> None:
+@transaction.atomic
+def gcode_decide(
+    *, process: GCodeProcess, actor: User, decision: str, comment: str
+) -> GCodeProcess:
     """Approve: issue a unique G-code and add the learner to the school; reject: nothing changes."""
     _decided(process, actor=actor, decision=decision, comment=comment)
     if decision == Decision.APPROVED:
@@ -583,6 +628,7 @@ def gcode_decide(*, process: GCodeProcess, actor: User, decision: str, comment: 
             "student",
         ]
     )
+    return process
 
 
 @_in_thai

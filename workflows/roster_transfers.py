@@ -28,12 +28,13 @@ def transfer_requests_from_roster(rows: list[PlanRow], actor: User | None) -> in
     for row in rows:
         if (row.student_id, row.school.pk) in waiting:
             continue
-        transfer_request(
+        requested = transfer_request(
             school=row.school,
             actor=actor,
             student=students[row.student_id],
             grade=row.row.grade,
             room=row.row.room,
         )
-        asked += 1
+        # Left the other school since the file was checked: enrolled at once, nobody was asked.
+        asked += not requested.enrolled_at_once
     return asked

@@ -1,9 +1,11 @@
 """The area and national dashboards: scoped, a fixed number of queries, reminders once per school."""
 
 import io
+from smtplib import SMTPServerDisconnected
 
 import openpyxl
 import pytest
+from django.core.mail.backends.locmem import EmailBackend
 from django.urls import reverse
 
 from accounts.models import Role
@@ -106,6 +108,28 @@ def test_reminder_goes_once_to_each_school_not_certified(
         sorted(log.school_codes) == sorted([confirmed.code, idle.code])
         and log.sent_by == area_officer
     )
+
+
+class DownBackend(EmailBackend):
+    """A mail server that is down."""
+
+    def send_messages(self, messages):
+        raise SMTPServerDisconnected("down")
+
+
+def test_a_reminder_with_the_mail_server_down_is_recorded_and_the_page_is_no_error(
+    client_as, area_officer, area, round2, states, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = f"{__name__}.DownBackend"
+    settings.CELERY_TASK_EAGER_PROPAGATES = False  # as a worker runs it: it tries again later
+    _school, confirmed, _idle = states
+    membership_create(user=UserFactory(), role=Role.STAFF, school=confirmed)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_as(area_officer).post(
+            reverse("census:area_remind", args=[area.code]), {"round": round2.pk}
+        )
+    assert response.status_code == 302
+    assert RoundReminder.objects.get().school_codes == [confirmed.code]
 
 
 def test_xlsx_export(client_as, area_officer, area, round2, states):

@@ -6,8 +6,10 @@ from datetime import date
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError
 from django.urls import reverse
 
+from schools import services
 from schools.models import Grade, Measurement, MeasurementUpload
 
 from ..factories import EnrollmentFactory
@@ -45,6 +47,23 @@ def test_valid_csv_saves_every_row(client_as, staff, school, room):
     # The next step is offered: the data checks before the count day, and the roster.
     assert "ต่อไป: ตรวจสอบข้อมูลของโรงเรียนก่อนวันนับ" in page
     assert reverse("schools:validation", args=[school.code]) in page
+
+
+def test_a_small_file_whose_save_breaks_leaves_no_upload_stuck_running(
+    staff, school, room, monkeypatch
+):
+    def lost(**kwargs):
+        raise OperationalError("server closed the connection")
+
+    monkeypatch.setattr(services, "measurements_record", lost)
+    with pytest.raises(OperationalError):
+        services.measurement_upload_start(
+            school=school, actor=staff,
+            uploaded_file=SimpleUploadedFile("wh.csv", csv_bytes(good_rows(room))),
+        )  # fmt: skip
+    # One transaction in the service: the upload is not left running with nothing to finish it.
+    assert not MeasurementUpload.objects.exists()
+    assert not Measurement.objects.exists()
 
 
 def test_the_same_file_twice_changes_nothing(client_as, staff, school, room):
