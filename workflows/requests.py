@@ -22,7 +22,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from accounts.models import Role, User
-from accounts.selectors import users_with_role
+from accounts.selectors import school_emails, users_with_role
 from accounts.tasks import mail_queue
 from census.services import id_correction_freeze_ends, id_corrections_frozen_by
 from documents.models import Kind, SignedDocument
@@ -528,11 +528,7 @@ def transfers_remind(*, now=None) -> int:
     TransferProcess.objects.filter(pk__in=[p.pk for p in waiting]).update(reminded_at=now)
     sent = 0
     for process in waiting:
-        to = [
-            u.email
-            for u in users_with_role(role=Role.STAFF, school=process.releasing_school)
-            if u.email
-        ]
+        to = school_emails(school=process.releasing_school, roles=(Role.STAFF,))
         if to:
             mail_queue(
                 subject=_("Reminder: a transfer waits for your answer"),

@@ -27,7 +27,7 @@ def test_a_reminder_run_that_fails_part_way_sends_nothing_and_the_next_sends_all
             school=school, actor=staff, student=held.student, grade=Grade.P4, room=1
         )
     time_machine.move_to(timezone.now() + timedelta(days=4), tick=False)
-    real, calls = requests.users_with_role, []
+    real, calls = requests.school_emails, []
 
     def fails_the_second_time(**kwargs):
         calls.append(kwargs)
@@ -35,7 +35,7 @@ def test_a_reminder_run_that_fails_part_way_sends_nothing_and_the_next_sends_all
             raise ConnectionError("the database went away")
         return real(**kwargs)
 
-    monkeypatch.setattr(requests, "users_with_role", fails_the_second_time)
+    monkeypatch.setattr(requests, "school_emails", fails_the_second_time)
     with pytest.raises(ConnectionError):
         requests.transfers_remind()
     assert mailoutbox == []
