@@ -41,7 +41,7 @@ def test_a_reminder_run_that_fails_part_way_sends_nothing_and_the_next_sends_all
     assert mailoutbox == []
     assert not TransferProcess.objects.filter(reminded_at__isnull=False).exists()
 
-    monkeypatch.setattr(requests, "users_with_role", real)
+    monkeypatch.setattr(requests, "school_emails", real)
     assert requests.transfers_remind() == 2
     assert [m.to for m in mailoutbox] == [[other_school_staff.email]] * 2
     assert TransferProcess.objects.filter(reminded_at__isnull=False).count() == 2
