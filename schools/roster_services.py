@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.outbox import task_send_on_commit
 
 from .bulk import insert_rows, select_in, update_rows, without_gc_pauses
 from .identifiers import mask_citizen_id, mask_gcode
@@ -358,7 +359,7 @@ def roster_import_queue(*, roster_import: RosterImport, actor: User) -> RosterIm
     roster_import.save(update_fields=["status"])
     from .tasks import process_roster_import  # schools.tasks imports this module
 
-    transaction.on_commit(lambda: process_roster_import.delay(roster_import.pk))
+    task_send_on_commit(process_roster_import, roster_import.pk)
     return roster_import
 
 

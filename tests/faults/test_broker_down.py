@@ -25,8 +25,11 @@ from accounts.models import OutboxTask
 from accounts.outbox import outbox_send
 from accounts.tasks import send_outbox
 from documents.models import Kind, SignedDocument
+from schools.models import RosterImport
 
-from ..factories import UserFactory
+from ..factories import UserFactory, make_citizen_id
+from ..schools.test_roster_import import csv_bytes, line
+from ..schools.test_roster_pages import upload
 from ..workflows.helpers import at, step
 
 pytestmark = pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")
@@ -185,6 +188,28 @@ def test_a_task_the_broker_takes_is_not_kept(redis, db, django_capture_on_commit
     assert not OutboxTask.objects.exists()
     assert run_queued(current_app) == ["accounts.tasks.mail_send"]
     assert [m.to for m in mail.outbox] == [["a@example.org"]]
+
+
+def test_a_roster_file_applied_with_redis_stopped_waits_in_the_outbox(
+    client_as, staff, school, other_school, redis, django_capture_on_commit_callbacks
+):
+    client = client_as(staff)
+    detail = upload(client, school, csv_bytes([line(make_citizen_id(), first="ใหม่")]))["Location"]
+    redis.stop()
+    _forget_connections(current_app)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(detail).status_code == 302  # the page answers: nothing is lost
+    roster_import = RosterImport.objects.get()
+    assert roster_import.status == RosterImport.Status.QUEUED
+    assert list(OutboxTask.objects.values_list("task", "args")) == [
+        ("schools.tasks.process_roster_import", [roster_import.pk])
+    ]
+    redis.start()
+    _forget_connections(current_app)
+    assert outbox_send() == 1 and not OutboxTask.objects.exists()
+    assert run_queued(current_app) == ["schools.tasks.process_roster_import"]
+    roster_import.refresh_from_db()
+    assert roster_import.status == RosterImport.Status.DONE
 
 
 def test_beat_sends_the_outbox_every_minute():
