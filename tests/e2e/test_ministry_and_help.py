@@ -22,9 +22,20 @@ def test_ministry_pages_and_the_help_menu(demo, sign_in, screens):
     page.goto(f"{demo}/census/reports/")
     expect(page.locator("h1")).to_be_visible()
     screens(page, "ministry-reports")
+    page.goto(f"{demo}/census/reports/nutrition/")
+    expect(page.locator("h1")).to_contain_text("ภาวะโภชนาการ")
+    expect(page.locator("table").first).to_be_visible()
+    screens(page, "ministry-nutrition")
     page.goto(f"{demo}/census/rates/")
     expect(page.locator("h1")).to_be_visible()
     screens(page, "ministry-rates")
+    assert page.errors == [], page.errors
+
+    # An area office's nutrition report: its schools, each with its bands.
+    page = sign_in("area.cm1")
+    page.goto(f"{demo}/census/reports/nutrition/")
+    expect(page.locator("h1")).to_contain_text("ภาวะโภชนาการ")
+    screens(page, "area-nutrition")
     assert page.errors == [], page.errors
 
     # The help menu, from the site menu, for a school's staff.
