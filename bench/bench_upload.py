@@ -27,6 +27,7 @@ from bench.common import (  # noqa: E402
     interleaved,
     machine,
     machine_speed,
+    measurements_raw_insert,
     median,
     ms,
     report,
@@ -114,23 +115,7 @@ def main() -> None:
             assert result.created == ROWS
 
         def raw_new(i):
-            day = base + timedelta(days=300 + i)
-            now = timezone.now()
-            with connection.cursor() as cursor:
-                if vendor == "postgresql":
-                    cursor.execute(
-                        "INSERT INTO schools_measurement (student_id, measured_on, weight_kg,"
-                        " height_cm, source, recorded_by_id, created_at)"
-                        " SELECT unnest(%s::bigint[]), %s, 31.5, 136.0, 'upload', %s, %s",
-                        [ids, day, user.pk, now],
-                    )
-                    return
-                rows = ", ".join(["(%s, %s, 31.5, 136.0, 'upload', %s, %s)"] * len(ids))
-                cursor.execute(
-                    "INSERT INTO schools_measurement (student_id, measured_on, weight_kg, height_cm,"  # noqa: S608
-                    f" source, recorded_by_id, created_at) VALUES {rows}",
-                    [p for pk in ids for p in (pk, day, user.pk, now)],
-                )
+            measurements_raw_insert(ids, base + timedelta(days=300 + i), user.pk)
 
         new_service, new_raw = interleaved(service_new, raw_new, repeat=RUNS)
 

@@ -129,6 +129,30 @@ class Targets:
 PAGE_TARGET = 5.0
 
 
+def measurements_raw_insert(ids: Sequence[int], day, user_id: int) -> None:
+    """Insert one measurement (31.5 kg, 136 cm, an upload's) for each learner id on ``day`` in one
+    hand-written statement: the floor the measurement writes are compared with."""
+    from django.db import connection
+    from django.utils import timezone
+
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "INSERT INTO schools_measurement (student_id, measured_on, weight_kg,"
+                " height_cm, source, recorded_by_id, created_at)"
+                " SELECT unnest(%s::bigint[]), %s, 31.5, 136.0, 'upload', %s, %s",
+                [list(ids), day, user_id, now],
+            )
+            return
+        rows = ", ".join(["(%s, %s, 31.5, 136.0, 'upload', %s, %s)"] * len(ids))
+        cursor.execute(
+            "INSERT INTO schools_measurement (student_id, measured_on, weight_kg, height_cm,"  # noqa: S608
+            f" source, recorded_by_id, created_at) VALUES {rows}",
+            [p for pk in ids for p in (pk, day, user_id, now)],
+        )
+
+
 def page_queries(client, url: str, *, before: Callable[[], object] | None = None) -> list[str]:
     """GET url once (after a warm-up GET and ``before``) and return the SQL statements it ran."""
     from django.db import connection
