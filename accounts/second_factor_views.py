@@ -32,6 +32,15 @@ def next_url(request) -> str:
     return reverse("home")
 
 
+def code_refused(view, form, exc: ValidationError):
+    """Show the form again with the refusal; a factor locked after too many wrong codes is a 429."""
+    form_error(form, exc)
+    response = view.form_invalid(form)
+    if exc.code == "locked":
+        response.status_code = 429
+    return response
+
+
 class SecondFactorVerifyView(LoginRequiredMixin, FormView):
     """Ask for the code of the person's authenticator (or a recovery code) after the password."""
 
@@ -53,11 +62,7 @@ class SecondFactorVerifyView(LoginRequiredMixin, FormView):
         try:
             second_factor.second_factor_verify(request=self.request, code=form.cleaned_data["code"])
         except ValidationError as exc:
-            form_error(form, exc)
-            response = self.form_invalid(form)
-            if exc.code == "locked":
-                response.status_code = 429
-            return response
+            return code_refused(self, form, exc)
         return redirect(next_url(self.request))
 
 
@@ -135,11 +140,7 @@ class RecoveryCodesNewView(LoginRequiredMixin, FormView):
                 request=self.request, code=form.cleaned_data["code"]
             )
         except ValidationError as exc:
-            form_error(form, exc)
-            response = self.form_invalid(form)
-            if exc.code == "locked":
-                response.status_code = 429
-            return response
+            return code_refused(self, form, exc)
         response = render(
             self.request,
             "accounts/second_factor_codes.html",
