@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from census.models import RosterSnapshot, SchoolRound
-from census.services import school_round_reject
+from census.services import school_round_certify, school_round_confirm, school_round_reject
 from documents.models import Kind, SignedDocument
 
 from .helpers import at, step
@@ -122,3 +122,33 @@ def test_a_send_back_dated_outside_the_certify_window_is_refused_whatever_the_cl
         school_round=school_round, actor=director, reason=REASON, at=at(9, 15)
     )
     assert rejected.state == SchoolRound.State.PREPARED and rejected.rejected_at == at(9, 15)
+
+
+def test_a_certification_dated_inside_the_certify_window_is_taken_whatever_the_clock(
+    round2, school, director, time_machine
+):
+    time_machine.move_to(at(18, 0), tick=False)  # the clock past 16:30: the date given decides
+    school_round = SchoolRound.objects.create(
+        round=round2, school=school, state=SchoolRound.State.CONFIRMED
+    )
+    with pytest.raises(ValidationError) as caught:
+        school_round_certify(school_round=school_round, actor=director, at=at(8, 29, 59))
+    assert caught.value.code == "window"
+    snapshot = school_round_certify(school_round=school_round, actor=director, at=at(16, 29, 59))
+    assert snapshot.certified_at == at(16, 29, 59)
+    school_round.refresh_from_db()
+    assert school_round.state == SchoolRound.State.CERTIFIED
+
+
+def test_a_confirmation_outside_its_window_is_refused_with_the_window_code(
+    round2, school, staff, time_machine
+):
+    time_machine.move_to(at(10, 0), tick=False)
+    school_round = SchoolRound.objects.create(
+        round=round2, school=school, state=SchoolRound.State.PREPARED
+    )
+    with pytest.raises(ValidationError) as caught:
+        school_round_confirm(school_round=school_round, actor=staff, at=at(7, 59, 59))
+    assert caught.value.code == "window"
+    school_round.refresh_from_db()
+    assert school_round.state == SchoolRound.State.PREPARED
