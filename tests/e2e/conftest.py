@@ -54,11 +54,16 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
 
 
 @pytest.fixture(scope="session")
-def live_server():
+def live_server(django_db_setup):
     """Serve one request at a time on loopback (pytest-django's server, not threaded).
 
     The threaded server opens one SQLite connection per request thread; a page that loads many
     pictures at once made the sqlite3 module crash (a segmentation fault) on this machine.
+
+    The server starts once the test database is the SQLite file (``django_db_setup``). Started
+    before, the database was still named ``:memory:``, so pytest-django handed the server thread the
+    test thread's own connection: the server closed it at the end of each request, and a test
+    reading the database just as the server finished a request read a closed connection.
     """
     from django.core.servers.basehttp import WSGIServer
     from django.test.testcases import LiveServerThread
@@ -73,6 +78,7 @@ def live_server():
         server = LiveServer("localhost")
     finally:
         LiveServerThread.server_class = threaded
+    assert not server.thread.connections_override, "the server must open its own connections"
     yield server
     server.stop()
 
