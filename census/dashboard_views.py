@@ -16,7 +16,7 @@ from accounts.permissions import areas_overseen_by, can_administer
 from schools.exports import safe_cell
 from schools.validation import MEASUREMENT_RULES, Rule
 
-from . import dashboard, services
+from . import dashboard, selectors, services
 from .models import SchoolRound
 
 SORTS = {"code": lambda s: s.code, "name": lambda s: s.name_th, "learners": lambda s: -s.learners,
@@ -75,6 +75,12 @@ class AreaDashboardView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         schools = self.rows()
         now = timezone.now()
+        # The area office's own part of a staggered count day, or the round's windows.
+        windows = (
+            selectors.windows_for(round=self.round, area_office_id=self.area.pk)
+            if self.round
+            else None
+        )
         labels = dict(SchoolRound.State.choices)
         for s in schools:
             s.state_label = labels[s.round_state]
@@ -85,9 +91,8 @@ class AreaDashboardView(LoginRequiredMixin, TemplateView):
             schools=schools,
             totals=getattr(self, "totals", None),
             states=SchoolRound.State.choices,
-            time_left=dashboard.time_left(self.round, now) if self.round else None,
-            live=self.round is not None
-            and self.round.confirm_opens <= now < self.round.certify_closes,
+            time_left=dashboard.time_left(windows, now) if windows else None,
+            live=windows is not None and windows.confirm_opens <= now < windows.certify_closes,
             query=self.request.GET.urlencode(),
             **kwargs,
         )

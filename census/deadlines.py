@@ -7,13 +7,14 @@ from datetime import datetime, timedelta
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from accounts.permissions import memberships_for
 from buildings.models import SurveyYear
 
-from .models import Round
+from .models import AreaWindow, Round
 
 # Which deadlines each role meets. Area offices and the ministry watch every step.
 KINDS_BY_ROLE = {
@@ -54,26 +55,63 @@ TITLES = {
 
 def kinds_for(user: User) -> set[str]:
     """Return the kinds of deadline the user's roles in force meet."""
+    return _kinds_and_areas(user)[0]
+
+
+def _kinds_and_areas(user: User) -> tuple[set[str], set[int]]:
+    """Return the kinds of deadline the user's roles meet and the area offices they work in."""
     kinds: set[str] = set()
+    areas: set[int] = set()
     for membership in memberships_for(user):
         kinds |= KINDS_BY_ROLE.get(membership.role, set())
-    return kinds
+        area_id = membership.area_office_id or (
+            membership.school and membership.school.area_office_id
+        )
+        if area_id:
+            areas.add(area_id)
+    return kinds, areas
 
 
-def _round_deadlines(rounds, kinds: set[str]) -> list[Deadline]:
-    out = []
+def _windows_by_round(rounds, areas: set[int]) -> dict[int, list]:
+    """Return, per round, the windows the user's area offices work in: their own where the round
+    is staggered, and the round's when one of them has none (or the user has no area office)."""
+    own: dict[int, list[AreaWindow]] = {}
+    if areas and rounds:
+        for window in AreaWindow.objects.filter(
+            round__in=rounds, area_office__in=areas
+        ).select_related("area_office"):
+            own.setdefault(window.round_id, []).append(window)
+    out = {}
     for r in rounds:
-        subject = str(r)  # "2569/2", "(demo)" added for a demo round
+        windows = sorted(own.get(r.pk, []), key=lambda w: (w.confirm_opens, w.area_office.code))
+        distinct = list({(w.confirm_opens, w.confirm_closes, w.certify_opens, w.certify_closes): w
+                         for w in windows}.values())  # fmt: skip
+        out[r.pk] = distinct + ([r] if len(windows) < len(areas) or not areas else [])
+    return out
+
+
+def _round_deadlines(rounds, kinds: set[str], areas: set[int]) -> list[Deadline]:
+    out = []
+    windows_by_round = _windows_by_round(rounds, areas)
+    for r in rounds:
         url = reverse("census:index")
-        if "confirm" in kinds:
-            out.append(Deadline(f"round-{r.pk}-confirm", "confirm", TITLES["confirm"], subject,
-                                r.confirm_opens, r.confirm_closes, url))  # fmt: skip
-        if "certify" in kinds:
-            out.append(Deadline(f"round-{r.pk}-certify", "certify", TITLES["certify"], subject,
-                                r.certify_opens, r.certify_closes, url))  # fmt: skip
+        for windows in windows_by_round[r.pk]:
+            subject, uid = str(r), f"round-{r.pk}"  # "2569/2", "(demo)" added for a demo round
+            if isinstance(windows, AreaWindow):  # the area office's own part of the count day
+                subject = gettext_now("%(round)s, area office %(code)s") % {
+                    "round": r,
+                    "code": windows.area_office.code,
+                }
+                uid = f"round-{r.pk}-area-{windows.area_office.code}"
+            if "confirm" in kinds:
+                out.append(Deadline(f"{uid}-confirm", "confirm", TITLES["confirm"], subject,
+                                    windows.confirm_opens, windows.confirm_closes, url))  # fmt: skip
+            if "certify" in kinds:
+                out.append(Deadline(f"{uid}-certify", "certify", TITLES["certify"], subject,
+                                    windows.certify_opens, windows.certify_closes, url))  # fmt: skip
         if "id_cutoff" in kinds:
             out.append(Deadline(f"round-{r.pk}-id-cutoff", "id_cutoff", TITLES["id_cutoff"],
-                                subject, r.id_correction_cutoff - CUTOFF_SPAN,
+                                str(r), r.id_correction_cutoff - CUTOFF_SPAN,
                                 r.id_correction_cutoff, url))  # fmt: skip
     return out
 
@@ -91,11 +129,11 @@ def deadlines_for(*, user: User, since: datetime | None = None) -> list[Deadline
     """Return the user's deadlines that end at or after a moment (a year ago by default),
     soonest first."""
     since = since or timezone.now() - timedelta(days=366)
-    kinds = kinds_for(user)
+    kinds, areas = _kinds_and_areas(user)
     if not kinds:
         return []
-    rounds = Round.objects.filter(certify_closes__gte=since).select_related("academic_year")
-    out = _round_deadlines(rounds, kinds)
+    rounds = list(Round.objects.filter(certify_closes__gte=since).select_related("academic_year"))
+    out = _round_deadlines(rounds, kinds, areas)
     if "survey" in kinds:
         out += _survey_deadlines(since)
     return sorted(out, key=lambda d: (d.ends, d.starts, d.uid))

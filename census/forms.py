@@ -5,12 +5,26 @@ from schools.checks import BE_OFFSET, christian_year
 from schools.forms import ThaiDateField
 from schools.models import Grade
 
+from .area_windows import MAX_GROUPS
 from .models import ROUND_FIELDS, ROUND_TIMES, Round, SubsidyRate
 
 
 class AcademicYearForm(forms.Form):
     year = forms.IntegerField(
         label=_("Academic year (Buddhist era)"), min_value=2500, max_value=2700, initial=2570
+    )
+
+
+class AreaWindowsForm(forms.Form):
+    groups = forms.IntegerField(
+        label=_("Groups of area offices"),
+        help_text=_(
+            "The count day is cut into this many parts, each with about the same number of "
+            "schools; 1 gives every area office the round's windows again."
+        ),
+        min_value=1,
+        max_value=MAX_GROUPS,
+        initial=3,
     )
 
 

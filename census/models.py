@@ -99,6 +99,44 @@ class RoundChange(models.Model):
         return f"{self.round_id} @ {self.changed_at:%Y-%m-%d %H:%M}"
 
 
+class AreaWindow(models.Model):
+    """An area office's own confirm and certify windows in a round: the ministry staggers a count
+    day by giving groups of area offices their own part of the round's windows (which hold them).
+    Schools of an area office without one use the round's windows. Set by census.area_windows."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="area_windows")
+    area_office = models.ForeignKey(
+        "schools.AreaOffice", on_delete=models.PROTECT, related_name="round_windows"
+    )
+    confirm_opens = models.DateTimeField(_("confirm window opens"))
+    confirm_closes = models.DateTimeField(_("confirm window closes"))
+    certify_opens = models.DateTimeField(_("certify window opens"))
+    certify_closes = models.DateTimeField(_("certify window closes"))
+
+    class Meta:
+        verbose_name = _("area office's window")
+        verbose_name_plural = _("area offices' windows")
+        ordering = ["confirm_opens", "area_office__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "area_office"], name="one_window_per_area_and_round"
+            ),
+            models.CheckConstraint(
+                name="area_confirm_window_ordered",
+                condition=Q(confirm_opens__lt=F("confirm_closes")),
+                violation_error_message=_("The window must close after it opens."),
+            ),
+            models.CheckConstraint(
+                name="area_certify_window_ordered",
+                condition=Q(certify_opens__lt=F("certify_closes")),
+                violation_error_message=_("The window must close after it opens."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.round} {self.area_office_id}"
+
+
 # What the ministry sets on a round: its as-of date and its times (Round's fields of those names).
 ROUND_TIMES = (
     "confirm_opens",

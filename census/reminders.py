@@ -2,13 +2,15 @@
 before the count day and at 14:30 on it; a director is e-mailed when a confirmation waits.
 
 Each (round, school, occasion) is e-mailed once: the round's row is locked while the reminders are
-recorded, and the e-mails leave after the commit."""
+recorded, and the e-mails leave after the commit. In a staggered round each group of area offices
+is reminded by its own windows (census.area_windows)."""
 
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +20,7 @@ from accounts.models import Membership, Role
 from accounts.tasks import mail_queue
 from schools.templatetags.thai import be_date, in_thai
 
-from .models import AutomaticReminder, Round, SchoolRound
+from .models import AreaWindow, AutomaticReminder, Round, SchoolRound
 
 DAY_BEFORE_AT = time(9, 0)
 # 14:30 on a count day whose window closes at 16:30.
@@ -27,14 +29,14 @@ NOT_CONFIRMED = (SchoolRound.State.NOT_STARTED, SchoolRound.State.PREPARED)
 Kind = AutomaticReminder.Kind
 
 
-def _day_before_at(round: Round) -> datetime:
+def _day_before_at(round: Round | AreaWindow) -> datetime:
     opens = timezone.localtime(round.confirm_opens)
     day = opens.date() - timedelta(days=1)
     return timezone.make_aware(datetime.combine(day, DAY_BEFORE_AT))
 
 
-def due_kinds(round: Round, now: datetime) -> list[str]:
-    """Return the reminders due for a round at a moment."""
+def due_kinds(round: Round | AreaWindow, now: datetime) -> list[str]:
+    """Return the reminders due at a moment by a round's windows (or an area office's own)."""
     kinds = []
     if _day_before_at(round) <= now < round.confirm_opens:
         kinds.append(Kind.DAY_BEFORE)
@@ -45,9 +47,13 @@ def due_kinds(round: Round, now: datetime) -> list[str]:
     return kinds
 
 
-def _pending(round: Round, kind: str):
+def _pending(round: Round, kind: str, schools: Q):
     states = (SchoolRound.State.CONFIRMED,) if kind == Kind.DIRECTOR else NOT_CONFIRMED
-    rows = SchoolRound.objects.filter(round=round, state__in=states).select_related("school")
+    rows = (
+        SchoolRound.objects.filter(round=round, state__in=states)
+        .filter(schools)
+        .select_related("school")
+    )
     sent = set(
         AutomaticReminder.objects.filter(round=round, kind=kind).values_list(
             "school_id", "occasion"
@@ -78,15 +84,15 @@ def _emails(round: Round, school_ids: list[int], roles) -> dict[int, list[str]]:
     return out
 
 
-def _message(kind: str, round: Round, school) -> tuple[str, str]:
+def _message(kind: str, round: Round, school, windows: Round | AreaWindow) -> tuple[str, str]:
     link = settings.VERIFY_BASE_URL.rstrip("/") + reverse("workflows:inbox")
     values = {
         "school": school.name_th,
         "round": round,
         # Thai dates whatever language the worker's thread speaks (the texts are Thai first).
-        "opens": be_date(round.confirm_opens),
-        "closes": be_date(round.confirm_closes),
-        "certify_closes": be_date(round.certify_closes),
+        "opens": be_date(windows.confirm_opens),
+        "closes": be_date(windows.confirm_closes),
+        "certify_closes": be_date(windows.certify_closes),
         "link": link,
     }
     with override("th"):
@@ -113,11 +119,14 @@ def _message(kind: str, round: Round, school) -> tuple[str, str]:
 
 @in_thai
 @transaction.atomic
-def round_reminders_send(*, round: Round, kind: str) -> int:
-    """Record and e-mail one kind of reminder to every school of a round that is due it, once
-    each; return how many schools were reminded."""
+def round_reminders_send(
+    *, round: Round, kind: str, windows: Round | AreaWindow | None = None, schools: Q | None = None
+) -> int:
+    """Record and e-mail one kind of reminder to every school of a round that is due it (or to
+    those of ``schools``, a group of area offices with their own ``windows``), once each; return
+    how many schools were reminded."""
     Round.objects.select_for_update().filter(pk=round.pk).first()  # one sender at a time
-    pending = _pending(round, kind)
+    pending = _pending(round, kind, schools or Q())
     if not pending:
         return 0
     roles = (Role.DIRECTOR,) if kind == Kind.DIRECTOR else (Role.STAFF, Role.DIRECTOR)
@@ -130,7 +139,7 @@ def round_reminders_send(*, round: Round, kind: str) -> int:
                               occasion=occasion, recipients=len(to))
         )  # fmt: skip
         if to:
-            messages.append((*_message(kind, round, sr.school), to))
+            messages.append((*_message(kind, round, sr.school, windows or round), to))
     AutomaticReminder.objects.bulk_create(reminders, batch_size=2000)
     for subject, body, to in messages:
         mail_queue(subject=subject, body=body, recipients=to)
@@ -145,7 +154,29 @@ def reminders_due(*, at: datetime | None = None) -> dict[str, int]:
         confirm_opens__lte=now + timedelta(days=2), certify_closes__gt=now, opened_at__isnull=False
     ).select_related("academic_year")
     for round in rounds:
-        for kind in due_kinds(round, now):
-            if n := round_reminders_send(round=round, kind=kind):
-                sent[str(kind)] += n
+        for windows, schools in window_groups(round):
+            for kind in due_kinds(windows, now):
+                if n := round_reminders_send(
+                    round=round, kind=kind, windows=windows, schools=schools
+                ):
+                    sent[str(kind)] += n
     return dict(sent)
+
+
+def window_groups(round: Round) -> list[tuple[Round | AreaWindow, Q]]:
+    """Return the round's windows with the schools that use them (those of area offices without
+    their own), then each group of area offices sharing their own windows with their schools."""
+    own: dict[tuple, list[AreaWindow]] = {}
+    for window in AreaWindow.objects.filter(round=round).order_by("confirm_opens", "pk"):
+        times = (
+            window.confirm_opens,
+            window.confirm_closes,
+            window.certify_opens,
+            window.certify_closes,
+        )
+        own.setdefault(times, []).append(window)
+    staggered = [w.area_office_id for group in own.values() for w in group]
+    groups = [(round, ~Q(school__area_office__in=staggered))]
+    for group in own.values():
+        groups.append((group[0], Q(school__area_office__in=[w.area_office_id for w in group])))
+    return groups

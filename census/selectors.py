@@ -5,8 +5,18 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import ROUND_FIELDS, RosterSnapshot, Round, RoundChange, SchoolRound
+from .models import ROUND_FIELDS, AreaWindow, RosterSnapshot, Round, RoundChange, SchoolRound
+
+
+def windows_for(*, round: Round, area_office_id: int | None) -> Round | AreaWindow:
+    """Return what holds an area office's windows in a round: its own when the ministry staggered
+    the round, otherwise the round (both have confirm_* and certify_* times)."""
+    if area_office_id is None:
+        return round
+    own = AreaWindow.objects.filter(round=round, area_office_id=area_office_id).first()
+    return own or round
 
 
 def roster_locked(*, school_id: int) -> bool:
@@ -69,11 +79,26 @@ def round_changes(*, round: Round) -> list[dict]:
                 (Round._meta.get_field(name).verbose_name, _value(change.before[name]),
                  _value(change.after[name]))
                 for name in ROUND_FIELDS if name in change.after
+            ] + [
+                (_area_label(key), _value(change.before[key]), _value(change.after[key]))
+                for key in change.after if "@" in key
             ],
         }
         for change in changes
     ]  # fmt: skip
 
 
-def _value(iso: str) -> date | datetime:
+def _area_label(key: str) -> str:
+    """Label an area office's window time of the log ("confirm_opens@1001")."""
+    name, code = key.split("@", 1)
+    return _("%(field)s, area office %(code)s") % {
+        "field": Round._meta.get_field(name).verbose_name,
+        "code": code,
+    }
+
+
+def _value(iso: str) -> date | datetime | str:
+    """A logged moment or date; an area office's empty time stands for the round's window."""
+    if not iso:
+        return _("the round's window")
     return datetime.fromisoformat(iso) if "T" in iso else date.fromisoformat(iso)

@@ -22,11 +22,13 @@ from schools.templatetags.thai import be_date, in_thai, thai_date
 from schools.validation import school_findings
 
 from .allocation import funded_born_after
+from .area_windows import area_windows_follow
 from .dashboard import area_schools
 from .models import (
     ROUND_FIELDS,
     ROUND_TIMES,
     AcademicYear,
+    AreaWindow,
     RosterSnapshot,
     Round,
     RoundChange,
@@ -34,6 +36,7 @@ from .models import (
     SchoolRound,
     SnapshotRow,
 )
+from .selectors import windows_for
 
 # The guideline's count day: the confirm button works from 08:00, the director certifies from
 # 08:30, and the system closes at 16:30 (as are the citizen-ID corrections).
@@ -159,6 +162,7 @@ def round_update(
     changed = [name for name in ROUND_FIELDS if after[name] != before[name]]
     if not changed:
         return round
+    area_windows_follow(round=round, after=after)
     for name in changed:
         setattr(round, name, after[name])
     round.save(update_fields=changed)
@@ -214,11 +218,11 @@ class Window:
         return f"{thai_date(opens)} – {thai_date(closes)}"
 
 
-def confirm_window(round: Round) -> Window:
+def confirm_window(round: Round | AreaWindow) -> Window:
     return Window(round.confirm_opens, round.confirm_closes)
 
 
-def certify_window(round: Round) -> Window:
+def certify_window(round: Round | AreaWindow) -> Window:
     return Window(round.certify_opens, round.certify_closes)
 
 
@@ -230,24 +234,35 @@ def confirm_asked_from(round: Round) -> datetime | None:
     return asked if round.confirm_opens < asked < round.confirm_closes else None
 
 
-def check_confirm_window(*, round: Round, at: datetime | None = None) -> None:
-    """Refuse a confirmation outside the round's confirm window."""
-    window = confirm_window(round)
+def check_confirm_window(
+    *, round: Round, at: datetime | None = None, area_office_id: int | None = None
+) -> None:
+    """Refuse a confirmation outside the confirm window (the area office's own, if it has one)."""
+    windows = windows_for(round=round, area_office_id=area_office_id)
+    window = confirm_window(windows)
     if not window.contains(at or timezone.now()):
-        raise ValidationError(
-            _("Confirmation is open only %(w)s (Bangkok time).") % {"w": window.describe()},
-            code="window",
+        message = (
+            _("Confirmation is open for your area office only %(w)s (Bangkok time).")
+            if isinstance(windows, AreaWindow)
+            else _("Confirmation is open only %(w)s (Bangkok time).")
         )
+        raise ValidationError(message % {"w": window.describe()}, code="window")
 
 
-def check_certify_window(*, round: Round, at: datetime | None = None) -> None:
-    """Refuse a certification (or a rejection) outside the round's certify window."""
-    window = certify_window(round)
+def check_certify_window(
+    *, round: Round, at: datetime | None = None, area_office_id: int | None = None
+) -> None:
+    """Refuse a certification (or a rejection) outside the certify window (the area office's own,
+    if it has one)."""
+    windows = windows_for(round=round, area_office_id=area_office_id)
+    window = certify_window(windows)
     if not window.contains(at or timezone.now()):
-        raise ValidationError(
-            _("Certification is open only %(w)s (Bangkok time).") % {"w": window.describe()},
-            code="window",
+        message = (
+            _("Certification is open for your area office only %(w)s (Bangkok time).")
+            if isinstance(windows, AreaWindow)
+            else _("Certification is open only %(w)s (Bangkok time).")
         )
+        raise ValidationError(message % {"w": window.describe()}, code="window")
 
 
 def id_correction_freeze_ends(round: Round) -> datetime:
@@ -341,7 +356,9 @@ def school_round_confirm(
     school_round = _lock(school_round)
     if school_round.state != SchoolRound.State.PREPARED:
         raise _state_error(school_round)
-    check_confirm_window(round=school_round.round, at=at)
+    check_confirm_window(
+        round=school_round.round, at=at, area_office_id=school_round.school.area_office_id
+    )
     # Checked again: the data may have changed since it was prepared.
     check_findings(school=school_round.school)
     school_round.state = SchoolRound.State.CONFIRMED
@@ -362,7 +379,9 @@ def school_round_reject(
     school_round = _lock(school_round)
     if school_round.state != SchoolRound.State.CONFIRMED:
         raise _state_error(school_round)
-    check_certify_window(round=school_round.round, at=at)
+    check_certify_window(
+        round=school_round.round, at=at, area_office_id=school_round.school.area_office_id
+    )
     reason = check_reason(reason)
     school_round.state = SchoolRound.State.PREPARED
     school_round.last_rejection = reason
@@ -381,7 +400,9 @@ def school_round_certify(
     school_round = _lock(school_round)
     if school_round.state != SchoolRound.State.CONFIRMED:
         raise _state_error(school_round)
-    check_certify_window(round=school_round.round, at=at)
+    check_certify_window(
+        round=school_round.round, at=at, area_office_id=school_round.school.area_office_id
+    )
     snapshot = snapshot_freeze(school_round=school_round, actor=actor, at=at)
     school_round.state = SchoolRound.State.CERTIFIED
     school_round.certified_at = snapshot.certified_at

@@ -4,7 +4,8 @@ start → prepare [staff] → confirm [staff, confirm window] → confirmation r
       → certify [director, certify window] → certified? → snapshot + certification record (+ annex)
                                                └ sent back → send-back record → confirm again
       → acknowledge [area officer] → acknowledgement record → end
-Every waiting step times out at the close of the certify window → missed → end. The ministry may
+Every waiting step times out at the close of the certify window (the area office's own when the
+ministry staggered the round) → missed → end. The ministry may
 move that close while the round is open (workflows.services.round_change moves the deadline and
 the timers): a timer that fires although the deadline has moved later sends the school back to its
 step instead.
@@ -16,6 +17,7 @@ from viewflow import this
 from viewflow.workflow import act, flow
 
 from census.models import SchoolRound
+from census.selectors import windows_for
 
 from . import services, views
 from .flowbase import SchoolScopedFlowMixin, process_deadline, process_deadline_passed
@@ -120,7 +122,10 @@ class CertificationFlow(SchoolScopedFlowMixin, flow.Flow):
         process.school_round = school_round
         process.school_id = school_round.school_id
         process.round_id = school_round.round_id
-        process.deadline = school_round.round.certify_closes
+        # The close of the certify window of the school's area office (its own, when staggered).
+        process.deadline = windows_for(
+            round=school_round.round, area_office_id=school_round.school.area_office_id
+        ).certify_closes
         return process
 
     def sign_confirmation(self, activation):

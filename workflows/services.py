@@ -12,8 +12,9 @@ from viewflow.workflow.status import PROCESS, STATUS
 from accounts.models import User
 from accounts.selectors import area_officer_emails
 from accounts.tasks import mail_queue
+from census import area_windows
 from census import services as census
-from census.models import RosterSnapshot, Round, SchoolRound
+from census.models import AreaWindow, RosterSnapshot, Round, SchoolRound
 from documents import roles
 from documents.models import Kind, SignedDocument
 from documents.services import document_issue, document_issue_annex
@@ -70,16 +71,52 @@ def round_change(*, round: Round, actor: User, **fields) -> tuple[Round, int]:
     # no step of these schools runs against the old deadline while it moves.
     list(open_processes.select_for_update().order_by("pk").values_list("pk", flat=True))
     round = census.round_update(round=round, actor=actor, **fields)
-    closes = round.certify_closes
-    moved = open_processes.exclude(deadline=closes).update(deadline=closes)
-    # A waiting step's timeout is a viewflow Task row (TIMER, SCHEDULED) that the timer
-    # dispatcher fires once its `scheduled` moment has come: moving that moment moves the timeout.
-    Task.objects.filter(
-        process__in=open_processes.values("pk"),
-        flow_task_type="TIMER",
-        status=STATUS.SCHEDULED,
-    ).exclude(scheduled=closes).update(scheduled=closes)
-    return round, moved
+    return round, _deadlines_follow(round=round, processes=open_processes)
+
+
+@transaction.atomic
+def round_area_windows_change(
+    *, round: Round, actor: User, groups: int, at: datetime | None = None
+) -> tuple[list[int], int]:
+    """Stagger a round: spread its area offices over ``groups`` parts of the count day (1: every
+    area office back on the round's windows), and move the open processes' deadlines and timers
+    with their area office's new certify close, in one transaction; return the area offices whose
+    windows changed and how many processes moved."""
+    plan = area_windows.spread_plan(round=round, groups=groups)
+    open_processes = CertificationProcess.objects.filter(round=round).exclude(
+        status__in=[PROCESS.DONE, PROCESS.CANCELED]
+    )
+    list(open_processes.select_for_update().order_by("pk").values_list("pk", flat=True))
+    changed = area_windows.area_windows_replace(round=round, actor=actor, plan=plan, at=at)
+    return changed, _deadlines_follow(round=round, processes=open_processes)
+
+
+def _deadlines_follow(*, round: Round, processes) -> int:
+    """Move open processes' deadline, and the timers of their waiting steps, to the certify close of
+    their school's area office (its own when the round is staggered, otherwise the round's);
+    return how many processes moved. One pair of updates per distinct close."""
+    own = dict(
+        AreaWindow.objects.filter(round=round).values_list("area_office_id", "certify_closes")
+    )
+    areas_by_close: dict = {}
+    for area_id, closes in own.items():
+        areas_by_close.setdefault(closes, []).append(area_id)
+    groups = [
+        (processes.filter(school__area_office__in=areas), closes)
+        for closes, areas in areas_by_close.items()
+    ]
+    groups.append((processes.exclude(school__area_office__in=list(own)), round.certify_closes))
+    moved = 0
+    for group, closes in groups:
+        moved += group.exclude(deadline=closes).update(deadline=closes)
+        # A waiting step's timeout is a viewflow Task row (TIMER, SCHEDULED) that the timer
+        # dispatcher fires once its `scheduled` moment has come: moving that moment moves it.
+        Task.objects.filter(
+            process__in=group.values("pk"),
+            flow_task_type="TIMER",
+            status=STATUS.SCHEDULED,
+        ).exclude(scheduled=closes).update(scheduled=closes)
+    return moved
 
 
 def confirmation_record(*, process: CertificationProcess, confirm_task_id: int) -> SignedDocument:

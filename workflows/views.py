@@ -13,6 +13,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from accounts.permissions import can_administer
+from census import selectors as census_selectors
 from census import services as census
 from census.models import SchoolRound
 from documents.models import Kind, SignedDocument
@@ -54,15 +55,19 @@ class CertificationStepView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         round = self.school_round.round
+        windows = census_selectors.windows_for(
+            round=round, area_office_id=self.school_round.school.area_office_id
+        )
         return super().get_context_data(
             process=self.process,
             task=self.activation.task,
             school=self.school_round.school,
             school_round=self.school_round,
             round=round,
-            confirm_window=census.confirm_window(round),
-            confirm_asked_from=census.confirm_asked_from(round),
-            certify_window=census.certify_window(round),
+            confirm_window=census.confirm_window(windows),
+            confirm_asked_from=census.confirm_asked_from(round) if windows is round else None,
+            certify_window=census.certify_window(windows),
+            area_window=windows is not round,
             counts=grade_sex_counts(school=self.school_round.school),
             records=SignedDocument.objects.filter(
                 school=self.school_round.school,

@@ -233,6 +233,11 @@ class WorkflowsApp(Application):
     round_edit_path = path(
         "rounds/<int:pk>/", round_views.RoundEditView.as_view(), name="round_edit"
     )
+    round_area_windows_path = path(
+        "rounds/<int:pk>/area-windows/",
+        round_views.RoundAreaWindowsView.as_view(),
+        name="round_area_windows",
+    )
 
 
 certification_viewset = ScopedFlowViewset(CertificationFlow, icon="how_to_reg")
