@@ -169,8 +169,10 @@ class Figures(NamedTuple):
     nutrition_reference: str = ""
 
 
-def _in_a_term(day: date, terms) -> bool:
-    for (start_month, start_day), (end_month, end_day) in terms:
+def _in_a_measurement_period(day: date, periods) -> bool:
+    """Return whether a day falls in a round's measurement period ((month, day) from, to; a period
+    may run over the new year)."""
+    for (start_month, start_day), (end_month, end_day) in periods:
         start, end = (start_month, start_day), (end_month, end_day)
         here = (day.month, day.day)
         if (start <= here <= end) if start <= end else (here >= start or here <= end):
@@ -182,7 +184,8 @@ def measurement_problems(
     *, sex: str | None, birth_date: date, latest: Figures, previous: Figures | None, today: date
 ) -> list[tuple[str, str]]:
     """Return the rules a learner's latest measurement breaks, each with its detail, against the
-    thresholds of settings.MEASUREMENT_CHECKS: a date to come or outside the terms, figures beyond
+    thresholds of settings.MEASUREMENT_CHECKS: a date to come or outside every round's measurement
+    period (in a school holiday that no count day follows), figures beyond
     what is possible (|z| > 5) or unusual for the age, and against the measurement before it a
     height lower by more than the tolerance or a change no child makes in that time."""
     checks = settings.MEASUREMENT_CHECKS
@@ -192,7 +195,7 @@ def measurement_problems(
         problems.append(
             (Rule.FUTURE_MEASUREMENT, _("Measured on %(d)s") % {"d": thai_date(m.measured_on)})
         )
-    elif not _in_a_term(m.measured_on, checks["terms"]):
+    elif not _in_a_measurement_period(m.measured_on, checks["measurement_periods"].values()):
         problems.append(
             (
                 Rule.OUTSIDE_TERM,

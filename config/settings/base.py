@@ -234,8 +234,13 @@ NUTRITION_REFERENCE_DIR = Path(
 # The checks on weights and heights before confirming (schools/validation.py): a room where at least
 # same_values_min_room learners and same_values_share of them have one weight and height; a height
 # lower than the last measurement by more than height_drop_cm; a change since the last measurement
-# beyond the allowance plus so much a month; a date outside the school terms ((month, day) from,
-# to; the first term from 16 May, the second from 1 November).
+# beyond the allowance plus so much a month; a date outside every round's measurement period
+# ((month, day) from, to, by round). The periods are the school terms of the Ministry of Education's
+# regulation on the academic year and the opening and closing of schools, B.E. 2549, clause 7 (term 1
+# opens 16 May and closes on 11 October; term 2 opens 1 November and closes on 1 April), and for the
+# 30 April round, the end of the academic year in the long holiday, the days up to its count day. A
+# measurement from 11 to 31 October or from 1 to 15 May (after the last count, before the year
+# begins) serves no round.
 MEASUREMENT_CHECKS = {
     "same_values_min_room": 5,
     "same_values_share": 0.5,
@@ -244,7 +249,11 @@ MEASUREMENT_CHECKS = {
     "height_gain_cm_per_month": 1.5,
     "weight_change_allowance_kg": 3.0,
     "weight_change_kg_per_month": 1.0,
-    "terms": [((5, 16), (10, 15)), ((11, 1), (3, 31))],
+    "measurement_periods": {
+        1: ((5, 16), (10, 10)),  # the 10 June round: term 1
+        2: ((11, 1), (3, 31)),  # the 10 November round: term 2
+        3: ((11, 1), (4, 30)),  # the 30 April round: term 2 and the holiday up to the count day
+    },
 }
 
 # Signed records (documents/). Production names the institution's PKCS#12 key and its trust roots;

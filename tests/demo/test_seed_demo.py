@@ -1,5 +1,6 @@
 from datetime import date, datetime, timedelta
 from io import StringIO
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -16,8 +17,9 @@ from demo.second_factor import demo_totp_code
 from documents.models import Kind, SignedDocument
 from documents.verify import pdf_verify
 from schools.identifiers import is_valid_citizen_id
-from schools.models import AreaOffice, AuditEntry, Enrollment, Measurement, School, Student
+from schools.models import AreaOffice, AuditEntry, Enrollment, Grade, Measurement, School, Student
 from schools.templatetags.thai import thai_date
+from schools.validation import Rule, school_findings
 from workflows.models import BuildingSurveyProcess, CertificationProcess
 
 MODELS = (
@@ -55,6 +57,17 @@ def test_seed_demo_twice_gives_the_same_counts_and_shows_every_feature(client, d
     assert not seeded.exclude(nutrition_reference=nutrition.reference().version).exists()
     assert seeded.exclude(wfh_band="").exists()
     assert len(set(sizes)) == len(sizes)
+    # learners measured in the past rounds too, once a term (a growth line on the learner page):
+    # taller at each round, and no query on a school's data checks for it
+    sixth = Enrollment.objects.filter(school__code="1050130001", grade=Grade.P6).first().student
+    growth = list(
+        sixth.measurements.order_by("measured_on").values_list("measured_on", "height_cm")
+    )
+    assert [(d.month, d.day) for d, _h in growth] == [(5, 20), (11, 3)] * 3 + [(5, 20)]
+    assert all(before < after for (_d, before), (_e, after) in pairwise(growth))
+    for school in School.objects.all():
+        found = {f.rule for f in school_findings(school=school).items}
+        assert not found & {Rule.HEIGHT_DROP, Rule.GROWTH_JUMP, Rule.OUTSIDE_TERM}, school.code
     # a past round: most schools certified with their records, one missed, one revoked
     past = Round.objects.filter(is_demo=False, opened_at__isnull=False).latest("as_of")
     states = list(SchoolRound.objects.filter(round=past).values_list("state", flat=True))

@@ -1,6 +1,6 @@
 """Measurements that cannot be real, found before confirming: a height lower than the last one, a
 change no child makes, figures beyond what is possible (|z| > 5), a date to come or in a school
-holiday, one weight and height typed for a room. Thresholds from settings; the area dashboard
+holiday that no count day follows, one weight and height typed for a room. Thresholds from settings; the area dashboard
 counts them per school in one query."""
 
 from datetime import date
@@ -83,22 +83,46 @@ def test_a_date_to_come_is_an_error(school, time_machine):
     assert findings.blocking
 
 
+# The measurement periods (settings.MEASUREMENT_CHECKS): term 1 from 16 May to 10 October (closed on
+# 11 October), term 2 from 1 November to 31 March (closed on 1 April), and for the 30 April round the
+# holiday up to its count day. Each edge: the clock on a day the school could check it.
 @pytest.mark.parametrize(
-    ("day", "found"),
+    ("today", "day", "found"),
     [
-        (date(2026, 10, 15), []),  # the first term's last day
-        (date(2026, 10, 16), [Rule.OUTSIDE_TERM]),  # the holiday between the terms
-        (date(2026, 10, 31), [Rule.OUTSIDE_TERM]),
-        (date(2026, 11, 1), []),  # the second term's first day
+        ("2026-05-15", date(2026, 5, 15), [Rule.OUTSIDE_TERM]),  # after the 30 April count
+        ("2026-06-10", date(2026, 5, 16), []),  # term 1's first day, for the 10 June round
+        ("2026-11-29", date(2026, 10, 10), []),  # term 1's last day
+        ("2026-11-29", date(2026, 10, 11), [Rule.OUTSIDE_TERM]),  # the holiday between the terms
+        ("2026-11-29", date(2026, 10, 31), [Rule.OUTSIDE_TERM]),
+        ("2026-11-29", date(2026, 11, 1), []),  # term 2's first day, for the 10 November round
+        ("2027-04-30", date(2027, 3, 31), []),  # term 2's last day
+        ("2027-04-30", date(2027, 4, 1), []),  # the holiday before the 30 April round
+        ("2027-04-30", date(2027, 4, 30), []),  # the 30 April count day itself
+        ("2027-05-15", date(2027, 5, 1), [Rule.OUTSIDE_TERM]),  # the day after it
     ],
 )
-def test_a_date_outside_the_terms_is_a_query(school, day, found):
+def test_a_date_outside_every_rounds_measurement_period_is_a_query(
+    school, time_machine, today, day, found
+):
+    time_machine.move_to(f"{today} 10:00 +07:00", tick=False)
     learner(school, (day, 26, 130))
     assert rules(school) == found
 
 
-def test_the_terms_are_a_setting(school, settings):
-    settings.MEASUREMENT_CHECKS = {**settings.MEASUREMENT_CHECKS, "terms": [((5, 16), (10, 31))]}
+def test_the_validation_page_takes_a_measurement_for_the_30_april_round(
+    client_as, staff, school, time_machine
+):
+    time_machine.move_to("2027-04-28 10:00 +07:00", tick=False)
+    learner(school, (date(2027, 4, 20), 26, 130))  # measured in the run-up to the count
+    held_over = learner(school, (date(2026, 10, 20), 26, 130), room=2)  # in the October holiday
+    response = client_as(staff).get(reverse("schools:validation", args=[school.code]))
+    outside = [f for f in response.context["findings"].items if f.rule == Rule.OUTSIDE_TERM]
+    assert [f.enrollment for f in outside] == [held_over]
+
+
+def test_the_measurement_periods_are_a_setting(school, settings):
+    periods = {**settings.MEASUREMENT_CHECKS["measurement_periods"], 1: ((5, 16), (10, 31))}
+    settings.MEASUREMENT_CHECKS = {**settings.MEASUREMENT_CHECKS, "measurement_periods": periods}
     learner(school, (date(2026, 10, 20), 26, 130))
     assert rules(school) == []
 

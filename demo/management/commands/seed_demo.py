@@ -120,6 +120,33 @@ def body_build(key: str) -> float:
     return math.exp(0.11 * z)
 
 
+# Before this year's measurement (20 May, for the 10 June round), a school measured its learners
+# once a term in each past academic year: in term 1 for the 10 June round and in term 2 for the
+# 10 November round (the 30 April round counts on term 2's figures); as far back as the learner was
+# at the school, at most PAST_YEARS years, so that the learner page draws a growth line.
+PAST_YEARS = 3
+PAST_MEASURED = ((5, 20), (11, 3))
+
+
+def past_measurements(
+    *, key: str, age: int, noise: float, build: float, year: int, years: int
+) -> list[tuple[date, float, float]]:
+    """Return a learner's (day, weight, height) in the past rounds, oldest first: the learner's
+    own curve (the typical figures at their age then, with their noise and build), and a scale's
+    and a tape's wobble drawn from a generator of its own, so that the demo's other draws stay."""
+    wobble = random.Random(f"growth-{key}")
+    this_year = date(year, 5, 20)
+    past = []
+    for back in range(min(years, PAST_YEARS), 0, -1):
+        for month, day in PAST_MEASURED:
+            on = date(year - back, month, day)
+            weight, height = typical_weight_height(age - (this_year - on).days / 365.25, noise)
+            past.append(
+                (on, weight * build + wobble.uniform(-0.3, 0.3), height + wobble.uniform(-0.2, 0.2))
+            )
+    return past
+
+
 def academic_year_start(today: date) -> int:
     """Return the Christian-era year in which the current academic year began (in May)."""
     return today.year if today.month >= 5 else today.year - 1
@@ -291,10 +318,14 @@ class Command(BaseCommand):
                     english = english and bool(roman_given and roman_family)
                     noise = rng.uniform(-0.06, 0.06)
                     weight, height = typical_weight_height(age, noise)
-                    weight *= body_build(key)
+                    build = body_build(key)
+                    weight *= build
                     measured = True
+                    # Measured in the past rounds too, unless the demo changes the figures below.
+                    history = True
                     if spec.fix_me:
                         # A school with findings to fix on the data-checks page.
+                        history = not (seq in (2, 5, 8, 11, 20) or grade == Grade.P4)
                         if seq in (2, 11, 20):
                             measured = False  # errors: no weight or height yet
                         elif grade == Grade.P4:
@@ -333,17 +364,27 @@ class Command(BaseCommand):
                         room=room,
                         started_on=date(year, 5, 16),
                     )
+                    past = (
+                        past_measurements(
+                            key=key, age=age, noise=noise, build=build, year=year,
+                            years=spec.grades.index(grade),
+                        )
+                        if measured and history
+                        else []
+                    )  # fmt: skip
                     if measured:
-                        entries.append(
+                        entries.extend(
                             MeasurementEntry(
                                 student_id=enrollment.student_id,
-                                measured_on=measured_on,
-                                weight_kg=Decimal(f"{weight:.1f}"),
-                                height_cm=Decimal(f"{height:.1f}"),
+                                measured_on=on,
+                                weight_kg=Decimal(f"{w:.1f}"),
+                                height_cm=Decimal(f"{h:.1f}"),
                             )
+                            for on, w, h in [*past, (measured_on, weight, height)]
                         )
-        # Through the measurement service, as a school's file: the status is computed there. A
-        # second run adds no learner, and measures nobody (the school's data may be confirmed).
+        # Through the measurement service, as a school's file: the status of each measurement,
+        # past rounds' too, is computed there. A second run adds no learner, and measures nobody
+        # (the school's data may be confirmed).
         if entries:
             measurements_record(
                 school=school, actor=None, entries=entries, source=Measurement.Source.SEED
