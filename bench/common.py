@@ -113,6 +113,11 @@ class Targets:
             f"{label}: {value:,.2f}{unit} — target ≤ {limit:,g}{unit}", value <= limit
         )
 
+    def at_least(self, label: str, value: float, limit: float, unit: str = "×") -> str:
+        return self._line(
+            f"{label}: {value:,.2f}{unit} — target ≥ {limit:,g}{unit}", value >= limit
+        )
+
     def equal(self, label: str, value, expected) -> str:
         return self._line(f"{label}: {value} — target {expected}", value == expected)
 
