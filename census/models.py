@@ -31,6 +31,19 @@ class AcademicYear(models.Model):
         return str(self.year)
 
 
+def windows_ordered(prefix: str = "") -> list[models.CheckConstraint]:
+    """The database's own check that the confirm and certify windows each close after they open
+    (a round's, or an area office's own: ``prefix`` keeps the constraint names apart)."""
+    return [
+        models.CheckConstraint(
+            name=f"{prefix}{kind}_window_ordered",
+            condition=Q(**{f"{kind}_opens__lt": F(f"{kind}_closes")}),
+            violation_error_message=_("The window must close after it opens."),
+        )
+        for kind in ("confirm", "certify")
+    ]
+
+
 class Round(models.Model):
     """A count round: its as-of date, the confirm and certify windows and the ID-correction cut-off."""
 
@@ -59,16 +72,7 @@ class Round(models.Model):
             models.CheckConstraint(
                 name="round_number_1_to_3", condition=Q(number__gte=1, number__lte=3)
             ),
-            models.CheckConstraint(
-                name="confirm_window_ordered",
-                condition=Q(confirm_opens__lt=F("confirm_closes")),
-                violation_error_message=_("The window must close after it opens."),
-            ),
-            models.CheckConstraint(
-                name="certify_window_ordered",
-                condition=Q(certify_opens__lt=F("certify_closes")),
-                violation_error_message=_("The window must close after it opens."),
-            ),
+            *windows_ordered(),
         ]
 
     def __str__(self):
@@ -121,16 +125,7 @@ class AreaWindow(models.Model):
             models.UniqueConstraint(
                 fields=["round", "area_office"], name="one_window_per_area_and_round"
             ),
-            models.CheckConstraint(
-                name="area_confirm_window_ordered",
-                condition=Q(confirm_opens__lt=F("confirm_closes")),
-                violation_error_message=_("The window must close after it opens."),
-            ),
-            models.CheckConstraint(
-                name="area_certify_window_ordered",
-                condition=Q(certify_opens__lt=F("certify_closes")),
-                violation_error_message=_("The window must close after it opens."),
-            ),
+            *windows_ordered("area_"),
         ]
 
     def __str__(self):
