@@ -214,7 +214,7 @@ def test_the_dashboards_queries_stay_fixed(
         learner(s, (NOV, 60, 130))
     client = client_as(area_officer)
     _dashboard(client, area, round2)  # warm the content types
-    # The area dashboard's 10 (tests/census/test_dashboard.py): one for the measurements to check.
+    # The area dashboard's 10 (tests/census/test_dashboard.py): the area office's own windows too.
     with django_assert_num_queries(10):
         response = _dashboard(client, area, round2)
     assert sum(len(s.measurement_problems) for s in response.context["schools"]) == 2 * schools
