@@ -94,11 +94,6 @@ def main() -> None:
             )
             for sr in (new_school_round() for _ in range(RUNS))
         ]  # fmt: skip
-        sql = (
-            census.FREEZE_SQL_POSTGRESQL
-            if connection.vendor == "postgresql"
-            else census.FREEZE_SQL_PORTABLE
-        )
 
         def freeze(i):
             snapshot = census.snapshot_freeze(school_round=freeze_rounds[i], actor=director)
@@ -107,10 +102,9 @@ def main() -> None:
         def raw(i):
             # The same rows into the same table by the same statement, sent straight to the
             # database: what the freeze costs beyond the one INSERT … SELECT it needs.
+            snapshots = RosterSnapshot.objects.filter(pk=raw_targets[i].pk)
             with connection.cursor() as cursor:
-                cursor.execute(
-                    sql, [raw_targets[i].pk, round.as_of, school.pk, round.as_of, round.as_of]
-                )
+                cursor.execute(*census.freeze_sql(snapshots, round.as_of))
 
         freeze_runs, raw_runs = interleaved(freeze, raw, repeat=RUNS)
 

@@ -98,14 +98,12 @@ GROUP BY 1, 2, 3, 4
 
 def nutrition_counts_write() -> int:
     """Write every snapshot's counts per band with the freeze's own statement (census.services),
-    one snapshot after another; return how many snapshots."""
+    for all of them at once; return how many snapshots."""
     from census.models import RosterSnapshot
     from census.services import snapshot_nutrition_counts_write
 
-    snapshots = list(RosterSnapshot.objects.only("pk"))
-    for snapshot in snapshots:
-        snapshot_nutrition_counts_write(snapshot=snapshot)
-    return len(snapshots)
+    snapshot_nutrition_counts_write(snapshots=RosterSnapshot.objects.all())
+    return RosterSnapshot.objects.count()
 
 
 def main(targets: Targets) -> None:

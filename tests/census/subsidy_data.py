@@ -51,8 +51,9 @@ def certify(school, round: Round, learners, *, students=None) -> RosterSnapshot:
     snapshot.counts = dict(sorted(counts.items()))
     snapshot.learner_count = len(rows)
     snapshot.save(update_fields=["counts", "learner_count"])
-    snapshot_grade_counts_write(snapshot=snapshot)  # as the real freeze does
-    snapshot_nutrition_counts_write(snapshot=snapshot)
+    frozen = RosterSnapshot.objects.filter(pk=snapshot.pk)
+    snapshot_grade_counts_write(snapshots=frozen, as_of=snapshot.as_of)  # as the real freeze does
+    snapshot_nutrition_counts_write(snapshots=frozen)
     return snapshot
 
 
