@@ -528,12 +528,20 @@ def snapshots_freeze(
     *, snapshots: QuerySet[RosterSnapshot], as_of: date
 ) -> dict[int, dict[str, dict[str, int]]]:
     """Fill snapshots just made, all as of ``as_of`` (one round's), set-based: the rosters of their
-    schools on that day (one INSERT … SELECT for them all), their learners per grade and per
-    nutrition band, and each snapshot's learners by grade and sex and in all (its ``counts`` and
-    ``learner_count``); return the counts by snapshot id. The statuses of the measurements are
-    copied as they stand (snapshot_freeze brings them up to date first)."""
+    schools on that day (one INSERT … SELECT for them all), then their counts (snapshots_counts_
+    write); return the counts by snapshot id. The statuses of the measurements are copied as they
+    stand (snapshot_freeze brings them up to date first)."""
     with connection.cursor() as cursor:
         cursor.execute(*freeze_sql(snapshots, as_of))
+    return snapshots_counts_write(snapshots=snapshots, as_of=as_of)
+
+
+def snapshots_counts_write(
+    *, snapshots: QuerySet[RosterSnapshot], as_of: date
+) -> dict[int, dict[str, dict[str, int]]]:
+    """Write what the freeze counts from the rows of snapshots all as of ``as_of``: their learners
+    per grade and per nutrition band (one statement each), and each snapshot's learners by grade
+    and sex and in all (its ``counts`` and ``learner_count``); return the counts by snapshot id."""
     snapshot_grade_counts_write(snapshots=snapshots, as_of=as_of)
     snapshot_nutrition_counts_write(snapshots=snapshots)
     counts: dict[int, dict[str, dict[str, int]]] = {}
@@ -549,12 +557,13 @@ def snapshots_freeze(
     update_rows(
         RosterSnapshot,
         ["counts", "learner_count"],
-        [
-            (pk, c, sum(n for by_sex in c.values() for n in by_sex.values()))
-            for pk, c in counts.items()
-        ],
+        [(pk, c, _learners(c)) for pk, c in counts.items()],
     )
     return counts
+
+
+def _learners(counts: dict[str, dict[str, int]]) -> int:
+    return sum(n for by_sex in counts.values() for n in by_sex.values())
 
 
 def snapshot_freeze(
@@ -577,8 +586,7 @@ def snapshot_freeze(
     counts = snapshots_freeze(
         snapshots=RosterSnapshot.objects.filter(pk=snapshot.pk), as_of=round.as_of
     )[snapshot.pk]
-    snapshot.counts = counts
-    snapshot.learner_count = sum(n for by_sex in counts.values() for n in by_sex.values())
+    snapshot.counts, snapshot.learner_count = counts, _learners(counts)
     return snapshot
 
 
