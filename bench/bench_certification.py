@@ -10,38 +10,38 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (  # noqa: E402
+import setup_django  # noqa: F401 — first: Django set up (bench/setup_django.py)
+
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+
+from accounts.models import User
+from bench.common import (
     Targets,
     interleaved,
     machine,
     machine_speed,
     report,
-    setup_django,
     size,
     throwaway_database,
 )
+from census import services as census
+from census.models import RosterSnapshot, Round, SchoolRound
+from config.celery import app
+from documents import signing
+from documents.models import SignedDocument
+from documents.services import annex_render
+from schools.identifiers import citizen_id_check_digit
+from schools.models import AreaOffice, Enrollment, Measurement, School, Student
+from workflows.models import CertificationProcess
+from workflows.services import certification_record, round_open
 
 LEARNERS = size(3000, check=1000, smoke=40)
 RUNS = 3 if "--smoke" in sys.argv else 7
 
 
 def main() -> None:
-    setup_django()
-    from django.db import connection
-    from django.test import override_settings
-    from django.utils import timezone
-
-    from accounts.models import User
-    from census import services as census
-    from census.models import RosterSnapshot, Round, SchoolRound
-    from config.celery import app
-    from documents import signing
-    from schools.identifiers import citizen_id_check_digit
-    from schools.models import AreaOffice, Enrollment, Measurement, School, Student
-    from workflows.models import CertificationProcess
-    from workflows.services import certification_record, round_open
-
     targets = Targets()
 
     app.conf.task_always_eager = False  # the annex waits for a worker; it is timed on its own below
@@ -118,8 +118,6 @@ def main() -> None:
         record = certification_record(process=process)
         until_record = time.perf_counter() - start
         assert record.sha256
-        from documents.models import SignedDocument
-        from documents.services import annex_render
 
         annex = SignedDocument.objects.get(parent=record)
         start = time.perf_counter()
