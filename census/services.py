@@ -446,9 +446,11 @@ def school_round_revoke(
 
 # --- the snapshot -------------------------------------------------------------------------------
 
-# The freeze is set-based: each statement below fills every snapshot of a set at once (the set an
-# SQL subquery, ``{snapshots}``, of their ids, all as of one date: one round's), whether the set is
-# the one snapshot a certification freezes or every certified school of seed_scale's round.
+# The freeze is set-based: each statement below fills every snapshot of a set at once (the set the
+# SQL of a queryset, ``({snapshots}) snap``: their ids and schools, all as of one date, one
+# round's), whether the set is the one snapshot a certification freezes or every certified school
+# of seed_scale's round. As a derived table, not an IN (…): the planner reads it as the snapshot
+# table itself, filtered, and a school's freeze runs as if its snapshot were a constant.
 
 # One statement copies, into each snapshot, every learner enrolled at its school on the as-of date
 # with their latest measurement.
@@ -460,12 +462,12 @@ SELECT snap.id, s.id, COALESCE(s.citizen_id, ''), COALESCE(s.gcode, ''), s.title
     s.last_name_th, s.sex, s.birth_date, e.grade, e.room, m.weight_kg, m.height_cm, m.measured_on,
     m.wfh_z, m.hfa_z, m.wfa_z, COALESCE(m.wfh_band, ''), COALESCE(m.hfa_band, ''),
     COALESCE(m.wfa_band, ''), COALESCE(m.nutrition_issue, ''), COALESCE(m.nutrition_reference, '')
-FROM census_rostersnapshot snap
+FROM ({snapshots}) snap
 JOIN schools_enrollment e ON e.school_id = snap.school_id
 JOIN schools_student s ON s.id = e.student_id
 """
 _FREEZE_WHERE = """
-WHERE snap.id IN ({snapshots}) AND e.started_on <= %s AND (e.ended_on IS NULL OR e.ended_on > %s)
+WHERE e.started_on <= %s AND (e.ended_on IS NULL OR e.ended_on > %s)
 """
 # PostgreSQL: a LATERAL join walks the (student, measured_on) index once per learner.
 # Constant SQL assembled from literals; every value is a bound parameter.
@@ -494,34 +496,39 @@ FREEZE_SQL_PORTABLE = (
 _GRADE_COUNTS_SQL = """
 INSERT INTO census_snapshotgradecount (snapshot_id, grade, learners, male, female, under_age,
     min_age)
-SELECT snapshot_id, grade, COUNT(*), SUM(CASE WHEN sex = 'M' THEN 1 ELSE 0 END),
-    SUM(CASE WHEN sex = 'F' THEN 1 ELSE 0 END), SUM(CASE WHEN birth_date > %s THEN 1 ELSE 0 END), %s
-FROM census_snapshotrow WHERE snapshot_id IN ({snapshots}) GROUP BY snapshot_id, grade
+SELECT r.snapshot_id, r.grade, COUNT(*), SUM(CASE WHEN r.sex = 'M' THEN 1 ELSE 0 END),
+    SUM(CASE WHEN r.sex = 'F' THEN 1 ELSE 0 END),
+    SUM(CASE WHEN r.birth_date > %s THEN 1 ELSE 0 END), %s
+FROM census_snapshotrow r JOIN ({snapshots}) snap ON snap.id = r.snapshot_id
+GROUP BY r.snapshot_id, r.grade
 """
 
 # Its learners per band of each nutrition indicator, by grade and sex (an empty band: no status).
 _NUTRITION_COUNTS_SQL = """
 INSERT INTO census_snapshotnutritioncount (snapshot_id, grade, sex, indicator, band, learners)
-SELECT snapshot_id, grade, sex, 'wfh', wfh_band, COUNT(*) FROM census_snapshotrow
-    WHERE snapshot_id IN ({snapshots}) GROUP BY snapshot_id, grade, sex, wfh_band
-UNION ALL SELECT snapshot_id, grade, sex, 'hfa', hfa_band, COUNT(*) FROM census_snapshotrow
-    WHERE snapshot_id IN ({snapshots}) GROUP BY snapshot_id, grade, sex, hfa_band
-UNION ALL SELECT snapshot_id, grade, sex, 'wfa', wfa_band, COUNT(*) FROM census_snapshotrow
-    WHERE snapshot_id IN ({snapshots}) GROUP BY snapshot_id, grade, sex, wfa_band
+SELECT r.snapshot_id, r.grade, r.sex, 'wfh', r.wfh_band, COUNT(*) FROM census_snapshotrow r
+    JOIN ({snapshots}) snap ON snap.id = r.snapshot_id
+    GROUP BY r.snapshot_id, r.grade, r.sex, r.wfh_band
+UNION ALL SELECT r.snapshot_id, r.grade, r.sex, 'hfa', r.hfa_band, COUNT(*) FROM census_snapshotrow r
+    JOIN ({snapshots}) snap ON snap.id = r.snapshot_id
+    GROUP BY r.snapshot_id, r.grade, r.sex, r.hfa_band
+UNION ALL SELECT r.snapshot_id, r.grade, r.sex, 'wfa', r.wfa_band, COUNT(*) FROM census_snapshotrow r
+    JOIN ({snapshots}) snap ON snap.id = r.snapshot_id
+    GROUP BY r.snapshot_id, r.grade, r.sex, r.wfa_band
 """
 
 
-def _ids_sql(snapshots: QuerySet[RosterSnapshot]) -> tuple[str, tuple]:
-    """Return the SQL and parameters of the snapshots' ids, a subquery for ``{snapshots}``."""
-    return snapshots.order_by().values("pk").query.sql_with_params()
+def _snapshots_sql(snapshots: QuerySet[RosterSnapshot]) -> tuple[str, tuple]:
+    """Return the SQL and parameters of the snapshots' ids and schools, for ``{snapshots}``."""
+    return snapshots.order_by().values("id", "school_id").query.sql_with_params()
 
 
 def freeze_sql(snapshots: QuerySet[RosterSnapshot], as_of: date) -> tuple[str, list]:
     """Return the statement (and its parameters) that copies the rosters of the snapshots, all as
     of ``as_of``, into their rows: the freeze's one INSERT … SELECT, as the database receives it."""
-    ids, params = _ids_sql(snapshots)
+    ids, params = _snapshots_sql(snapshots)
     sql = FREEZE_SQL_POSTGRESQL if connection.vendor == "postgresql" else FREEZE_SQL_PORTABLE
-    return sql.format(snapshots=ids), [as_of, *params, as_of, as_of]
+    return sql.format(snapshots=ids), [*params, as_of, as_of, as_of]
 
 
 def snapshots_freeze(
@@ -593,7 +600,7 @@ def snapshot_freeze(
 def snapshot_grade_counts_write(*, snapshots: QuerySet[RosterSnapshot], as_of: date) -> None:
     """Write the snapshots' learners per grade, by sex and under the subsidy's minimum age on their
     as-of date, from their rows (one INSERT … SELECT … GROUP BY, inside the freeze's transaction)."""
-    ids, params = _ids_sql(snapshots)
+    ids, params = _snapshots_sql(snapshots)
     with connection.cursor() as cursor:
         cursor.execute(
             _GRADE_COUNTS_SQL.format(snapshots=ids),
@@ -604,7 +611,7 @@ def snapshot_grade_counts_write(*, snapshots: QuerySet[RosterSnapshot], as_of: d
 def snapshot_nutrition_counts_write(*, snapshots: QuerySet[RosterSnapshot]) -> None:
     """Write the snapshots' learners per band of each nutrition indicator, by grade and sex, from
     their rows (one INSERT … SELECT … GROUP BY, inside the freeze's transaction)."""
-    ids, params = _ids_sql(snapshots)
+    ids, params = _snapshots_sql(snapshots)
     with connection.cursor() as cursor:
         cursor.execute(_NUTRITION_COUNTS_SQL.format(snapshots=ids), [*params] * 3)
 
