@@ -22,10 +22,19 @@ Results: bench/results/api.<database>.txt. --check: 1,000 learners and rows (the
 import json
 import sys
 from datetime import date, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (  # noqa: E402
+import setup_django  # noqa: F401 — first: Django set up (bench/setup_django.py)
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client, override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.services import membership_create
+from api.services import api_key_create
+from bench.common import (
     Targets,
     interleaved,
     machine,
@@ -35,11 +44,13 @@ from bench.common import (  # noqa: E402
     ms,
     page_queries,
     report,
-    setup_django,
     size,
     sql_replay,
     throwaway_database,
 )
+from schools.identifiers import citizen_id_check_digit
+from schools.models import AreaOffice, Enrollment, Measurement, School, Student
+from schools.services import measurement_upload_start
 
 ROWS = size(3000, check=1000, smoke=40)
 PAGE = size(500, check=500, smoke=20)
@@ -50,20 +61,6 @@ PAGE_TARGET_MS = 100
 
 
 def main() -> None:
-    setup_django()
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.db import connection
-    from django.test import Client, override_settings
-    from django.urls import reverse
-    from django.utils import timezone
-
-    from accounts.models import Role, User
-    from accounts.services import membership_create
-    from api.services import api_key_create
-    from schools.identifiers import citizen_id_check_digit
-    from schools.models import AreaOffice, Enrollment, Measurement, School, Student
-    from schools.services import measurement_upload_start
-
     targets = Targets()
     lines = [f"learners: {ROWS:,}; {RUNS} runs a side, the sides interleaved"]
     # The rate limit is the real one's work (a cache read and write a call) at a rate this run

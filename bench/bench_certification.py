@@ -10,38 +10,38 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (  # noqa: E402
+import setup_django  # noqa: F401 — first: Django set up (bench/setup_django.py)
+
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+
+from accounts.models import User
+from bench.common import (
     Targets,
     interleaved,
     machine,
     machine_speed,
     report,
-    setup_django,
     size,
     throwaway_database,
 )
+from census import services as census
+from census.models import RosterSnapshot, Round, SchoolRound
+from config.celery import app
+from documents import signing
+from documents.models import SignedDocument
+from documents.services import annex_render
+from schools.identifiers import citizen_id_check_digit
+from schools.models import AreaOffice, Enrollment, Measurement, School, Student
+from workflows.models import CertificationProcess
+from workflows.services import certification_record, round_open
 
 LEARNERS = size(3000, check=1000, smoke=40)
 RUNS = 3 if "--smoke" in sys.argv else 7
 
 
 def main() -> None:
-    setup_django()
-    from django.db import connection
-    from django.test import override_settings
-    from django.utils import timezone
-
-    from accounts.models import User
-    from census import services as census
-    from census.models import RosterSnapshot, Round, SchoolRound
-    from config.celery import app
-    from documents import signing
-    from schools.identifiers import citizen_id_check_digit
-    from schools.models import AreaOffice, Enrollment, Measurement, School, Student
-    from workflows.models import CertificationProcess
-    from workflows.services import certification_record, round_open
-
     targets = Targets()
 
     app.conf.task_always_eager = False  # the annex waits for a worker; it is timed on its own below
@@ -94,11 +94,6 @@ def main() -> None:
             )
             for sr in (new_school_round() for _ in range(RUNS))
         ]  # fmt: skip
-        sql = (
-            census.FREEZE_SQL_POSTGRESQL
-            if connection.vendor == "postgresql"
-            else census.FREEZE_SQL_PORTABLE
-        )
 
         def freeze(i):
             snapshot = census.snapshot_freeze(school_round=freeze_rounds[i], actor=director)
@@ -107,10 +102,9 @@ def main() -> None:
         def raw(i):
             # The same rows into the same table by the same statement, sent straight to the
             # database: what the freeze costs beyond the one INSERT … SELECT it needs.
+            snapshots = RosterSnapshot.objects.filter(pk=raw_targets[i].pk)
             with connection.cursor() as cursor:
-                cursor.execute(
-                    sql, [raw_targets[i].pk, round.as_of, school.pk, round.as_of, round.as_of]
-                )
+                cursor.execute(*census.freeze_sql(snapshots, round.as_of))
 
         freeze_runs, raw_runs = interleaved(freeze, raw, repeat=RUNS)
 
@@ -124,8 +118,6 @@ def main() -> None:
         record = certification_record(process=process)
         until_record = time.perf_counter() - start
         assert record.sha256
-        from documents.models import SignedDocument
-        from documents.services import annex_render
 
         annex = SignedDocument.objects.get(parent=record)
         start = time.perf_counter()

@@ -38,10 +38,13 @@ no gevent monkey-patching in the process that also reads the database for the ch
 
 import argparse
 import http.cookiejar
+import io
 import json
 import os
+import pstats
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,12 +54,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from pathlib import Path
 
+import psycopg
+import redis
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from bench.common import machine, report  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 TARGET_SCHOOLS = 29_400
@@ -189,133 +192,10 @@ def database_recreate(url: str) -> None:
     name = parts.path.lstrip("/")
     if not re.fullmatch(r"opendmc_(load|bench)\w*", name):
         sys.exit(f"Refusing to drop {name!r}: the bench only re-creates opendmc_load* databases.")
-    import psycopg
-
     admin = parts._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_data(args, work: Path) -> dict:
-    """Migrate, seed_scale, make every school ready to confirm, open a round open now."""
-    from django.core.management import call_command
-    from django.utils import timezone
-
-    from accounts.models import User
-    from census import services as census
-    from census.models import AcademicYear, Round, SchoolRound
-    from demo.scale import SCALE_PASSWORD, USER_PREFIX, synthetic_school_q
-    from documents import signing
-    from schools.calendar import academic_year_of, academic_year_start
-    from schools.models import Enrollment, EnrollmentStatus, Measurement, QueryExplanation, School
-    from schools.validation import school_findings
-    from workflows.models import CertificationProcess
-    from workflows.services import round_open
-
-    started = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    signing.development_keys_create(directory=work / "keys")
-    call_command(
-        "seed_scale", areas=args.areas, schools=args.schools, learners=args.learners,
-        seed=args.seed, verbosity=0, stdout=open(os.devnull, "w"),  # noqa: SIM115
-    )  # fmt: skip
-    seeded = time.perf_counter() - started
-
-    # The seed leaves some learners unmeasured and some values to query, as real schools have
-    # before the count day; here every school has fixed and explained them beforehand.
-    today = timezone.localdate()
-    unmeasured = Enrollment.objects.filter(status=EnrollmentStatus.ACTIVE).exclude(
-        student__measurements__measured_on__gte=academic_year_start(academic_year_of(today))
-    )
-    Measurement.objects.bulk_create(
-        Measurement(student_id=sid, measured_on=today - timedelta(days=7), weight_kg=35,
-                    height_cm=140, source=Measurement.Source.SEED)
-        for sid in unmeasured.values_list("student_id", flat=True)
-    )  # fmt: skip
-    users = {u.username: u for u in User.objects.filter(username__startswith=USER_PREFIX)}
-    ready, blocked, explanations = [], [], []
-    for school in School.objects.filter(synthetic_school_q()).order_by("pk"):
-        staff = users[f"{USER_PREFIX}staff.{school.code}"]
-        findings = school_findings(school=school)
-        explanations += [
-            QueryExplanation(school=school, rule=query.rule, subject_key=query.subject_key,
-                             text="ตรวจสอบแล้ว ข้อมูลถูกต้อง", explained_by=staff)
-            for query in findings.unexplained_queries
-        ]  # fmt: skip
-        (blocked if findings.errors else ready).append(school)
-    QueryExplanation.objects.bulk_create(explanations)
-
-    now = timezone.now()
-    year, _created = AcademicYear.objects.get_or_create(year=academic_year_of(today))
-    round = Round.objects.create(
-        academic_year=year, number=1, is_demo=True, as_of=today,
-        confirm_opens=now - timedelta(hours=1), confirm_closes=now + timedelta(hours=6),
-        certify_opens=now - timedelta(hours=1), certify_closes=now + timedelta(hours=6),
-        id_correction_cutoff=now + timedelta(hours=6),
-    )  # fmt: skip
-    for school in ready:
-        school_round, _created = census.school_round_open(round=round, school=school)
-        census.school_round_prepare(
-            school_round=school_round, actor=users[f"{USER_PREFIX}staff.{school.code}"]
-        )
-    opened = time.perf_counter()
-    round_open(round=round, schools=School.objects.filter(pk__in=[s.pk for s in ready]))
-    opening = time.perf_counter() - opened
-    assert SchoolRound.objects.filter(round=round, state="prepared").count() == len(ready)
-    assert CertificationProcess.objects.filter(round=round).count() == len(ready)
-    citizen_ids = link_citizen_ids(users) if args.sign_in == "oidc" else {}
-    return {
-        "citizen_ids": citizen_ids,
-        "round": round,
-        "codes": [s.code for s in ready],
-        "blocked": len(blocked),
-        "password": SCALE_PASSWORD,
-        "prefix": USER_PREFIX,
-        "seed_seconds": seeded,
-        "open_seconds": opening,
-        "setup_seconds": time.perf_counter() - started,
-        "learners": Enrollment.objects.filter(status=EnrollmentStatus.ACTIVE).count(),
-    }
-
-
-def link_citizen_ids(users: dict) -> dict[str, str]:
-    """Give each bench user a citizen ID of its own (the link a ThaiD sign-in follows, as an
-    invitation sets it); return username → citizen ID."""
-    from accounts.models import User
-    from schools.identifiers import citizen_id_check_digit
-
-    linked = {}
-    for n, user in enumerate(sorted(users.values(), key=lambda u: u.pk), start=1):
-        twelve = f"8{n:011d}"
-        user.citizen_id = twelve + str(citizen_id_check_digit(twelve))
-        linked[user.username] = user.citizen_id
-    User.objects.bulk_update(users.values(), ["citizen_id"], batch_size=1000)
-    return linked
-
-
-def provider_start(args, data, work: Path):
-    """Start the OpenID provider with an account for each bench user (the bench's password, the
-    citizen ID as ThaiD's `pid` claim); return it and OpenDMC's environment for it."""
-    from tests.oidc_provider.server import start_provider
-
-    accounts = {
-        username: {"password": data["password"], "claims": {"pid": pid, "amr": ["pwd"]}}
-        for username, pid in data["citizen_ids"].items()
-    }
-    base = f"http://127.0.0.1:{args.port}"
-    provider = start_provider(
-        work / "oidc-provider",
-        redirect_uris=[f"{base}/accounts/oidc/callback/"],
-        post_logout_redirect_uris=[f"{base}/accounts/login/"],
-        accounts=accounts,
-    )
-    env = {
-        "OIDC_ISSUER": provider.issuer,
-        "OIDC_CLIENT_ID": provider.client_id,
-        "OIDC_CLIENT_SECRET": provider.client_secret,
-    }
-    return provider, env
 
 
 # --- the servers ---------------------------------------------------------------------------------
@@ -682,86 +562,6 @@ def sign_in_compare(args, data, web_pid: int, provider_pid: int) -> list[str]:
 # --- after the run -------------------------------------------------------------------------------
 
 
-def annexes_drain(seconds: float) -> tuple[int, int, float, float | None]:
-    """Wait up to ``seconds`` for every queued annex to be rendered (or to fail); return (ready,
-    not ready, seconds waited, seconds until the first was ready)."""
-    from documents.models import Kind, SignedDocument
-
-    annexes = SignedDocument.objects.filter(kind=Kind.ROSTER_ANNEX)
-    open_ = annexes.filter(status=SignedDocument.Status.PENDING)
-    ready = annexes.filter(status=SignedDocument.Status.READY)
-    start = time.perf_counter()
-    first = None
-    while time.perf_counter() - start < seconds:
-        if first is None and ready.exists():
-            first = time.perf_counter() - start
-        if not open_.exists():
-            break
-        time.sleep(0.5)
-    done = ready.count()
-    return done, annexes.count() - done, time.perf_counter() - start, first
-
-
-def check(round, certified_codes: set[str]) -> list[str]:
-    """Return what is wrong: each certified school has exactly one snapshot equal to its roster,
-    one confirmation record, one certification record and one annex; nothing else was made."""
-    from django.db.models import Count
-
-    from census.models import RosterSnapshot, SchoolRound, SnapshotRow
-    from documents.models import Kind, SignedDocument
-    from schools.models import Enrollment, EnrollmentStatus
-
-    problems = []
-    states = dict(SchoolRound.objects.filter(round=round).values_list("school__code", "state"))
-    certified = {code for code, state in states.items() if state == SchoolRound.State.CERTIFIED}
-    if certified != certified_codes:
-        problems.append(
-            f"certified in the database {len(certified)} ≠ certified by the driver {len(certified_codes)}"
-        )
-    snapshots = RosterSnapshot.objects.filter(round=round)
-    per_school = dict(snapshots.values_list("school__code").annotate(n=Count("id")))
-    if any(n != 1 for n in per_school.values()) or set(per_school) != certified:
-        problems.append("not exactly one snapshot per certified school")
-    roster = dict(
-        Enrollment.objects.filter(school__code__in=certified, status=EnrollmentStatus.ACTIVE)
-        .values_list("school__code").annotate(n=Count("id"))
-    )  # fmt: skip
-    rows = dict(
-        SnapshotRow.objects.filter(snapshot__round=round)
-        .values_list("snapshot__school__code").annotate(n=Count("id"))
-    )  # fmt: skip
-    for snap in snapshots.select_related("school"):
-        code = snap.school.code
-        if not snap.learner_count == rows.get(code, 0) == roster.get(code, 0):
-            problems.append(
-                f"{code}: snapshot {snap.learner_count}, rows {rows.get(code, 0)}, roster {roster.get(code, 0)}"
-            )
-        if sum(c["M"] + c["F"] for c in snap.counts.values()) != snap.learner_count:
-            problems.append(f"{code}: the snapshot's counts do not add up")
-    duplicate_rows = (
-        SnapshotRow.objects.filter(snapshot__round=round)
-        .values("snapshot", "student").annotate(n=Count("id")).filter(n__gt=1).count()
-    )  # fmt: skip
-    if duplicate_rows:
-        problems.append(f"{duplicate_rows} learners twice in one snapshot")
-    for kind in (Kind.CONFIRMATION, Kind.CERTIFICATION, Kind.ROSTER_ANNEX):
-        docs = dict(
-            SignedDocument.objects.filter(kind=kind).values_list("school__code").annotate(n=Count("id"))
-        )  # fmt: skip
-        confirmed = {code for code, state in states.items() if state != SchoolRound.State.PREPARED}
-        expected = confirmed if kind == Kind.CONFIRMATION else certified
-        if set(docs) != expected or any(n != 1 for n in docs.values()):
-            problems.append(f"{kind}: not exactly one record per school")
-    unsigned = SignedDocument.objects.filter(
-        kind__in=(Kind.CONFIRMATION, Kind.CERTIFICATION)
-    ).exclude(status=SignedDocument.Status.READY, sha256__regex=r"^[0-9a-f]{64}$")
-    if unsigned.exists():
-        problems.append(f"{unsigned.count()} short records not signed")
-    if SignedDocument.objects.filter(status=SignedDocument.Status.FAILED).exists():
-        problems.append("an annex failed")
-    return problems
-
-
 def percentiles(values: list[float]) -> str:
     if not values:
         return "no samples"
@@ -773,21 +573,8 @@ def percentiles(values: list[float]) -> str:
     return f"p50 {at(50):6.0f} ms  p95 {at(95):6.0f} ms  p99 {at(99):6.0f} ms  (n={len(values)})"
 
 
-def password_check_ms(password: str, prefix: str) -> float:
-    from accounts.models import User
-
-    user = User.objects.get(username=f"{prefix}admin")
-    start = time.perf_counter()
-    assert user.check_password(password)
-    return (time.perf_counter() - start) * 1000
-
-
 def profile_summary(directory: Path) -> list[str]:
     """Per kind of request: count, wall and CPU time, SQL queries; then the top functions."""
-    import io
-    import pstats
-    import statistics
-
     rows: dict[str, list[tuple[float, float, int]]] = {}
     for path in sorted(directory.glob("requests.*.tsv")):
         for line in path.read_text().splitlines():
@@ -819,27 +606,27 @@ def main() -> None:
     env = environment(args, work)
     os.environ.update(env)
     database_recreate(args.database_url)
-    import django
-    import redis
+    # Django set up once, with the settings chosen above (bench.countday_settings, which
+    # setup_django keeps), then the apps: as every benchmark, here once the options are read.
+    import setup_django  # noqa: F401
 
-    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    from bench import countday_data
+    from bench.common import machine, report
+
     redis.Redis.from_url(args.broker).flushdb()
     print(
         f"count day: {args.schools} schools, {args.learners:,} learners; setting up …", flush=True
     )
-    data = setup_data(args, work)
-    from django.conf import settings
-    from django.db import connection
-
-    from documents.models import Kind, SignedDocument
-
+    data = countday_data.setup_data(args, work)
     connection.close()  # the servers and the driver take over; the checks reconnect
     database = settings.DATABASES["default"]["NAME"]
-    annex_docs = SignedDocument.objects.filter(kind=Kind.ROSTER_ANNEX)
     provider, sign_in_lines = None, []
     if args.sign_in == "oidc":
         print(f"… starting the OpenID provider ({len(data['citizen_ids'])} accounts)", flush=True)
-        provider, provider_env = provider_start(args, data, work)
+        provider, provider_env = countday_data.provider_start(args, data, work)
         env.update(provider_env)
     servers = start_servers(args, env, work)
     browsers, login_wall = None, 0.0
@@ -860,11 +647,11 @@ def main() -> None:
         load_after = os.getloadavg()
         cpu_after = (cpu_seconds([servers["web"].pid]), cpu_seconds(window[1:]),
                      cpu_seconds(niced), postgres_cpu(database), time.process_time())  # fmt: skip
-        annexes_at_end = annex_docs.filter(status=SignedDocument.Status.READY).count()
+        annexes_at_end, annexes_all = countday_data.annexes()
         # After the window: the annex worker is started (as production's timer does at 16:30)
         # and the queue drained; its CPU (and PostgreSQL's meanwhile) is the annexes' alone.
         if args.annexes == "after":
-            print(f"… load done in {wall:.0f} s; rendering {annex_docs.count()} annexes with "
+            print(f"… load done in {wall:.0f} s; rendering {annexes_all} annexes with "
                   f"{args.annex_concurrency} worker processes", flush=True)  # fmt: skip
             pg_before = postgres_cpu(database)
             servers["annexes"] = celery_worker(
@@ -878,7 +665,7 @@ def main() -> None:
         annex_cpu_before = {"after": 0.0, "niced": cpu_before[2], "during": cpu_before[1]}[
             args.annexes
         ]
-        ready, pending, drained, first = annexes_drain(args.drain_seconds)
+        ready, pending, drained, first = countday_data.annexes_drain(args.drain_seconds)
         annex_pids = [servers["annexes" if "annexes" in servers else "worker"].pid]
         annex_cpu = cpu_seconds(annex_pids) - annex_cpu_before
         drain_pg = postgres_cpu(database) - pg_before
@@ -892,26 +679,19 @@ def main() -> None:
         stop_servers(servers)
         if provider is not None:
             provider.stop()
-    from census.models import SchoolRound
-
-    certified_codes = set(
-        SchoolRound.objects.filter(round=data["round"], state=SchoolRound.State.CERTIFIED)
-        .values_list("school__code", flat=True)
-    )  # fmt: skip
-    problems = check(data["round"], certified_codes)
+    certified_codes = countday_data.certified_codes(data["round"])
+    problems = countday_data.check(data["round"], certified_codes)
     if len(certified_codes) != rec.done:
         problems.append(f"driver finished {rec.done} schools, database has {len(certified_codes)}")
     if pending:
         problems.append(f"{pending} annexes not ready after draining {drained:.0f} s")
-    records = SignedDocument.objects.filter(
-        kind__in=(Kind.CONFIRMATION, Kind.CERTIFICATION), status=SignedDocument.Status.READY
-    ).count()
+    records = countday_data.records_signed()
     rate = rec.done / wall if wall else 0.0
     web, worker, niced_cpu, pg, driver = (
         after - before for after, before in zip(cpu_after, cpu_before, strict=True)
     )
     per = max(rec.done, 1)
-    login_ms = password_check_ms(data["password"], data["prefix"])
+    login_ms = countday_data.password_check_ms(data["password"], data["prefix"])
     cores = os.cpu_count() or 1
     window_cpu = (web + pg + (worker if args.annexes != "during" else 0)) / per
     annex_per = annex_cpu / max(ready, 1)

@@ -12,19 +12,26 @@ Results: bench/results/dashboard.txt and its query plans in dashboard.plan.txt.
 """
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (  # noqa: E402
+import setup_django  # noqa: F401 — first: Django set up (bench/setup_django.py)
+
+from django.db.models import Count
+from django.test import Client
+
+from accounts.models import User
+from bench import scale_data
+from bench.common import (
     Targets,
     machine,
     machine_speed,
     page_check,
     report,
-    setup_django,
     sign_in,
     size,
 )
+from census import dashboard
+from census.models import SchoolRound
+from schools.models import AreaOffice, Enrollment
 
 REQUESTS = size(30, check=15, smoke=3)
 # The queries of each page, whatever the number of schools or area offices.
@@ -32,23 +39,11 @@ QUERIES = {"area": 10, "national": 7}  # the area page: + the measurements to ch
 
 
 def main() -> None:
-    setup_django()
-    from bench import scale_data
-
     with scale_data.mode_database():
         measure()
 
 
 def measure() -> None:
-    from django.db.models import Count
-    from django.test import Client
-
-    from accounts.models import User
-    from bench import scale_data
-    from census import dashboard
-    from census.models import SchoolRound
-    from schools.models import AreaOffice, Enrollment
-
     targets = Targets()
     n_schools = scale_data.require_scale_data()
     school_round = SchoolRound.objects.select_related("round").order_by("-round__as_of").first()

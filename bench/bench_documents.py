@@ -13,7 +13,6 @@ Results: bench/results/documents.txt. --check: 1,000 learners; --smoke: 40.
 
 import resource
 import statistics
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -21,18 +20,28 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (  # noqa: E402
+import setup_django  # noqa: F401 — first: Django set up (bench/setup_django.py)
+
+from django.test import override_settings
+from django.utils import timezone
+
+from accounts.models import User
+from bench.common import (
     Targets,
     machine,
     machine_speed,
     ms,
     report,
-    setup_django,
     size,
     throwaway_database,
     timed,
 )
+from documents import signing
+from documents.models import Kind, SignedDocument
+from documents.render import html_render, pdf_render, qr_svg_data_uri
+from documents.services import document_issue, verify_url
+from documents.verify import pdf_verify
+from schools.models import AreaOffice, School
 
 LEARNERS = size(3000, check=1000, smoke=40)
 RECORD_RUNS = size(10, check=10, smoke=3)
@@ -73,18 +82,6 @@ def annex_rows() -> list[dict]:
 
 
 def main() -> None:
-    setup_django()
-    from django.test import override_settings
-    from django.utils import timezone
-
-    from accounts.models import User
-    from documents import signing
-    from documents.models import Kind, SignedDocument
-    from documents.render import html_render, pdf_render, qr_svg_data_uri
-    from documents.services import document_issue, verify_url
-    from documents.verify import pdf_verify
-    from schools.models import AreaOffice, School
-
     def record(kind: str, title: str) -> SignedDocument:
         now = timezone.now()
         return SignedDocument(

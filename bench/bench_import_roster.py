@@ -17,19 +17,27 @@ import sys
 import time
 import uuid
 from datetime import date
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (  # noqa: E402
+import setup_django  # noqa: F401 — first: Django set up (bench/setup_django.py)
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from accounts.models import User
+from bench.common import (
     Targets,
     interleaved,
     machine,
     machine_speed,
     report,
-    setup_django,
     size,
     throwaway_database,
 )
+from schools.identifiers import citizen_id_check_digit
+from schools.models import AreaOffice, AuditEntry, Enrollment, School, Student
+from schools.roster_import import Kind, roster_plan
+from schools.roster_services import roster_import_apply
 
 ROWS = size(3000, check=1000, smoke=40)
 AREA_ROWS = size(100_000, check=20_000, smoke=400)
@@ -57,8 +65,6 @@ STUDENT_TYPES = ("uuid", "varchar", "varchar", "varchar", "varchar", "varchar", 
 
 
 def citizen_id(n: int) -> str:
-    from schools.identifiers import citizen_id_check_digit
-
     twelve = f"1{n:011d}"
     return twelve + str(citizen_id_check_digit(twelve))
 
@@ -80,16 +86,6 @@ def peak_mb() -> float:
 
 
 def main() -> None:
-    setup_django()
-    from django.db import connection, transaction
-    from django.utils import timezone
-    from django.utils.translation import gettext
-
-    from accounts.models import User
-    from schools.models import AreaOffice, AuditEntry, Enrollment, School, Student
-    from schools.roster_import import Kind, roster_plan
-    from schools.roster_services import roster_import_apply
-
     targets = Targets()
     lines: list[str] = []
     with throwaway_database():

@@ -12,11 +12,11 @@ Target: the apply's write of a planned file (its database work: the rows and the
 --check: 5,000 schools; --smoke: 300.
 """
 
-import sys
-from pathlib import Path
+import setup_django  # noqa: F401 — first: Django set up (bench/setup_django.py)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (  # noqa: E402
+from django.db import connection, transaction
+
+from bench.common import (
     SMOKE,
     Targets,
     interleaved,
@@ -25,10 +25,12 @@ from bench.common import (  # noqa: E402
     median,
     ms,
     report,
-    setup_django,
     size,
     throwaway_database,
 )
+from demo.register_file import country_rows, to_csv, to_xlsx
+from schools.models import AreaOffice, RegisterChange, School
+from schools.register import SCHOOL_FIELDS, register_apply, register_plan, register_write
 
 SCHOOLS = size(29_000, check=5_000, smoke=300)
 AREAS = size(245, check=45, smoke=5)
@@ -42,13 +44,6 @@ class Rollback(Exception):
 
 
 def main() -> None:
-    setup_django()
-    from django.db import connection, transaction
-
-    from demo.register_file import country_rows, to_csv, to_xlsx
-    from schools.models import AreaOffice, RegisterChange, School
-    from schools.register import SCHOOL_FIELDS, register_apply, register_plan, register_write
-
     targets = Targets()
     rows = country_rows(areas=AREAS, schools=SCHOOLS)
     csv_data, xlsx_data = to_csv(rows), to_xlsx(rows)

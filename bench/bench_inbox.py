@@ -15,19 +15,33 @@ Results: bench/results/inbox.txt and its query plans in inbox.plan.txt.
 import argparse
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (  # noqa: E402
+import setup_django  # noqa: F401 — first: Django set up (bench/setup_django.py)
+
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from bench import scale_data
+from bench.common import (
     Targets,
     machine,
     machine_speed,
     page_check,
     report,
-    setup_django,
     sign_in,
     size,
 )
+from census.models import Round, SchoolRound
+from schools.bulk import insert_rows
+from schools.models import Enrollment, School
+from workflows import selectors
+from workflows.models import CertificationProcess, DropoutProcess
+from workflows.requests import dropout_request
+from workflows.selectors import INBOX_PAGE_SIZE, actionable_tasks
+from workflows.services import round_open
 
 REQUESTS = size(30, check=15, smoke=3)
 QUERIES = 7  # the inbox's queries, whatever the number of tasks or the page
@@ -39,30 +53,12 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="a middle size, targets asserted")
     parser.add_argument("--smoke", action="store_true", help="a tiny run in a throwaway database")
     args = parser.parse_args()
-    setup_django()
-    from bench import scale_data
 
     with scale_data.mode_database():
         measure(args)
 
 
 def measure(args) -> None:
-    from django.db import connection, transaction
-    from django.test import Client
-    from django.urls import reverse
-    from django.utils import timezone
-
-    from accounts.models import User
-    from bench import scale_data
-    from census.models import Round, SchoolRound
-    from schools.bulk import insert_rows
-    from schools.models import Enrollment, School
-    from workflows import selectors
-    from workflows.models import CertificationProcess, DropoutProcess
-    from workflows.requests import dropout_request
-    from workflows.selectors import INBOX_PAGE_SIZE, actionable_tasks
-    from workflows.services import round_open
-
     targets = Targets()
     n_schools = scale_data.require_scale_data()
     area = scale_data.area_near(200)

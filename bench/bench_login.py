@@ -17,11 +17,17 @@ Results: bench/results/login.txt.
 """
 
 import logging
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (  # noqa: E402
+import setup_django  # noqa: F401 — first: Django set up (bench/setup_django.py)
+
+from django.conf import global_settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from accounts.hashers import Argon2idPasswordHasher
+from accounts.models import User
+from bench.common import (
     Targets,
     interleaved,
     machine,
@@ -29,10 +35,10 @@ from bench.common import (  # noqa: E402
     median,
     ms,
     report,
-    setup_django,
     size,
     throwaway_database,
 )
+from config.settings import base
 
 RUNS = size(15, check=7, smoke=5)
 PASSWORD = "count-day-2569"  # noqa: S105 — a throwaway user in a throwaway database
@@ -42,17 +48,8 @@ SCHOOL_BUDGET = 0.5
 
 
 def main() -> None:
-    setup_django()
     # django-axes logs every login at INFO: one line per run here, and nothing to read.
     logging.getLogger("axes").setLevel(logging.WARNING)
-    from django.conf import global_settings
-    from django.contrib.auth.hashers import PBKDF2PasswordHasher
-    from django.test import Client, override_settings
-    from django.urls import reverse
-
-    from accounts.hashers import Argon2idPasswordHasher
-    from accounts.models import User
-    from config.settings import base
 
     targets = Targets()
     pbkdf2, argon2 = PBKDF2PasswordHasher(), Argon2idPasswordHasher()

@@ -12,12 +12,18 @@ a figure, not a target). The three must agree cell by cell.
 3,300 learners (each in a throwaway database). Results: bench/results/nutrition.txt.
 """
 
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (  # noqa: E402
+import setup_django  # noqa: F401 — first: Django set up (bench/setup_django.py)
+
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from accounts.models import Role, User
+from accounts.services import membership_create
+from bench.common import (
     Targets,
     interleaved,
     machine,
@@ -26,11 +32,14 @@ from bench.common import (  # noqa: E402
     ms,
     page_check,
     report,
-    setup_django,
     sign_in,
     size,
     throwaway_database,
 )
+from census import reports
+from census.models import RosterSnapshot, Round, SchoolRound
+from census.services import academic_year_create, snapshot_nutrition_counts_write
+from schools.models import AreaOffice, School
 
 AREAS = size(245, check=50, smoke=3)
 SCHOOLS = size(29_000, check=2000, smoke=30)
@@ -98,29 +107,12 @@ GROUP BY 1, 2, 3, 4
 
 def nutrition_counts_write() -> int:
     """Write every snapshot's counts per band with the freeze's own statement (census.services),
-    one snapshot after another; return how many snapshots."""
-    from census.models import RosterSnapshot
-    from census.services import snapshot_nutrition_counts_write
-
-    snapshots = list(RosterSnapshot.objects.only("pk"))
-    for snapshot in snapshots:
-        snapshot_nutrition_counts_write(snapshot=snapshot)
-    return len(snapshots)
+    for all of them at once; return how many snapshots."""
+    snapshot_nutrition_counts_write(snapshots=RosterSnapshot.objects.all())
+    return RosterSnapshot.objects.count()
 
 
 def main(targets: Targets) -> None:
-    from django.db import connection
-    from django.test import Client
-    from django.utils import timezone
-    from django.utils.translation import gettext
-
-    from accounts.models import Role, User
-    from accounts.services import membership_create
-    from census import reports
-    from census.models import RosterSnapshot, Round, SchoolRound
-    from census.services import academic_year_create
-    from schools.models import AreaOffice, School
-
     with throwaway_database():
         start = time.perf_counter()
         areas = AreaOffice.objects.bulk_create(
@@ -237,7 +229,6 @@ def main(targets: Targets) -> None:
 
 
 if __name__ == "__main__":
-    setup_django()
     targets = Targets()
     main(targets)
     targets.exit()

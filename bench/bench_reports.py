@@ -20,10 +20,20 @@ Results: bench/results/reports.txt, reports_scale.txt (and its query plans).
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (  # noqa: E402
+import setup_django  # noqa: F401 — first: Django set up (bench/setup_django.py)
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.services import membership_create
+from accounts.user_sessions import SEEN_KEY
+from bench import scale_data
+from bench.common import (
     CHECK,
     SMOKE,
     Targets,
@@ -34,11 +44,14 @@ from bench.common import (  # noqa: E402
     ms,
     page_check,
     report,
-    setup_django,
     sign_in,
     size,
     throwaway_database,
 )
+from census import allocation, rates, reports
+from census.models import RosterSnapshot, SchoolRound, SnapshotGradeCount, SnapshotRow, SubsidyRate
+from census.services import academic_year_create, snapshots_counts_write
+from schools.models import AreaOffice, Enrollment, School
 
 AREAS = size(245, check=50, smoke=3)
 SCHOOLS = size(10_000, check=2000, smoke=30)
@@ -73,15 +86,6 @@ LOAD_SQL = [
     FROM schools_student st
     JOIN census_rostersnapshot snap
       ON snap.round_id = %(round)s AND snap.school_id = %(first_school)s + substr(st.citizen_id, 2)::int / %(per)s""",
-    # the snapshot's counts, as the freeze writes them
-    """UPDATE census_rostersnapshot s SET counts = c.counts, learner_count = c.n
-    FROM (SELECT snapshot_id, sum(m + f) AS n,
-                 jsonb_object_agg(grade, jsonb_build_object('M', m, 'F', f) ORDER BY grade) AS counts
-          FROM (SELECT snapshot_id, grade, count(*) FILTER (WHERE sex = 'M') AS m,
-                       count(*) FILTER (WHERE sex = 'F') AS f
-                FROM census_snapshotrow GROUP BY snapshot_id, grade) g
-          GROUP BY snapshot_id) c
-    WHERE c.snapshot_id = s.id""",
     "ANALYZE",
 ]
 
@@ -122,29 +126,8 @@ GROUP BY 1
 """
 
 
-def grade_counts_backfill() -> int:
-    """Write the grade counts of snapshots loaded without the freeze (by SQL here and in
-    seed_scale), with the census migration's own backfill; return how many were written."""
-    import importlib
-
-    from django.db import connection
-
-    migration = importlib.import_module("census.migrations.0007_snapshot_grade_counts")
-    return migration.backfill(connection)
-
-
 def main(targets: Targets) -> None:
     """Load certified learners by generate_series into a throwaway database and compare."""
-    from django.db import connection
-    from django.utils import timezone
-
-    from accounts.models import Role, User
-    from accounts.services import membership_create
-    from census import rates
-    from census.models import RosterSnapshot, SchoolRound
-    from census.services import academic_year_create
-    from schools.models import AreaOffice, School
-
     with throwaway_database():
         start = time.perf_counter()
         areas = AreaOffice.objects.bulk_create(
@@ -186,7 +169,12 @@ def main(targets: Targets) -> None:
             ):
                 rates.subsidy_rate_create(actor=None, fiscal_year=2568, item=item, level=level,
                                             baht_per_year=Decimal(baht), status="confirmed")  # fmt: skip
-        grade_counts_backfill()
+        # The snapshots' counts (per grade, per band, by grade and sex) as the freeze writes them.
+        snapshots_counts_write(
+            snapshots=RosterSnapshot.objects.filter(round=june), as_of=june.as_of
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE census_rostersnapshot, census_snapshotgradecount")
         load = time.perf_counter() - start
         learners = sum(RosterSnapshot.objects.values_list("learner_count", flat=True))
         assert learners == SCHOOLS * PER_SCHOOL, learners
@@ -213,15 +201,6 @@ def compare(targets: Targets, *, round, academic_year: int, admin, officer) -> d
     of the same figures, over the grade counts (like for like) and over the learners' rows (the
     ground truth), interleaved; check they all agree; time both pages against their SQL; return
     the report lines."""
-    from django.conf import settings
-    from django.core.cache import cache
-    from django.db import connection
-    from django.test import Client
-
-    from accounts.user_sessions import SEEN_KEY
-    from census import allocation, rates, reports
-    from schools.models import AreaOffice, School
-
     scope = reports.Scope(areas=list(AreaOffice.objects.order_by("code")), area=None, national=True)
     results = {}
 
@@ -328,9 +307,6 @@ def compare(targets: Targets, *, round, academic_year: int, admin, officer) -> d
 
 def rates_create(fiscal_year: int) -> None:
     """Load the term-2 rates of a fiscal year (tuition, supplies, activities) where missing."""
-    from census import rates
-    from census.models import SubsidyRate
-
     for level, tuition in (("pre_primary", 1836), ("primary", 2052),
                            ("lower_secondary", 3780), ("upper_secondary", 4104)):  # fmt: skip
         for item, baht in (("tuition", tuition), ("learning_supplies", 600), ("activities", 480)):
@@ -344,8 +320,6 @@ def rates_create(fiscal_year: int) -> None:
 
 def main_both(targets: Targets) -> None:
     """For --check and --smoke: both modes at their size, each in a throwaway database."""
-    from bench import scale_data
-
     main(targets)
     with scale_data.mode_database():
         measure_scale(targets)
@@ -353,12 +327,6 @@ def main_both(targets: Targets) -> None:
 
 def measure_scale(targets: Targets) -> None:
     """Compare on the seed_scale data of the current database and report the figures."""
-    from accounts.models import User
-    from bench import scale_data
-    from census import rates
-    from census.models import RosterSnapshot, SchoolRound, SnapshotGradeCount, SnapshotRow
-    from schools.models import Enrollment
-
     schools = scale_data.require_scale_data()
     school_round = SchoolRound.objects.select_related("round__academic_year").first()
     if school_round is None:
@@ -369,7 +337,6 @@ def measure_scale(targets: Targets) -> None:
     learners = Enrollment.objects.filter(status="active").count()
     certified = SnapshotRow.objects.filter(snapshot__round=round).count()
     snapshots = RosterSnapshot.objects.filter(round=round, status="certified").count()
-    backfilled = grade_counts_backfill()  # a fresh `seed_scale --round` freezes without them
     grade_counts = SnapshotGradeCount.objects.filter(snapshot__round=round).count()
     assert certified and grade_counts, (certified, grade_counts)  # else every check is 0 == 0
     figures = compare(
@@ -386,7 +353,7 @@ def measure_scale(targets: Targets) -> None:
         [
             f"data: seed_scale, {schools:,} schools, {learners:,} learners; round {round}: "
             f"{snapshots:,} certified schools, {certified:,} certified learners (SnapshotRow), "
-            f"{grade_counts:,} grade counts (SnapshotGradeCount; {backfilled:,} backfilled now)",
+            f"{grade_counts:,} grade counts (SnapshotGradeCount)",
             *figures["lines"],
         ],
         on=machine(),
@@ -395,7 +362,6 @@ def measure_scale(targets: Targets) -> None:
 
 
 if __name__ == "__main__":
-    setup_django()
     targets = Targets()
     if SMOKE or CHECK:
         main_both(targets)

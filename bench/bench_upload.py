@@ -19,10 +19,17 @@ import json
 import sys
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (  # noqa: E402
+import setup_django  # noqa: F401 — first: Django set up (bench/setup_django.py)
+
+import openpyxl
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+
+from accounts.models import User
+from bench.common import (
     Targets,
     interleaved,
     machine,
@@ -31,10 +38,12 @@ from bench.common import (  # noqa: E402
     median,
     ms,
     report,
-    setup_django,
     size,
     throwaway_database,
 )
+from schools.identifiers import citizen_id_check_digit
+from schools.models import AreaOffice, AuditEntry, Enrollment, Measurement, School, Student
+from schools.services import MeasurementEntry, measurement_upload_start, measurements_record
 
 ROWS = size(3000, check=1000, smoke=40)
 RUNS = 3 if "--smoke" in sys.argv else 7
@@ -42,18 +51,6 @@ TARGET = 3.0
 
 
 def main() -> None:
-    setup_django()
-    import openpyxl
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.db import connection
-    from django.test import override_settings
-    from django.utils import timezone
-
-    from accounts.models import User
-    from schools.identifiers import citizen_id_check_digit
-    from schools.models import AreaOffice, AuditEntry, Enrollment, Measurement, School, Student
-    from schools.services import MeasurementEntry, measurement_upload_start, measurements_record
-
     targets = Targets()
     with throwaway_database(), override_settings(MEASUREMENT_UPLOAD_ASYNC_ROWS=10**9):
         vendor = connection.vendor

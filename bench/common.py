@@ -6,6 +6,8 @@ Every benchmark runs in one of three modes:
   non-zero when a target is missed (after writing, so that the figures of a miss are kept);
 - ``--check`` (make bench-check): a middle size; the same targets, asserted; writes nothing;
 - ``--smoke`` (make bench-smoke): a tiny size; does it still work; targets printed, never asserted.
+
+A benchmark imports it once Django is set up: after ``import setup_django`` (bench/setup_django.py).
 """
 
 import hashlib
@@ -18,6 +20,19 @@ from collections.abc import Callable, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 
+import fontpkg_sarabun
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.db import connection
+from django.test.utils import (
+    CaptureQueriesContext,
+    setup_test_environment,
+    teardown_test_environment,
+)
+from django.utils import timezone
+from weasyprint import HTML
+
+from tests.sign_in import sign_in_complete
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 SMOKE = "--smoke" in sys.argv
@@ -29,21 +44,9 @@ def size(full: int, *, check: int, smoke: int) -> int:
     return smoke if SMOKE else check if CHECK else full
 
 
-def setup_django() -> None:
-    """Configure Django with the test settings (DATABASE_URL picks PostgreSQL)."""
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    import django
-
-    django.setup()
-
-
 @contextmanager
 def throwaway_database():
     """Create a fresh test database for the run and drop it afterwards."""
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
     setup_test_environment()
     original = connection.settings_dict["NAME"]
     name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
@@ -137,9 +140,6 @@ PAGE_TARGET = 5.0
 def measurements_raw_insert(ids: Sequence[int], day, user_id: int) -> None:
     """Insert one measurement (31.5 kg, 136 cm, an upload's) for each learner id on ``day`` in one
     hand-written statement: the floor the measurement writes are compared with."""
-    from django.db import connection
-    from django.utils import timezone
-
     now = timezone.now()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -160,9 +160,6 @@ def measurements_raw_insert(ids: Sequence[int], day, user_id: int) -> None:
 
 def page_queries(client, url: str, *, before: Callable[[], object] | None = None) -> list[str]:
     """GET url once (after a warm-up GET and ``before``) and return the SQL statements it ran."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     assert client.get(url).status_code == 200, url
     if before:
         before()
@@ -174,8 +171,6 @@ def page_queries(client, url: str, *, before: Callable[[], object] | None = None
 
 def sql_replay(statements: Sequence[str]) -> None:
     """Send the statements straight to the database, one after the other, fetching every row."""
-    from django.db import connection
-
     connection.ensure_connection()
     # closing(): sqlite3's cursor is no context manager (psycopg's is).
     with closing(connection.connection.cursor()) as cursor:
@@ -223,10 +218,6 @@ body {{ font-family: Sarabun; font-size: 12pt; }} td {{ border: 1px solid #999; 
 def machine_speed() -> str:
     """Return one PBKDF2-SHA256 hash at Django's iterations and one fixed WeasyPrint page, each the
     median of three, measured now."""
-    import fontpkg_sarabun
-    from django.contrib.auth.hashers import PBKDF2PasswordHasher
-    from weasyprint import HTML
-
     iterations = PBKDF2PasswordHasher.iterations
     hashes = []
     for _ in range(3):
@@ -257,8 +248,6 @@ def machine_speed() -> str:
 
 def machine() -> str:
     """Describe the machine the figures come from."""
-    from django.db import connection
-
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as handle:
@@ -295,7 +284,5 @@ def report(name: str, lines: list[str], *, on: str, speed: str | None = None) ->
 def sign_in(client, user) -> None:
     """Sign the test client in as the user, second factor included where the role needs one: a
     real TOTP device, verified through django-otp's own login (tests/sign_in.py)."""
-    from tests.sign_in import sign_in_complete
-
     client.force_login(user)
     sign_in_complete(client, user)

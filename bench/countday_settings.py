@@ -46,6 +46,7 @@ class WhatIfLockOfSelf:
     """Experiment only: lock the SchoolRound row alone in census.services._lock."""
 
     def __init__(self, get_response):
+        # A settings module: the apps are loaded after it is read, so imported here, when used.
         from census import services
         from census.models import SchoolRound
 
@@ -80,7 +81,7 @@ class ProfileMiddleware:
         self.profile.dump_stats(self.directory / f"profile.{os.getpid()}.prof")
 
     def __call__(self, request):
-        from django.db import connection
+        from django.db import connection  # a settings module: Django's own after it is read
 
         queries = [0]
 

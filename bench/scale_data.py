@@ -2,16 +2,22 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/opendmc_scale \\
         .venv/bin/python manage.py seed_scale --areas 245 --schools 29000 --learners 6500000 --round
+
+Imported once Django is set up (bench/setup_django.py), as bench/common.py.
 """
 
 import json
 import sys
 from contextlib import contextmanager
+from io import StringIO
 
+from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count
 
 from bench.common import CHECK, RESULTS, SMOKE, throwaway_database
+from demo import scale
+from schools.models import AreaOffice, School
 
 # The seed_scale sizes of a --check run (an area office of about 200 schools, as at full size, with
 # fewer learners each and 25 area offices instead of 245) and of a --smoke run.
@@ -23,10 +29,6 @@ SMOKE_SCALE = {"areas": 3, "schools": 30, "learners": 3000}
 def scale_database(*, areas: int, schools: int, learners: int):
     """A throwaway database with a seed_scale of that size and a round, dropped afterwards; the
     benchmark then runs on it as on the full data."""
-    from io import StringIO
-
-    from django.core.management import call_command
-
     with throwaway_database():
         call_command(
             "seed_scale", areas=areas, schools=schools, learners=learners, seed=1, round=True,
@@ -54,9 +56,6 @@ def mode_database():
 
 def require_scale_data():
     """Stop unless the database holds seed_scale data (and only that); return the school count."""
-    from demo import scale
-    from schools.models import School
-
     try:
         scale.check_database()
     except scale.ScaleRefused as exc:
@@ -69,8 +68,6 @@ def require_scale_data():
 
 def area_near(n: int):
     """Return the area office whose school count is closest to n (then the lowest code)."""
-    from schools.models import AreaOffice
-
     areas = AreaOffice.objects.annotate(n=Count("schools")).order_by("code")
     return min(areas, key=lambda a: abs(a.n - n))
 

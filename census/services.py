@@ -7,13 +7,14 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import school_emails
 from accounts.tasks import mail_queue
+from schools.bulk import select_values, update_rows
 from schools.calendar import default_as_of
 from schools.checks import check_reason
 from schools.models import School
@@ -466,20 +467,28 @@ def school_round_revoke(
 
 # --- the snapshot -------------------------------------------------------------------------------
 
-# One statement copies every learner enrolled on the as-of date with their latest measurement.
+# The freeze is set-based: each statement below fills every snapshot of a set at once (the set the
+# SQL of a queryset, ``({snapshots}) snap``: their ids and schools, all as of one date, one
+# round's), whether the set is the one snapshot a certification freezes or every certified school
+# of seed_scale's round. As a derived table, not an IN (…): the planner reads it as the snapshot
+# table itself, filtered, and a school's freeze runs as if its snapshot were a constant.
+
+# One statement copies, into each snapshot, every learner enrolled at its school on the as-of date
+# with their latest measurement.
 _FREEZE_COLUMNS = """
 INSERT INTO census_snapshotrow (snapshot_id, student_id, citizen_id, gcode, title, first_name_th,
     last_name_th, sex, birth_date, grade, room, weight_kg, height_cm, measured_on, wfh_z, hfa_z,
     wfa_z, wfh_band, hfa_band, wfa_band, nutrition_issue, nutrition_reference)
-SELECT %s, s.id, COALESCE(s.citizen_id, ''), COALESCE(s.gcode, ''), s.title, s.first_name_th,
+SELECT snap.id, s.id, COALESCE(s.citizen_id, ''), COALESCE(s.gcode, ''), s.title, s.first_name_th,
     s.last_name_th, s.sex, s.birth_date, e.grade, e.room, m.weight_kg, m.height_cm, m.measured_on,
     m.wfh_z, m.hfa_z, m.wfa_z, COALESCE(m.wfh_band, ''), COALESCE(m.hfa_band, ''),
     COALESCE(m.wfa_band, ''), COALESCE(m.nutrition_issue, ''), COALESCE(m.nutrition_reference, '')
-FROM schools_enrollment e
+FROM ({snapshots}) snap
+JOIN schools_enrollment e ON e.school_id = snap.school_id
 JOIN schools_student s ON s.id = e.student_id
 """
 _FREEZE_WHERE = """
-WHERE e.school_id = %s AND e.started_on <= %s AND (e.ended_on IS NULL OR e.ended_on > %s)
+WHERE e.started_on <= %s AND (e.ended_on IS NULL OR e.ended_on > %s)
 """
 # PostgreSQL: a LATERAL join walks the (student, measured_on) index once per learner.
 # Constant SQL assembled from literals; every value is a bound parameter.
@@ -503,26 +512,86 @@ FREEZE_SQL_PORTABLE = (
     + _FREEZE_WHERE
 )
 
-# The snapshot's learners per grade, written once from the rows just frozen: what the reports and
+# Each snapshot's learners per grade, written once from the rows just frozen: what the reports and
 # the allocation read instead of the rows themselves.
 _GRADE_COUNTS_SQL = """
 INSERT INTO census_snapshotgradecount (snapshot_id, grade, learners, male, female, under_age,
     min_age)
-SELECT %s, grade, COUNT(*), SUM(CASE WHEN sex = 'M' THEN 1 ELSE 0 END),
-    SUM(CASE WHEN sex = 'F' THEN 1 ELSE 0 END), SUM(CASE WHEN birth_date > %s THEN 1 ELSE 0 END), %s
-FROM census_snapshotrow WHERE snapshot_id = %s GROUP BY grade
+SELECT r.snapshot_id, r.grade, COUNT(*), SUM(CASE WHEN r.sex = 'M' THEN 1 ELSE 0 END),
+    SUM(CASE WHEN r.sex = 'F' THEN 1 ELSE 0 END),
+    SUM(CASE WHEN r.birth_date > %s THEN 1 ELSE 0 END), %s
+FROM census_snapshotrow r JOIN ({snapshots}) snap ON snap.id = r.snapshot_id
+GROUP BY r.snapshot_id, r.grade
 """
 
 # Its learners per band of each nutrition indicator, by grade and sex (an empty band: no status).
 _NUTRITION_COUNTS_SQL = """
 INSERT INTO census_snapshotnutritioncount (snapshot_id, grade, sex, indicator, band, learners)
-SELECT %s, grade, sex, 'wfh', wfh_band, COUNT(*) FROM census_snapshotrow WHERE snapshot_id = %s
-    GROUP BY grade, sex, wfh_band
-UNION ALL SELECT %s, grade, sex, 'hfa', hfa_band, COUNT(*) FROM census_snapshotrow
-    WHERE snapshot_id = %s GROUP BY grade, sex, hfa_band
-UNION ALL SELECT %s, grade, sex, 'wfa', wfa_band, COUNT(*) FROM census_snapshotrow
-    WHERE snapshot_id = %s GROUP BY grade, sex, wfa_band
+SELECT r.snapshot_id, r.grade, r.sex, 'wfh', r.wfh_band, COUNT(*) FROM census_snapshotrow r
+    JOIN ({snapshots}) snap ON snap.id = r.snapshot_id
+    GROUP BY r.snapshot_id, r.grade, r.sex, r.wfh_band
+UNION ALL SELECT r.snapshot_id, r.grade, r.sex, 'hfa', r.hfa_band, COUNT(*) FROM census_snapshotrow r
+    JOIN ({snapshots}) snap ON snap.id = r.snapshot_id
+    GROUP BY r.snapshot_id, r.grade, r.sex, r.hfa_band
+UNION ALL SELECT r.snapshot_id, r.grade, r.sex, 'wfa', r.wfa_band, COUNT(*) FROM census_snapshotrow r
+    JOIN ({snapshots}) snap ON snap.id = r.snapshot_id
+    GROUP BY r.snapshot_id, r.grade, r.sex, r.wfa_band
 """
+
+
+def _snapshots_sql(snapshots: QuerySet[RosterSnapshot]) -> tuple[str, tuple]:
+    """Return the SQL and parameters of the snapshots' ids and schools, for ``{snapshots}``."""
+    return snapshots.order_by().values("id", "school_id").query.sql_with_params()
+
+
+def freeze_sql(snapshots: QuerySet[RosterSnapshot], as_of: date) -> tuple[str, list]:
+    """Return the statement (and its parameters) that copies the rosters of the snapshots, all as
+    of ``as_of``, into their rows: the freeze's one INSERT … SELECT, as the database receives it."""
+    ids, params = _snapshots_sql(snapshots)
+    sql = FREEZE_SQL_POSTGRESQL if connection.vendor == "postgresql" else FREEZE_SQL_PORTABLE
+    return sql.format(snapshots=ids), [*params, as_of, as_of, as_of]
+
+
+def snapshots_freeze(
+    *, snapshots: QuerySet[RosterSnapshot], as_of: date
+) -> dict[int, dict[str, dict[str, int]]]:
+    """Fill snapshots just made, all as of ``as_of`` (one round's), set-based: the rosters of their
+    schools on that day (one INSERT … SELECT for them all), then their counts (snapshots_counts_
+    write); return the counts by snapshot id. The statuses of the measurements are copied as they
+    stand (snapshot_freeze brings them up to date first)."""
+    with connection.cursor() as cursor:
+        cursor.execute(*freeze_sql(snapshots, as_of))
+    return snapshots_counts_write(snapshots=snapshots, as_of=as_of)
+
+
+def snapshots_counts_write(
+    *, snapshots: QuerySet[RosterSnapshot], as_of: date
+) -> dict[int, dict[str, dict[str, int]]]:
+    """Write what the freeze counts from the rows of snapshots all as of ``as_of``: their learners
+    per grade and per nutrition band (one statement each), and each snapshot's learners by grade
+    and sex and in all (its ``counts`` and ``learner_count``); return the counts by snapshot id."""
+    snapshot_grade_counts_write(snapshots=snapshots, as_of=as_of)
+    snapshot_nutrition_counts_write(snapshots=snapshots)
+    counts: dict[int, dict[str, dict[str, int]]] = {}
+    rows = select_values(
+        snapshots.order_by("pk", "grade_counts__grade").values_list(
+            "pk", "grade_counts__grade", "grade_counts__male", "grade_counts__female"
+        )
+    )
+    for pk, grade, male, female in rows:
+        by_grade = counts.setdefault(pk, {})
+        if grade is not None:
+            by_grade[grade] = {"M": male, "F": female}
+    update_rows(
+        RosterSnapshot,
+        ["counts", "learner_count"],
+        [(pk, c, _learners(c)) for pk, c in counts.items()],
+    )
+    return counts
+
+
+def _learners(counts: dict[str, dict[str, int]]) -> int:
+    return sum(n for by_sex in counts.values() for n in by_sex.values())
 
 
 def snapshot_freeze(
@@ -542,43 +611,30 @@ def snapshot_freeze(
         certified_at=at or timezone.now(),
         certified_by=actor,
     )
-    sql = FREEZE_SQL_POSTGRESQL if connection.vendor == "postgresql" else FREEZE_SQL_PORTABLE
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [snapshot.pk, round.as_of, school_round.school_id, round.as_of, round.as_of],
-        )
-    counts = snapshot_grade_counts_write(snapshot=snapshot)
-    snapshot_nutrition_counts_write(snapshot=snapshot)
-    snapshot.counts = counts
-    snapshot.learner_count = sum(n for by_sex in counts.values() for n in by_sex.values())
-    snapshot.save(update_fields=["counts", "learner_count"])
+    counts = snapshots_freeze(
+        snapshots=RosterSnapshot.objects.filter(pk=snapshot.pk), as_of=round.as_of
+    )[snapshot.pk]
+    snapshot.counts, snapshot.learner_count = counts, _learners(counts)
     return snapshot
 
 
-def snapshot_grade_counts_write(*, snapshot: RosterSnapshot) -> dict[str, dict[str, int]]:
-    """Write a snapshot's learners per grade, by sex and under the subsidy's minimum age on its
-    as-of date, from its rows (one INSERT … SELECT … GROUP BY, inside the freeze's transaction);
-    return its learners by grade and sex."""
-    min_age = settings.SUBSIDY_MIN_AGE
+def snapshot_grade_counts_write(*, snapshots: QuerySet[RosterSnapshot], as_of: date) -> None:
+    """Write the snapshots' learners per grade, by sex and under the subsidy's minimum age on their
+    as-of date, from their rows (one INSERT … SELECT … GROUP BY, inside the freeze's transaction)."""
+    ids, params = _snapshots_sql(snapshots)
     with connection.cursor() as cursor:
         cursor.execute(
-            _GRADE_COUNTS_SQL,
-            [snapshot.pk, funded_born_after(snapshot.as_of), min_age, snapshot.pk],
+            _GRADE_COUNTS_SQL.format(snapshots=ids),
+            [funded_born_after(as_of), settings.SUBSIDY_MIN_AGE, *params],
         )
-    return {
-        grade: {"M": male, "F": female}
-        for grade, male, female in snapshot.grade_counts.order_by("grade").values_list(
-            "grade", "male", "female"
-        )
-    }
 
 
-def snapshot_nutrition_counts_write(*, snapshot: RosterSnapshot) -> None:
-    """Write a snapshot's learners per band of each nutrition indicator, by grade and sex, from its
-    rows (one INSERT … SELECT … GROUP BY, inside the freeze's transaction)."""
+def snapshot_nutrition_counts_write(*, snapshots: QuerySet[RosterSnapshot]) -> None:
+    """Write the snapshots' learners per band of each nutrition indicator, by grade and sex, from
+    their rows (one INSERT … SELECT … GROUP BY, inside the freeze's transaction)."""
+    ids, params = _snapshots_sql(snapshots)
     with connection.cursor() as cursor:
-        cursor.execute(_NUTRITION_COUNTS_SQL, [snapshot.pk, snapshot.pk] * 3)
+        cursor.execute(_NUTRITION_COUNTS_SQL.format(snapshots=ids), [*params] * 3)
 
 
 def snapshot_rows(*, snapshot: RosterSnapshot):

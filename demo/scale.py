@@ -17,7 +17,6 @@ PostgreSQL only: the embedded SQLite default has neither COPY nor TRUNCATE, and 
 learners do not belong in it.
 """
 
-import importlib
 import math
 import random
 import time
@@ -42,8 +41,8 @@ from accounts.models import (
     User,
 )
 from accounts.permissions import AREA_ROLE_PERMS, SCHOOL_ROLE_PERMS
-from census.models import AcademicYear, Round, SchoolRound, SnapshotRow
-from census.services import academic_year_create
+from census.models import AcademicYear, RosterSnapshot, Round, SchoolRound, SnapshotRow
+from census.services import academic_year_create, snapshots_freeze
 from schools.bulk import insert_rows
 from schools.calendar import academic_year_of
 from schools.models import (
@@ -565,33 +564,6 @@ SELECT gen_random_uuid(), sr.id, sr.school_id, sr.round_id, 'certified', %s, sr.
 FROM census_schoolround sr
 WHERE sr.round_id = %s AND sr.state IN ('certified', 'acknowledged')
 """
-# The freeze of census.services, for every certified school at once (each learner has at most one
-# measurement here, so a plain LEFT JOIN takes the latest).
-_SNAPSHOT_ROWS_SQL = """
-INSERT INTO census_snapshotrow (snapshot_id, student_id, citizen_id, gcode, title, first_name_th,
-    last_name_th, sex, birth_date, grade, room, weight_kg, height_cm, measured_on, wfh_z, hfa_z,
-    wfa_z, wfh_band, hfa_band, wfa_band, nutrition_issue, nutrition_reference)
-SELECT snap.id, s.id, COALESCE(s.citizen_id, ''), COALESCE(s.gcode, ''), s.title, s.first_name_th,
-    s.last_name_th, s.sex, s.birth_date, e.grade, e.room, m.weight_kg, m.height_cm, m.measured_on,
-    m.wfh_z, m.hfa_z, m.wfa_z, COALESCE(m.wfh_band, ''), COALESCE(m.hfa_band, ''),
-    COALESCE(m.wfa_band, ''), COALESCE(m.nutrition_issue, ''), COALESCE(m.nutrition_reference, '')
-FROM census_rostersnapshot snap
-JOIN schools_enrollment e ON e.school_id = snap.school_id AND e.status = 'active'
-JOIN schools_student s ON s.id = e.student_id
-LEFT JOIN schools_measurement m ON m.student_id = s.id AND m.measured_on <= snap.as_of
-WHERE snap.round_id = %s
-"""
-_SNAPSHOT_COUNTS_SQL = """
-UPDATE census_rostersnapshot s SET counts = c.counts, learner_count = c.n
-FROM (SELECT snapshot_id, sum(m + f) AS n,
-             jsonb_object_agg(grade, jsonb_build_object('M', m, 'F', f) ORDER BY grade) AS counts
-      FROM (SELECT snapshot_id, grade, count(*) FILTER (WHERE sex = 'M') AS m,
-                   count(*) FILTER (WHERE sex = 'F') AS f
-            FROM census_snapshotrow r JOIN census_rostersnapshot x ON x.id = r.snapshot_id
-            WHERE x.round_id = %s GROUP BY snapshot_id, grade) g
-      GROUP BY snapshot_id) c
-WHERE c.snapshot_id = s.id
-"""
 
 
 def scale_round_open(*, seed: int, today: date | None = None, say=print) -> dict:
@@ -655,19 +627,18 @@ def scale_round_open(*, seed: int, today: date | None = None, say=print) -> dict
         )  # fmt: skip
         with connection.cursor() as cursor:
             cursor.execute(_SNAPSHOTS_SQL, [round.as_of, round.pk])
-            cursor.execute(_SNAPSHOT_ROWS_SQL, [round.pk])
-            cursor.execute(_SNAPSHOT_COUNTS_SQL, [round.pk])
-        # The reports read each snapshot's grade counts, which the real freeze writes; the
-        # migration that introduced them fills any snapshot without them, as here.
-        importlib.import_module("census.migrations.0007_snapshot_grade_counts").backfill(connection)
-        # And their counts per nutrition band, from the status each row froze (the measurements'
-        # status as it stands: run nutrition_backfill before --round to have one).
-        importlib.import_module("census.migrations.0010_snapshot_nutrition").backfill(connection)
+        # The certification's own freeze, for every certified school at once: the rows, the
+        # counts per grade and per nutrition band (the measurements' status as it stands: run
+        # nutrition_backfill before --round to have one), each snapshot's counts.
+        snapshots_freeze(snapshots=RosterSnapshot.objects.filter(round=round), as_of=round.as_of)
         Round.objects.filter(pk=round.pk).update(opened_at=day - timedelta(days=14))
     frozen = SnapshotRow.objects.filter(snapshot__round=round).count()
     statement = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:
-        cursor.execute(f"{statement} census_schoolround, census_rostersnapshot, census_snapshotrow")
+        cursor.execute(
+            f"{statement} census_schoolround, census_rostersnapshot, census_snapshotrow,"
+            " census_snapshotgradecount, census_snapshotnutritioncount"
+        )
     seconds = time.perf_counter() - started
     say(f"  round {round} (pk {round.pk}): " + ", ".join(f"{s} {counts.get(s, 0):,}" for s in states)
         + f"; {frozen:,} learners frozen in {seconds:.1f} s")  # fmt: skip

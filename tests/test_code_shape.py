@@ -28,6 +28,7 @@ APPS = [
     "api",
     "config",
     "demo",
+    "bench",
 ]
 
 

@@ -7,11 +7,7 @@ from django.utils import timezone
 
 from census.models import RosterSnapshot, Round, SchoolRound, SnapshotRow
 from census.rates import subsidy_rate_create
-from census.services import (
-    academic_year_create,
-    snapshot_grade_counts_write,
-    snapshot_nutrition_counts_write,
-)
+from census.services import academic_year_create, snapshots_counts_write
 from schools.models import Sex
 from tests.factories import StudentFactory, UserFactory
 
@@ -37,22 +33,20 @@ def certify(school, round: Round, learners, *, students=None) -> RosterSnapshot:
         school_round=school_round, school=school, round=round, as_of=round.as_of,
         certified_at=timezone.now(), certified_by=certifier,
     )  # fmt: skip
-    counts: dict[str, dict[str, int]] = {}
     rows = []
     for i, (grade, sex, born) in enumerate(learners):
         student = students[i] if students else StudentFactory(sex=sex, birth_date=born)
-        counts.setdefault(grade, {"M": 0, "F": 0})[sex] += 1
         rows.append(SnapshotRow(
             snapshot=snapshot, student=student, citizen_id=student.citizen_id or "",
             title=student.title, first_name_th=student.first_name_th,
             last_name_th=student.last_name_th, sex=sex, birth_date=born, grade=grade, room=1,
         ))  # fmt: skip
     SnapshotRow.objects.bulk_create(rows)
-    snapshot.counts = dict(sorted(counts.items()))
-    snapshot.learner_count = len(rows)
-    snapshot.save(update_fields=["counts", "learner_count"])
-    snapshot_grade_counts_write(snapshot=snapshot)  # as the real freeze does
-    snapshot_nutrition_counts_write(snapshot=snapshot)
+    # The freeze's counts, as the real freeze writes them from the rows.
+    snapshots_counts_write(
+        snapshots=RosterSnapshot.objects.filter(pk=snapshot.pk), as_of=round.as_of
+    )
+    snapshot.refresh_from_db(fields=["counts", "learner_count"])
     return snapshot
 
 

@@ -18,7 +18,8 @@ from ..workflows.helpers import at, open_task, step
 
 
 class LoseConnectionAfterRows:
-    """Fail the first statement that reads the snapshot's counts, after its rows were inserted."""
+    """Fail the first statement that counts the snapshot's rows (its learners per grade), after its
+    rows were inserted."""
 
     def __init__(self, close: bool = False):
         self.close = close
@@ -26,7 +27,7 @@ class LoseConnectionAfterRows:
         self.rows_written = None
 
     def __call__(self, execute, sql, params, many, context):
-        if not self.fired and "FROM census_snapshotrow WHERE snapshot_id" in sql:
+        if not self.fired and "INSERT INTO census_snapshotgradecount" in sql:
             self.fired = True
             self.rows_written = SnapshotRow.objects.count()
             if self.close:
