@@ -35,10 +35,10 @@ from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 
+import bench_countday as countday
+import redis
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from bench import bench_countday as countday  # noqa: E402
-from bench.common import Targets, machine, report  # noqa: E402
 
 NGINX = "/usr/sbin/nginx"
 TARGET = 1.3
@@ -168,15 +168,18 @@ def main() -> None:
         env["DATABASE_REPLICA_URL"] = args.replica_url
     os.environ.update({**env, "DATABASE_URL": args.database_url, "DATABASE_POOLER": ""})
     countday.database_recreate(args.database_url)
-    import django
-    import redis
+    # Django set up once, with the settings chosen above (bench.countday_settings, which
+    # setup_django keeps), then bench_countday's Django side: as bench_countday does.
+    import setup_django  # noqa: F401
 
-    django.setup()
-    redis.Redis.from_url(args.broker).flushdb()
-    print(f"two web nodes: {args.schools} schools; setting up …", flush=True)
-    data = countday.setup_data(args, work)
     from django.db import connection
 
+    from bench import countday_data
+    from bench.common import Targets, machine, machine_speed, report
+
+    redis.Redis.from_url(args.broker).flushdb()
+    print(f"two web nodes: {args.schools} schools; setting up …", flush=True)
+    data = countday_data.setup_data(args, work)
     connection.close()
     servers = nodes_start(args, env, work)
     conf = loopback_nginx(work, args.port, [args.port + 1, args.port + 2])
@@ -187,7 +190,9 @@ def main() -> None:
     finally:
         subprocess.run([NGINX, "-p", str(work), "-c", str(conf), "-s", "quit"], check=False)  # noqa: S603
         countday.stop_servers(servers)
-    lines, targets = summary(args, data, results), Targets()
+    certified = countday_data.certified_codes(data["round"])
+    problems = countday_data.check(data["round"], certified)
+    lines, targets = summary(args, data, results, certified, problems), Targets()
     one = statistics.median(r.rate for r in results if r.nodes == 1)
     two = statistics.median(r.rate for r in results if r.nodes == 2)
     lines.append(
@@ -197,27 +202,14 @@ def main() -> None:
     if args.smoke:
         print("\n".join(["# nodes (smoke)", f"machine: {on}", *lines]))
     else:
-        report("nodes", lines, on=on, speed=countday_speed())
-    if any(r.rec.errors for r in results) or any("problem" in line for line in lines):
+        report("nodes", lines, on=on, speed=machine_speed())
+    if any(r.rec.errors for r in results) or problems:
         sys.exit(1)
     targets.exit()
 
 
-def countday_speed() -> str:
-    from bench.common import machine_speed
-
-    return machine_speed()
-
-
-def summary(args, data, results) -> list[str]:
+def summary(args, data, results, certified: set[str], problems: list[str]) -> list[str]:
     """The phases, the nodes' shares, and the count day's checks."""
-    from census.models import SchoolRound
-
-    certified = set(
-        SchoolRound.objects.filter(round=data["round"], state=SchoolRound.State.CERTIFIED)
-        .values_list("school__code", flat=True)
-    )  # fmt: skip
-    problems = countday.check(data["round"], certified)
     done = sum(r.rec.done for r in results)
     if len(certified) != done:
         problems.append(f"driver finished {done} schools, database has {len(certified)}")

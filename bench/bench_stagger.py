@@ -31,10 +31,16 @@ import random
 import sys
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import Targets, machine, report, setup_django, size, throwaway_database  # noqa: E402
+import setup_django  # noqa: F401 — first: Django set up (bench/setup_django.py)
+
+from django.utils import timezone
+
+from bench.common import Targets, machine, report, size, throwaway_database
+from census.area_windows import WINDOW_TIMES, spread_plan
+from census.services import academic_year_create
+from demo.scale import plan
+from schools.models import AreaOffice, School
 
 REQUESTS_APART = timedelta(seconds=20)
 TARGET_RATIO = 0.5
@@ -42,9 +48,6 @@ TARGET_RATIO = 0.5
 
 def country(schools: int, seed: int) -> None:
     """Write seed_scale's layout of area offices and schools (no learners) to the database."""
-    from demo.scale import plan
-    from schools.models import AreaOffice, School
-
     layout = plan(areas=245, schools=schools, learners=schools, seed=seed)
     AreaOffice.objects.bulk_create(
         AreaOffice(pk=pk, code=code, name_th=f"เขต {code}", kind=kind, province=province)
@@ -61,9 +64,6 @@ def country(schools: int, seed: int) -> None:
 
 def windows(round, groups: int) -> dict[int, dict]:
     """Return each area office's windows: the spread plan's, or the round's for one group."""
-    from census.area_windows import WINDOW_TIMES, spread_plan
-    from schools.models import AreaOffice
-
     plan = spread_plan(round=round, groups=groups)
     own = {name: getattr(round, name) for name in WINDOW_TIMES}
     return {pk: plan.get(pk, own) for pk in AreaOffice.objects.values_list("pk", flat=True)}
@@ -71,10 +71,6 @@ def windows(round, groups: int) -> dict[int, dict]:
 
 def requests_per_minute(round, groups: int, seed: int) -> Counter:
     """Count the model's requests in each minute of the count day."""
-    from django.utils import timezone
-
-    from schools.models import School
-
     by_area = windows(round, groups)
     rng = random.Random(f"stagger-{seed}")  # the same draws for both sides
     minutes: Counter = Counter()
@@ -106,9 +102,6 @@ def main() -> int:
     parser.add_argument("--check", action="store_true")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
-    setup_django()
-    from census.services import academic_year_create
-
     schools = size(29_449, check=5_000, smoke=300)
     with throwaway_database():
         country(schools, args.seed)
@@ -143,11 +136,6 @@ def main() -> int:
 
 
 def _groups(round, groups: int) -> list[str]:
-    from django.utils import timezone
-
-    from census.area_windows import spread_plan
-    from schools.models import School
-
     per_area = Counter(School.objects.values_list("area_office_id", flat=True))
     lines: dict[tuple, list[int]] = {}
     for area_id, w in spread_plan(round=round, groups=groups).items():
