@@ -614,7 +614,7 @@ def main() -> None:
     from django.db import connection
 
     from bench import countday_data
-    from bench.common import machine, report
+    from bench.common import machine, machine_speed, report
 
     redis.Redis.from_url(args.broker).flushdb()
     print(
@@ -775,7 +775,8 @@ def main() -> None:
         kind = "smoke" if args.smoke else "profile" if args.profile else f"what if {args.what_if}"
         print("\n".join([f"# countday ({kind})", f"machine: {on}", *lines]))
     else:
-        report("countday_oidc" if provider else "countday", lines, on=on)
+        # The machine's speed beside the figures, as every benchmark's results file has it.
+        report("countday_oidc" if provider else "countday", lines, on=on, speed=machine_speed())
     if rec.errors or problems or rec.done == 0:
         sys.exit(1)
 
