@@ -5,7 +5,8 @@ changes to the functions listed in MODULES below, one at a time, and runs after 
 that call the changed function (mutmut records which during one run of the selected tests). A
 mutant is killed when a test fails. Each module's score is printed: killed / tried, not counting
 the survivors docs/mutation.md lists as equivalent (each with why no behaviour can tell it apart;
-"raw" counts them). The run fails when a module is under THRESHOLD or a survivor is not listed.
+"raw" counts them). The run fails when a module is under THRESHOLD, a survivor is not listed, or a
+listed one is killed (not equivalent after all, or tests that fail whatever the mutant).
 
 Speed (CI's budget is about five minutes on two cores): mutmut forks one worker per mutant from a
 process that has imported Django and the tests, every worker stops at its first failing test (-x),
@@ -231,10 +232,13 @@ def prepare(database_url: str | None) -> None:
     PREPARED.mkdir(parents=True)
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.test")
     if database_url:
-        # pytest-django --reuse-db keeps test_<name> once it exists: create it now, migrated.
-        env["DATABASE_URL"] = (
-            database_url.rsplit("/", 1)[0] + "/test_" + database_url.rsplit("/", 1)[1]
-        )
+        # Migrated once into test_<name>_prepared; each pytest session makes its test_<name> a
+        # copy of it (tests/conftest.py): a session that a timeout stopped in the middle of a
+        # transactional test's flush, or the flush itself (which takes the permissions with it),
+        # must not leave the next mutants a database on which every test fails.
+        base, name = database_url.rsplit("/", 1)
+        env["DATABASE_URL"] = f"{base}/test_{name}_prepared"
+        (PREPARED / "postgres-template").write_text(f"test_{name}_prepared")
         subprocess.run(  # noqa: S603
             [sys.executable, "-c", DROP_AND_CREATE], env=env, check=True, cwd=ROOT
         )
@@ -294,7 +298,8 @@ def equivalents() -> set[str]:
 def report(found: dict[str, dict[str, str]], threshold: float) -> bool:
     """Print each module's score and the survivors; return whether the run passes: every module
     at `threshold` % or more of its mutants killed, not counting those docs/mutation.md lists as
-    equivalent (no test can kill them; "raw" counts them), and no survivor left unlisted."""
+    equivalent (no test can kill them; "raw" counts them), no survivor left unlisted and no
+    listed one killed by a failing test."""
     listed = equivalents()
     ok = True
     print(f"\n{'module':<26} {'killed':>6} {'tried':>6} {'equiv.':>6} {'raw':>7} {'score':>7}")
@@ -329,14 +334,22 @@ def report(found: dict[str, dict[str, str]], threshold: float) -> bool:
     if unlisted:
         print(f"{len(unlisted)} surviving mutant(s) not listed as equivalent in docs/mutation.md")
         print("(see one: .venv/bin/mutmut show <name>)")
-    # A listed mutant that was killed is not equivalent, or its name now means another change
-    # (names count the function's mutations: an edit above it renumbers them). A timeout can be
-    # the machine's load, so this is said, not failed.
+    # A listed mutant that a test failed on is not equivalent, or its name now means another
+    # change (names count the function's mutations: an edit above it renumbers them), or the
+    # tests fail whatever the mutant (a broken run, where every mutant would count as killed):
+    # each fails the run. A timeout can be the machine's load: it is said, not failed.
+    wrong = []
     for name in sorted(listed):
         status = next((s[name] for s in found.values() if name in s), None)
         if status in KILLED:
             print(f"  listed as equivalent in docs/mutation.md but {status}: {name}")
-    return ok and not unlisted
+            wrong += [name] if status == "killed" else []
+    if wrong:
+        print(
+            f"{len(wrong)} mutant(s) listed as equivalent were killed: check the listing, or"
+            " whether the tests fail without any mutant"
+        )
+    return ok and not unlisted and not wrong
 
 
 def main() -> int:
