@@ -43,6 +43,17 @@ def test_the_listed_equivalents_are_left_out_of_the_score(mutate, monkeypatch):
     assert run(mutate, monkeypatch, twenty(18, survivors), listed=survivors)
 
 
+def test_a_listed_equivalent_that_a_test_fails_on_fails_the_run(mutate, monkeypatch):
+    # Not equivalent after all, or tests that fail with any mutant: every mutant "killed".
+    assert not run(mutate, monkeypatch, twenty(20, []), listed=["m.x_f__mutmut_3"])
+
+
+def test_a_listed_equivalent_that_timed_out_is_only_reported(mutate, monkeypatch):
+    statuses = twenty(20, [])
+    statuses["m.x_f__mutmut_3"] = "timeout"
+    assert run(mutate, monkeypatch, statuses, listed=["m.x_f__mutmut_3"])
+
+
 def test_a_run_stopped_before_every_mutant_was_tried_fails(mutate, monkeypatch):
     statuses = twenty(20, [])
     statuses["m.x_g__mutmut_1"] = "not checked"
