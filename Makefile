@@ -64,7 +64,8 @@ fuzz: install-dev
 
 # Mutation testing of the rules that decide money and legality (docs/mutation.md, scripts/mutate.py):
 # mutmut changes the listed functions one at a time and runs the tests that call each; prints the
-# score per module and fails under 95 % killed or on a survivor docs/mutation.md does not explain.
+# score per module and fails under 95 % killed (the listed equivalents left out), on a survivor
+# docs/mutation.md does not explain, or on a listed equivalent that a test fails on.
 # MUTATE_ARGS="census/rates.py" tries one module; DATABASE_URL=postgres://... runs it on PostgreSQL,
 # the row-lock and race tests (marker postgres) taking part.
 mutate: install-dev

@@ -274,10 +274,11 @@ def _recount(*, round: Round, snapshots: set[int]) -> list[tuple[int, str, int, 
     )
 
 
-def _counts(*, round: Round, schools: QuerySet | None = None, school_id: int | None = None):
-    """Return (school id, grade, learners, under age) of the round's certified snapshots."""
+def _counts(*, round: Round, school_id: int):
+    """Return (school id, grade, learners, under age) of one school's certified snapshot in the
+    round (the summaries count many schools in SQL: _summary_rows)."""
     min_age = settings.SUBSIDY_MIN_AGE
-    counts = _grade_counts(round=round, schools=schools, school_id=school_id)
+    counts = _grade_counts(round=round, school_id=school_id)
     # One certified snapshot per school and round: a school's grade is one row.
     lines, stale = [], set()
     for snapshot_id, school, grade, learners, under_age, counted_with in counts.values_list(

@@ -71,6 +71,20 @@ def signing_keys(tmp_path_factory):
         yield keys
 
 
+def _copy_prepared_postgres(database: dict, template: str) -> None:
+    """Make this session's test database (kept by --reuse-db) a fresh copy of the one `make
+    mutate` migrated once on PostgreSQL: one session at a time there (scripts/mutate.py)."""
+    import psycopg
+
+    name = (database.get("TEST") or {}).get("NAME") or f"test_{database['NAME']}"
+    with psycopg.connect(
+        host=database["HOST"] or None, port=database["PORT"] or None, user=database["USER"],
+        password=database["PASSWORD"] or None, dbname="postgres", autocommit=True,
+    ) as admin:  # fmt: skip
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
     """Put the SQLite test database in a file of this run, so that threads share it.
@@ -80,6 +94,8 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     Nothing here needs to survive a crash, so the file is written without waiting for the disk.
     """
     database = settings.DATABASES["default"]
+    if PREPARED and (PREPARED / "postgres-template").exists() and connection.vendor == "postgresql":
+        _copy_prepared_postgres(database, (PREPARED / "postgres-template").read_text())
     if database["ENGINE"] == "django.db.backends.sqlite3":
         name = tmp_path_factory.mktemp("db") / "test.sqlite3"
         if PREPARED and (PREPARED / "db.sqlite3").exists():

@@ -185,6 +185,19 @@ def test_the_area_statement_is_in_thai_when_signed_from_an_english_page(school, 
 
 
 @pytest.mark.parametrize(
+    "term,headings",
+    [(1, ["งวดแรกจากข้อมูล 10 พฤศจิกายนก่อนหน้า", "ส่วนที่เหลือจากข้อมูล 10 มิถุนายน"]),
+     (2, ["ภาคเรียนที่ 2 จากข้อมูล 10 มิถุนายน"])],
+)  # fmt: skip
+def test_the_school_allocation_page_names_each_payment_by_the_count_that_funds_it(
+    client_as, school, funded, director, term, headings
+):
+    url = reverse("census:school_allocation", args=[school.code, 2567, term])
+    body = client_as(director).get(url).content.decode()
+    assert re.findall(r"<h2>([^<]*?) · ", body) == headings
+
+
+@pytest.mark.parametrize(
     "persona,status",
     [("staff", 200), ("director", 200), ("area_officer", 200), ("ministry_admin", 200),
      ("other_school_staff", 404), ("other_area_officer", 404), ("id_approver", 404)],
