@@ -311,3 +311,22 @@ def test_reminders_follow_each_area_offices_own_windows(
     assert remind() == {"afternoon": 1}
     assert mail.outbox[1].to == [other_school_staff.email]
     assert "10 พ.ย. 2569 16:30" in mail.outbox[1].body
+
+
+@pytest.mark.parametrize(("moment", "allowed"), [(at(11, 29, 59), True), (at(11, 30), False)])
+def test_the_directors_send_back_uses_the_area_offices_certify_window(
+    client, opened, staff, director, area, round2, time_machine, moment, allowed
+):
+    own_window(round2, area)
+    time_machine.move_to(at(10, 0), tick=False)
+    step(client, staff, "prepare")
+    step(client, staff, "confirm")
+    time_machine.move_to(moment, tick=False)  # 11:30: the round's window is open, the area's not
+    reason = "ตัวเลขชั้น ป.3 ไม่ตรงกับสมุดทะเบียน"
+    response = step(client, director, "certify", {"decision": "reject", "reason": reason})
+    state = SchoolRound.objects.get().state
+    if allowed:
+        assert response.status_code == 302 and state == SchoolRound.State.PREPARED
+    else:
+        assert AREA_CERTIFY_REFUSED in response.content.decode()
+        assert state == SchoolRound.State.CONFIRMED
