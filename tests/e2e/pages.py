@@ -80,8 +80,9 @@ EXCLUDED: tuple[tuple[str, str], ...] = (
     (
         r"^workflows/tasks/<int:task_pk>/take/$|^census/calendar-link/$"
         r"|^census/reports/allocation/statement/$|/remind/$|^census/years/<int:pk>/rollover/$"
-        r"|^buildings/areas/<str:code>/budget/sign/$|^buildings/<str:code>/<int:pk>/delete/$",
-        "POST only: a button on a page that is checked",
+        r"|^buildings/areas/<str:code>/budget/sign/$|^buildings/<str:code>/<int:pk>/delete/$"
+        r"|^workflows/rounds/<int:pk>/area-windows/$",
+        "POST only: a button on a page that is checked (the round's page holds the stagger form)",
     ),
     (r"/queue/assign/$|/inbox/unassign/$", "viewflow's bulk action: a GET goes back to the list"),
     (
