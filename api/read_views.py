@@ -131,7 +131,7 @@ class RoundListView(PagedListView):
         responses={200: RoundSerializer(many=True), **ERRORS},
     )
     def get(self, request):
-        return self.paged(selectors.api_rounds())
+        return self.paged(selectors.api_rounds(user=self.principal))
 
 
 class RoundStatesView(PagedListView):

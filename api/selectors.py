@@ -2,11 +2,11 @@
 
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import User
-from accounts.permissions import api_key_places_of, schools_visible_to
-from census.models import RosterSnapshot, Round, SchoolRound
+from accounts.permissions import api_key_places_of, areas_visible_to, schools_visible_to
+from census.models import AreaWindow, RosterSnapshot, Round, SchoolRound
 from schools.models import Enrollment, EnrollmentStatus, School
 
 from .models import ApiKey
@@ -38,9 +38,16 @@ def api_learner(*, school: School, public_id) -> Enrollment | None:
     )
 
 
-def api_rounds() -> QuerySet[Round]:
-    """Return the count rounds with their academic year."""
-    return Round.objects.select_related("academic_year")
+def api_rounds(*, user: User | None = None) -> QuerySet[Round]:
+    """Return the count rounds with their academic year; for a caller of one area office (its own
+    key or one of its schools'), each with that area office's own windows where the ministry
+    staggered the round (``own_windows``: a list of at most one, one query for a page)."""
+    rounds = Round.objects.select_related("academic_year")
+    areas = list(areas_visible_to(user).values_list("pk", flat=True)[:2]) if user else []
+    if len(areas) != 1:
+        return rounds
+    own = AreaWindow.objects.filter(area_office_id=areas[0]).select_related("area_office")
+    return rounds.prefetch_related(Prefetch("area_windows", queryset=own, to_attr="own_windows"))
 
 
 def api_round_states(*, user: User, round: Round) -> QuerySet[SchoolRound]:

@@ -106,6 +106,12 @@ class LearnerSerializer(serializers.Serializer):
 
 
 class RoundSerializer(serializers.Serializer):
+    """A count round with the windows that bind the caller: an area office's own where the ministry
+    staggered the round and the key is of that area office or one of its schools (the selector
+    prefetches them as ``own_windows``), otherwise the round's."""
+
+    WINDOW_TIMES = ("confirm_opens", "confirm_closes", "certify_opens", "certify_closes")
+
     id = serializers.IntegerField()
     academic_year = serializers.IntegerField(source="academic_year.year")
     number = serializers.IntegerField()
@@ -114,6 +120,24 @@ class RoundSerializer(serializers.Serializer):
     confirm_closes = serializers.DateTimeField()
     certify_opens = serializers.DateTimeField()
     certify_closes = serializers.DateTimeField()
+    area_office = serializers.SerializerMethodField(
+        help_text=_(
+            "The area office whose own windows these are (the ministry staggered the round); "
+            "null: the round's windows."
+        )
+    )
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_area_office(self, round) -> str | None:
+        own = getattr(round, "own_windows", None)
+        return own[0].area_office.code if own else None
+
+    def to_representation(self, round):
+        data = super().to_representation(round)
+        if own := getattr(round, "own_windows", None):
+            for name in self.WINDOW_TIMES:
+                data[name] = self.fields[name].to_representation(getattr(own[0], name))
+        return data
 
 
 class SchoolRoundSerializer(serializers.Serializer):

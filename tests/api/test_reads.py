@@ -6,10 +6,11 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from api.serializers import LearnerSerializer
-from census.models import SchoolRound
+from census.models import AreaWindow, SchoolRound
 from schools.identifiers import mask_citizen_id
 from schools.models import EnrollmentStatus, Grade
 from tests.census.subsidy_data import P1, certify, rates_2567, years
@@ -282,3 +283,36 @@ def test_subsidy_of_the_school(api_client, school, school_reader):
     assert [p["key"] for p in body["payments"]] == ["advance", "balance"]
     assert all(p["funded"] for p in body["payments"])
     assert float(body["total"]) > 0
+
+
+def test_rounds_carry_the_callers_own_windows_where_the_ministry_staggered_them(
+    api_client, make_key, school_reader, area_reader, other_school, other_school_director
+):
+    """A round the ministry staggered binds an area office and its schools by their own windows:
+    their keys read those, named by the area office; another area office's school reads the
+    round's."""
+    rounds = years(2567)
+    june, november = rounds[(2567, 1)], rounds[(2567, 2)]
+    area = school_reader[0].school.area_office
+    hour = timedelta(hours=1)
+    AreaWindow.objects.create(
+        round=june, area_office=area, confirm_opens=june.confirm_opens + hour,
+        confirm_closes=june.confirm_opens + 2 * hour, certify_opens=june.certify_opens + hour,
+        certify_closes=june.certify_opens + 2 * hour,
+    )  # fmt: skip
+    _key, other_secret = make_key(by=other_school_director, school=other_school)
+    for (_key, secret), area_code, shift in (
+        (school_reader, area.code, hour),
+        (area_reader, area.code, hour),
+        ((None, other_secret), None, timedelta(0)),
+    ):
+        listed = {
+            r["id"]: r for r in api_client(secret).get(reverse("api:rounds")).json()["results"]
+        }
+        assert listed[june.pk]["area_office"] == area_code
+        assert parse_datetime(listed[june.pk]["confirm_opens"]) == june.confirm_opens + shift
+        assert parse_datetime(listed[june.pk]["certify_closes"]) == (
+            june.certify_opens + 2 * hour if shift else june.certify_closes
+        )
+        assert listed[november.pk]["area_office"] is None
+        assert parse_datetime(listed[november.pk]["confirm_opens"]) == november.confirm_opens
