@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
+from django.db.models import F, Min
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
@@ -65,6 +66,16 @@ def test_seed_demo_twice_gives_the_same_counts_and_shows_every_feature(client, d
     )
     assert [(d.month, d.day) for d, _h in growth] == [(5, 20), (11, 3)] * 3 + [(5, 20)]
     assert all(before < after for (_d, before), (_e, after) in pairwise(growth))
+    # every learner entered the school before it first measured them (the demo measured them
+    # there for at most three years; the ป.6 learner has been there since its first grade)
+    assert sixth.enrollments.get().started_on < growth[0][0] - timedelta(days=365 * 2)
+    assert (
+        not Student.objects.annotate(
+            entered=Min("enrollments__started_on"), first_measured=Min("measurements__measured_on")
+        )
+        .filter(first_measured__lt=F("entered"))
+        .exists()
+    )
     for school in School.objects.all():
         found = {f.rule for f in school_findings(school=school).items}
         assert not found & {Rule.HEIGHT_DROP, Rule.GROWTH_JUMP, Rule.OUTSIDE_TERM}, school.code

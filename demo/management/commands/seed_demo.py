@@ -290,6 +290,7 @@ class Command(BaseCommand):
         entries: list[MeasurementEntry] = []
         for grade in spec.grades:
             grade_index = GRADE_ORDER.index(grade)
+            years_here = spec.grades.index(grade)  # years at the school before this one
             for room in range(1, spec.rooms + 1):
                 for _ in range(spec.per_grade // spec.rooms):
                     seq += 1
@@ -362,12 +363,14 @@ class Command(BaseCommand):
                         nationality="เมียนมา" if non_thai or use_gcode else "ไทย",
                         grade=grade,
                         room=room,
-                        started_on=date(year, 5, 16),
+                        # At the school since its first grade there, on the first day of that
+                        # academic year: the past measurements below fall inside the enrollment.
+                        started_on=date(year - years_here, 5, 16),
                     )
                     past = (
                         past_measurements(
                             key=key, age=age, noise=noise, build=build, year=year,
-                            years=spec.grades.index(grade),
+                            years=years_here,
                         )
                         if measured and history
                         else []
