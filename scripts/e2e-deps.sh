@@ -4,6 +4,8 @@
 # accessibility checks) into .cache/axe-core/. The Playwright Python package drives this
 # Chromium: Playwright never downloads a browser of its own.
 set -euo pipefail
+# shellcheck source=scripts/apt.sh
+source "$(dirname "$0")/apt.sh"
 cd "$(dirname "$0")/.."
 AXE_VERSION=4.14.1
 AXE_INTEGRITY=sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
@@ -37,12 +39,5 @@ command -v npm >/dev/null || missing+=(npm)
 command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 fc-list 2>/dev/null | grep -qi 'thai\|sarabun\|tlwg' || missing+=(fonts-tlwg-loma-otf)
 [ ${#missing[@]} -eq 0 ] && { fetch_axe; exit 0; }
-if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
-  echo "The browser tests need these system packages: ${missing[*]} (install them as root)" >&2
-  exit 1
-fi
-SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-echo "Installing system packages: ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+apt_install --no-recommends "${missing[@]}"
 fetch_axe

@@ -5,22 +5,12 @@
 # of its own prefix; the package's own service is not started.
 #   bash scripts/nginx.sh install
 set -euo pipefail
+# shellcheck source=scripts/apt.sh
+source "$(dirname "$0")/apt.sh"
 
 install() {
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] && return 0
-  if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
-    echo "nginx is not installed: apt-get install nginx (as root)" >&2
-    exit 1
-  fi
-  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
-  echo "Installing system packages: nginx"
-  $sudo apt-get update -qq
-  # policy-rc.d: do not start the package's own nginx on port 80 while installing.
-  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-  $sudo chmod +x /usr/sbin/policy-rc.d
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nginx || {
-    $sudo rm -f /usr/sbin/policy-rc.d; exit 1; }
-  $sudo rm -f /usr/sbin/policy-rc.d
+  apt_install --no-start --no-recommends nginx
 }
 
 case "${1:-install}" in

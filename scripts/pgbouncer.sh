@@ -8,6 +8,8 @@
 # pytest-django's test_* databases too: they are created and dropped through it. Django then needs
 # DATABASE_POOLER=pgbouncer (config/settings/base.py) and DATABASE_URL on PGBOUNCER_PORT (6432).
 set -euo pipefail
+# shellcheck source=scripts/apt.sh
+source "$(dirname "$0")/apt.sh"
 
 PORT=${PGBOUNCER_PORT:-6432}
 PRIMARY_PORT=${PRIMARY_PORT:-5432}
@@ -20,14 +22,7 @@ answers() { psql -h 127.0.0.1 -p "$PORT" -U postgres -d pgbouncer -XAtqc "SHOW V
 
 install() {
   command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] && return 0
-  if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
-    echo "PgBouncer is not installed: apt-get install pgbouncer (as root)" >&2
-    exit 1
-  fi
-  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
-  echo "Installing system packages: pgbouncer"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends pgbouncer
+  apt_install --no-recommends pgbouncer
 }
 
 configure() {
