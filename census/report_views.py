@@ -178,7 +178,7 @@ class NutritionReportView(ReportView):
         )
         if self.round is None:
             return {}
-        return reports.nutrition_report(
+        return reports.nutrition_figures(
             scope=self.scope, round=self.round, indicator=self.indicator, rounds=self.rounds
         )
 

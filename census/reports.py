@@ -2,14 +2,17 @@
 and schools missing a round. Certified snapshots only; each report runs a fixed number of queries
 (aggregates in the database, never a loop over schools)."""
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
 from django.http import Http404
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -19,7 +22,12 @@ from schools.models import AreaOffice, Enrollment, EnrollmentStatus, Grade, Scho
 from schools.selectors import NUTRITION_INDICATORS
 from schools.templatetags.thai import thai_date
 
-from .allocation import AllocationSummary, allocation_figures, allocation_summary
+from .allocation import (
+    FIGURES_CACHE_SECONDS,
+    AllocationSummary,
+    allocation_figures,
+    allocation_summary,
+)
 from .exports import Table
 from .models import (
     RosterSnapshot,
@@ -170,7 +178,7 @@ def counts_report(*, scope: Scope, round: Round) -> dict:
 
 def trend_report(*, scope: Scope, rounds: list[Round], last: int = 6) -> Table:
     """Return certified learners and schools per ordinary round, oldest first (last few rounds)."""
-    wanted = [r for r in rounds if not r.is_demo][:last]
+    wanted = _trend_rounds(rounds, last)
     sums = {
         round_id: (learners, schools)
         for round_id, learners, schools in RosterSnapshot.objects.filter(
@@ -504,11 +512,54 @@ def nutrition_report(*, scope: Scope, round: Round, indicator: str, rounds: list
     }  # fmt: skip
 
 
+def nutrition_figures(*, scope: Scope, round: Round, indicator: str, rounds: list[Round]) -> dict:
+    """Return ``nutrition_report``'s figures, kept in the cache for as long as nothing they are
+    computed from has changed: the nation's report reads the counts of 3.2 million learners once
+    after each certification or revocation, not on every view or download (a frozen count never
+    changes). Names of schools and area offices show a rename when the kept figures expire."""
+    key = _nutrition_key(scope=scope, round=round, indicator=indicator, rounds=rounds)
+    figures = cache.get(key) if key else None
+    if figures is None:
+        figures = nutrition_report(scope=scope, round=round, indicator=indicator, rounds=rounds)
+        if key:
+            cache.set(key, figures, FIGURES_CACHE_SECONDS)
+    return figures
+
+
+def _nutrition_key(
+    *, scope: Scope, round: Round, indicator: str, rounds: list[Round]
+) -> str | None:
+    """Return a cache key naming what a nutrition report is computed from, in one query: the
+    certified snapshots of its round and of the trend's rounds in scope (a certification or a
+    revocation changes their count or the sum of their ids; a school moved to another area office
+    the sum of their schools' areas), the scope, the indicator and the language. None when the
+    scope's schools cannot be named (nothing is cached then)."""
+    schools = scope.schools
+    try:
+        scope_sql = repr(schools.query.sql_with_params())
+    except EmptyResultSet:
+        return None
+    wanted = [round.pk, *(r.pk for r in _trend_rounds(rounds))]
+    snapshots = RosterSnapshot.objects.filter(round__in=wanted, status=CERTIFIED)
+    if schools.query.has_filters():
+        snapshots = snapshots.filter(school__in=schools)
+    parts = [
+        "nutrition", indicator, wanted, scope.by_school, scope_sql, translation.get_language(),
+        snapshots.aggregate(n=Count("id"), ids=Sum("id"), areas=Sum("school__area_office_id")),
+    ]  # fmt: skip
+    return f"nutrition-report:{hashlib.sha256(repr(parts).encode()).hexdigest()}"
+
+
+def _trend_rounds(rounds: list[Round], last: int = 6) -> list[Round]:
+    """Return the rounds a trend shows: the last ``last`` ordinary rounds, newest first."""
+    return [r for r in rounds if not r.is_demo][:last]
+
+
 def nutrition_trend(*, scope: Scope, indicator: str, rounds: list[Round], last: int = 6) -> Table:
     """Return the percent per band of one indicator per ordinary round, oldest first."""
     _title, order = NUTRITION_BANDS[indicator]
     bands = [b.value for b in order]
-    wanted = [r for r in rounds if not r.is_demo][:last]
+    wanted = _trend_rounds(rounds, last)
     sums: dict[int, dict[str, int]] = defaultdict(dict)
     for round_id, band, n in (
         _nutrition_counts(scope, indicator)

@@ -13,16 +13,24 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from census.models import SchoolRound, SnapshotNutritionCount, SnapshotRow
-from census.services import school_round_certify
-from schools.models import Measurement
+from census.services import school_round_certify, school_round_revoke
+from schools.models import Measurement, School
 from schools.nutrition import assess
-from tests.factories import EnrollmentFactory, MeasurementFactory, SchoolFactory, StudentFactory
+from tests.factories import (
+    AreaOfficeFactory,
+    EnrollmentFactory,
+    MeasurementFactory,
+    SchoolFactory,
+    StudentFactory,
+)
 
 from .subsidy_data import BORN_P, P1, P2, F, M, years
 
 NUTRITION = "census:report_nutrition"
-# An area officer's page and the ministry's, for 1 school or 20: the same queries.
-NUTRITION_QUERIES = 8
+# An area officer's page and the ministry's, for 1 school or 20: the same queries; fewer while the
+# figures are kept (nothing they are computed from changed).
+NUTRITION_QUERIES = 9
+NUTRITION_KEPT_QUERIES = 6
 # (grade, sex, weight, height) measured on 1 June 2024, born 1 July 2016; None: not measured.
 LEARNERS = [
     (P1, M, 25, 130),  # well proportioned
@@ -240,13 +248,37 @@ def test_the_report_runs_a_fixed_number_of_queries(
     june = rounds[(2567, 1)]
     client = client_as(request.getfixturevalue(who))
     _schools(area, june, director, 1)
-    _get(client, round=june.pk)  # warm the session and content types
+    _get(client, round=june.pk)  # warm the session and content types; the figures kept
+    with django_assert_num_queries(NUTRITION_KEPT_QUERIES):
+        assert _get(client, round=june.pk).status_code == 200
+    _schools(area, june, director, 1)  # a certification: the kept figures are stale
     with django_assert_num_queries(NUTRITION_QUERIES):
         assert _get(client, round=june.pk).status_code == 200
-    _schools(area, june, director, 19)
+    _schools(area, june, director, 18)
     with django_assert_num_queries(NUTRITION_QUERIES):
         response = _get(client, round=june.pk)
     assert response.context["report"]["sexes"].total[1] == 40
+
+
+def test_the_kept_figures_follow_a_revocation_and_a_school_moved(
+    client_as, ministry_admin, rounds, area, director
+):
+    """The report is kept between views, never past a change: a revoked certification leaves it,
+    a school moved to another area office counts there, as computed afresh."""
+    june = rounds[(2567, 1)]
+    client = client_as(ministry_admin)
+    _schools(area, june, director, 2)
+    first = _get(client, round=june.pk).context["report"]
+    assert first["sexes"].total[1] == 4
+    assert _get(client, round=june.pk).context["report"] == first  # kept
+    school_round = SchoolRound.objects.filter(round=june).first()
+    school_round_revoke(school_round=school_round, actor=ministry_admin, reason="ข้อมูลไม่ถูกต้อง")
+    assert _get(client, round=june.pk).context["report"]["sexes"].total[1] == 2
+    other = AreaOfficeFactory()
+    moved = SchoolRound.objects.get(round=june, state="certified").school_id
+    School.objects.filter(pk=moved).update(area_office=other)
+    units = _get(client, round=june.pk).context["report"]["units"].rows
+    assert [row[0] for row in units] == [other.code]
 
 
 def test_the_migration_counts_the_snapshots_frozen_before_it(rounds, school):
