@@ -20,7 +20,10 @@ must have one snapshot and one record of each kind, as bench_countday checks.
 
 Target (asserted in full and --check runs): two nodes carry at least 1.3× one node. Not 2×: on
 this 2-core machine PostgreSQL, the Celery worker, nginx and the load driver share the two cores
-with the nodes, so the second node's core is never all its own.
+with the nodes, so the second node's core is never all its own. Each phase reports the CPU a
+school took on each node, on the rest of the machine and in the driver, and the run the most two
+nodes could carry here from those figures (the ceiling): on a quiet machine, that is what keeps the
+pair from 2×. One beat runs beside the worker, as deploy/opendmc-beat.service does.
 """
 
 import argparse
@@ -121,7 +124,31 @@ def nodes_start(args, env, work: Path) -> dict:
     servers["worker"] = countday.celery_worker(
         work, env, name="nodes", queues="celery", concurrency=1, nice=0
     )
+    # One beat for the whole deployment, as deploy/opendmc-beat.service runs it.
+    servers["beat"] = countday.start(work, env, "beat", [
+        str(countday.VENV_BIN / "celery"), "-A", "config", "beat", "--loglevel", "WARNING",
+        "--schedule", str(work / "beat-schedule"),
+    ])  # fmt: skip
     return servers
+
+
+def machine_busy() -> float:
+    """Return the CPU seconds every core of the machine has been busy since boot (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_now(servers: dict) -> dict[str, float]:
+    """Return the CPU seconds used so far: each web node, the Celery worker, this process (the
+    load driver's threads) and the whole machine."""
+    return {
+        "web-1": countday.cpu_seconds([servers["web-1"].pid]),
+        "web-2": countday.cpu_seconds([servers["web-2"].pid]),
+        "worker": countday.cpu_seconds([servers["worker"].pid]),
+        "driver": sum(os.times()[:2]),
+        "machine": machine_busy(),
+    }
 
 
 def served(log: Path, offset: int) -> tuple[Counter, int]:
@@ -133,8 +160,9 @@ def served(log: Path, offset: int) -> tuple[Counter, int]:
     return Counter(line.split()[0] for line in lines if line.strip()), end
 
 
-def phases_run(args, data, conf: Path, work: Path) -> list[dict]:
-    """Run the phases in turn (one node, two nodes, …), each on fresh schools."""
+def phases_run(args, data, conf: Path, work: Path, servers: dict) -> list[dict]:
+    """Run the phases in turn (one node, two nodes, …), each on fresh schools, with the CPU each
+    part of the machine used in each."""
     ports = [args.port + 1, args.port + 2]
     per_phase = len(data["codes"]) // args.phases
     log, offset, results = work / "nginx-access.log", 0, []
@@ -145,10 +173,14 @@ def phases_run(args, data, conf: Path, work: Path) -> list[dict]:
         time.sleep(1)  # the old nginx workers finish their requests
         _counts, offset = served(log, 0)
         codes = data["codes"][phase * per_phase : (phase + 1) * per_phase]
+        before = cpu_now(servers)
         rec, wall, started = countday.run_load(args, {**data, "codes": codes})
+        after = cpu_now(servers)
         counts, offset = served(log, offset)
+        cpu = {part: after[part] - before[part] for part in after}
         results.append(SimpleNamespace(nodes=nodes, rec=rec, wall=wall, started=started,
-                                       counts=counts, rate=rec.done / wall if wall else 0.0))  # fmt: skip
+                                       counts=counts, rate=rec.done / wall if wall else 0.0,
+                                       cpu=cpu))  # fmt: skip
         print(f"… phase {phase + 1}: {nodes} node(s), {rec.done} schools in {wall:.0f} s "
               f"({rec.done / wall:.2f}/s), {len(rec.errors)} errors", flush=True)  # fmt: skip
     return results
@@ -186,7 +218,7 @@ def main() -> None:
     nginx(conf)
     try:
         countday.wait_healthy(args, servers, work)
-        results = phases_run(args, data, conf, work)
+        results = phases_run(args, data, conf, work, servers)
     finally:
         subprocess.run([NGINX, "-p", str(work), "-c", str(conf), "-s", "quit"], check=False)  # noqa: S603
         countday.stop_servers(servers)
@@ -228,6 +260,7 @@ def summary(args, data, results, certified: set[str], problems: list[str]) -> li
             f"phase {index}: {r.nodes} node(s): {r.rec.done} schools in {r.wall:.1f} s = "
             f"{r.rate:.2f} schools/s, {len(r.rec.errors)} errors; requests per node: {shares}"
         )
+        lines.append("  " + cpu_line(r))
         if r.nodes == 2:
             total = sum(r.counts.values()) or 1
             per_node = [r.rate * n / total for _addr, n in sorted(r.counts.items())]
@@ -235,12 +268,58 @@ def summary(args, data, results, certified: set[str], problems: list[str]) -> li
                 "  schools/s per node (its share of the requests × the phase's rate): "
                 + ", ".join(f"{v:.2f}" for v in per_node)
             )
+    lines.append(ceiling_line(results))
     lines.append(
         "checks: one snapshot (= roster) and one confirmation, certification and annex record "
         "per certified school — " + ("OK" if not problems else "FAILED")
     )
     lines += [f"  problem: {p}" for p in problems[:20]]
     return lines
+
+
+def per_school(r, seconds: float) -> float:
+    return seconds / r.rec.done if r.rec.done else 0.0
+
+
+def cpu_line(r) -> str:
+    """A phase's CPU seconds a school: each web node, the rest of the machine (PostgreSQL,
+    PgBouncer, nginx, the Celery worker and beat, the operating system, and any other work running
+    beside the bench: the load average says) and the load driver."""
+    web = r.cpu["web-1"] + r.cpu["web-2"]
+    rest = r.cpu["machine"] - web - r.cpu["driver"]
+    cores = os.cpu_count() or 1
+    return (
+        f"CPU s a school: web {per_school(r, web):.2f} (node 1 {per_school(r, r.cpu['web-1']):.2f}, "
+        f"node 2 {per_school(r, r.cpu['web-2']):.2f}), the rest of the machine "
+        f"{per_school(r, rest):.2f} (of which "
+        f"the Celery worker {per_school(r, r.cpu['worker']):.2f}), the load driver "
+        f"{per_school(r, r.cpu['driver']):.2f}; the machine {r.cpu['machine'] / r.wall / cores:.0%} "
+        f"busy of {cores} cores"
+    )
+
+
+def ceiling_line(results) -> str:
+    """What two nodes can carry on this machine at most, from the CPU a school takes: one node's
+    phase is bound by its own core (1 ÷ web CPU a school); two nodes share every core with the rest
+    and the driver (cores ÷ all the CPU a school). Their ratio is the most the second node could add
+    here; on machines of their own (the rest and the driver elsewhere) it is the number of nodes."""
+
+    def total(r, parts):
+        return sum(per_school(r, r.cpu[p]) for p in parts)
+
+    one = [r for r in results if r.nodes == 1 and r.rec.done]
+    two = [r for r in results if r.nodes == 2 and r.rec.done]
+    if not one or not two:
+        return "ceiling: not enough schools done to tell"
+    web = statistics.median(total(r, ("web-1", "web-2")) for r in one + two)
+    everything = statistics.median(per_school(r, r.cpu["machine"]) for r in two)
+    cores = os.cpu_count() or 1
+    return (
+        f"ceiling on this machine: one node ≤ 1 ÷ {web:.2f} web CPU s = {1 / web:.2f} schools/s; "
+        f"two nodes ≤ {cores} cores ÷ {everything:.2f} CPU s a school (web, the rest and the "
+        f"driver) = {cores / everything:.2f} schools/s; so at most {web * cores / everything:.2f}× "
+        f"here, and {cores}× with the database, worker, nginx and driver on machines of their own"
+    )
 
 
 if __name__ == "__main__":
