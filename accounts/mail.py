@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import translation
 from django.utils.encoding import force_bytes
@@ -27,7 +27,14 @@ def password_reset_mail_send(*, user: User, domain: str, use_https: bool) -> Non
         "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
     }
     with translation.override(user.language or settings.LANGUAGE_CODE):
-        # A subject is one line: a newline in it would be a header injection.
-        subject = " ".join(render_to_string("accounts/mail/password_reset_subject.txt").split())
-        body = render_to_string("accounts/mail/password_reset_body.txt", context)
+        subject, body = mail_compose("accounts/mail/password_reset", context)
     send_mail(subject, body, None, [user.email])
+
+
+def mail_compose(name: str, context: dict) -> tuple[str, str]:
+    """Return an e-mail's subject and body, in the active language, from its two text templates:
+    ``<name>_subject.txt`` (made one line: a newline in a subject would be a header injection) and
+    ``<name>_body.txt``. The templates say ``{% autoescape off %}``: an e-mail is text, not HTML."""
+    subject = " ".join(get_template(f"{name}_subject.txt").render(context).split())
+    body = get_template(f"{name}_body.txt").render(context).strip("\n")
+    return subject, body

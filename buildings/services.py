@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.mail import mail_compose
 from accounts.models import User
 from accounts.selectors import school_emails
 from accounts.tasks import mail_queue
@@ -193,22 +194,10 @@ def school_survey_miss(*, school_survey: SchoolSurvey, at: datetime | None = Non
     school, survey_year = school_survey.school, school_survey.survey_year
     recipients = school_emails(school=school)
     if recipients:
-        values = {
-            "school": school.name_th,
-            "code": school.code,
-            "year": survey_year.year,
-            "fiscal": survey_year.fiscal_year,
-            "closes": be_date(survey_year.closes),
-        }
-        subject = _("Building survey %(year)s missed") % values
-        body = (
-            _(
-                "%(school)s (code %(code)s) did not certify its building survey %(year)s before "
-                "the window closed (%(closes)s): the school is not listed for the budget request "
-                "of fiscal year %(fiscal)s."
-            )
-            % values
-        )
+        subject, body = mail_compose("buildings/mail/survey_missed", {
+            "school": school.name_th, "code": school.code, "year": survey_year.year,
+            "fiscal": survey_year.fiscal_year, "closes": be_date(survey_year.closes),
+        })  # fmt: skip
         mail_queue(subject=subject, body=body, recipients=recipients)
     return school_survey
 
@@ -241,20 +230,11 @@ def survey_remind(*, survey_year: SurveyYear, area_office: AreaOffice, actor: Us
         recipients = school_emails(school=school)
         if not recipients:
             continue
-        values = {"school": school.name_th, "year": survey_year.year, "closes": closes,
-                  "fiscal": survey_year.fiscal_year}  # fmt: skip
-        messages.append(
-            (
-                _("Reminder: certify the building survey (B-OBEC) %(year)s") % values,
-                _(
-                    "%(school)s has not certified its building survey %(year)s yet: submit and "
-                    "certify it before %(closes)s, or the school is not listed for the budget request "
-                    "of fiscal year %(fiscal)s."
-                )
-                % values,
-                recipients,
-            )
-        )
+        subject, body = mail_compose("buildings/mail/survey_reminder", {
+            "school": school.name_th, "year": survey_year.year, "closes": closes,
+            "fiscal": survey_year.fiscal_year,
+        })  # fmt: skip
+        messages.append((subject, body, recipients))
     SurveyReminder.objects.create(
         survey_year=survey_year,
         area_office=area_office,

@@ -13,9 +13,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from accounts.mail import mail_compose
 from accounts.models import Membership, Role
 from accounts.tasks import mail_queue
 from schools.templatetags.thai import be_date, in_thai
@@ -85,36 +85,18 @@ def _emails(round: Round, school_ids: list[int], roles) -> dict[int, list[str]]:
 
 
 def _message(kind: str, round: Round, school, windows: Round | AreaWindow) -> tuple[str, str]:
-    link = settings.VERIFY_BASE_URL.rstrip("/") + reverse("workflows:inbox")
-    values = {
+    """Return one reminder's subject and body in Thai (templates/census/mail/<kind>_*.txt)."""
+    context = {
         "school": school.name_th,
         "round": round,
         # Thai dates whatever language the worker's thread speaks (the texts are Thai first).
         "opens": be_date(windows.confirm_opens),
         "closes": be_date(windows.confirm_closes),
         "certify_closes": be_date(windows.certify_closes),
-        "link": link,
+        "link": settings.VERIFY_BASE_URL.rstrip("/") + reverse("workflows:inbox"),
     }
     with override("th"):
-        if kind == Kind.DAY_BEFORE:
-            subject = _("Tomorrow is count day, round %(round)s")
-            body = _(
-                "%(school)s: tomorrow staff confirm the learners between %(opens)s and "
-                "%(closes)s. Please check the data is ready.\n\n%(link)s"
-            )
-        elif kind == Kind.AFTERNOON:
-            subject = _("Not yet confirmed: round %(round)s")
-            body = _(
-                "%(school)s has not confirmed its learners; the window closes %(closes)s.\n\n"
-                "%(link)s"
-            )
-        else:
-            subject = _("Waiting for your certification: round %(round)s")
-            body = _(
-                "The staff of %(school)s have confirmed the learners; please certify by "
-                "%(certify_closes)s.\n\n%(link)s"
-            )
-    return subject % values, body % values
+        return mail_compose(f"census/mail/{kind}", context)
 
 
 @in_thai

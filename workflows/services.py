@@ -5,10 +5,10 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
+from accounts.mail import mail_compose
 from accounts.models import User
 from accounts.selectors import area_officer_emails
 from accounts.tasks import mail_queue
@@ -223,19 +223,10 @@ def certification_missed(*, process: CertificationProcess) -> SchoolRound:
     recipients = area_officer_emails(area_office=school.area_office)
     if recipients:
         round = school_round.round
-        subject = _("%(school)s missed the count of round %(round)s") % {
-            "school": school.name_th,
-            "round": round,
-        }
-        body = _(
-            "%(school)s (code %(code)s) did not confirm and certify its learners for round "
-            "%(round)s before the window closed (%(closes)s)."
-        ) % {
-            "school": school.name_th,
-            "code": school.code,
-            "round": round,
+        subject, body = mail_compose("workflows/mail/missed", {
+            "school": school.name_th, "code": school.code, "round": round,
             "closes": be_date(round.certify_closes),
-        }
+        })  # fmt: skip
         mail_queue(subject=subject, body=body, recipients=recipients)
     return school_round
 
