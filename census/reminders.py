@@ -97,19 +97,19 @@ def _message(kind: str, round: Round, school, windows: Round | AreaWindow) -> tu
     }
     with override("th"):
         if kind == Kind.DAY_BEFORE:
-            subject = _("Tomorrow is count day, round %(round)s")
+            subject = _("Tomorrow is count day, %(round)s")
             body = _(
                 "%(school)s: tomorrow staff confirm the learners between %(opens)s and "
                 "%(closes)s. Please check the data is ready.\n\n%(link)s"
             )
         elif kind == Kind.AFTERNOON:
-            subject = _("Not yet confirmed: round %(round)s")
+            subject = _("Not yet confirmed: %(round)s")
             body = _(
                 "%(school)s has not confirmed its learners; the window closes %(closes)s.\n\n"
                 "%(link)s"
             )
         else:
-            subject = _("Waiting for your certification: round %(round)s")
+            subject = _("Waiting for your certification: %(round)s")
             body = _(
                 "The staff of %(school)s have confirmed the learners; please certify by "
                 "%(certify_closes)s.\n\n%(link)s"

@@ -103,7 +103,7 @@ def check_rollover_open(*, academic_year: AcademicYear, at: datetime | None = No
     last = _last_round_before(academic_year)
     if last is not None and now < last.certify_closes:
         raise ValidationError(
-            _("The rollover opens after round %(round)s closes (%(at)s).")
+            _("The rollover opens after %(round)s closes (%(at)s).")
             % {"round": last, "at": thai_date(last.certify_closes)},
             code="not_yet",
         )

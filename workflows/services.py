@@ -223,12 +223,12 @@ def certification_missed(*, process: CertificationProcess) -> SchoolRound:
     recipients = area_officer_emails(area_office=school.area_office)
     if recipients:
         round = school_round.round
-        subject = _("%(school)s missed the count of round %(round)s") % {
+        subject = _("%(school)s missed the count of %(round)s") % {
             "school": school.name_th,
             "round": round,
         }
         body = _(
-            "%(school)s (code %(code)s) did not confirm and certify its learners for round "
+            "%(school)s (code %(code)s) did not confirm and certify its learners for "
             "%(round)s before the window closed (%(closes)s)."
         ) % {
             "school": school.name_th,
