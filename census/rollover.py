@@ -110,8 +110,7 @@ def check_rollover_open(*, academic_year: AcademicYear, at: datetime | None = No
     first = _first_round(academic_year)
     if first is not None and now >= first.confirm_opens:
         raise ValidationError(
-            _("Round 1 of %(year)s has opened: it is too late to roll over.")
-            % {"year": academic_year.year},
+            _("%(round)s has opened: it is too late to roll over.") % {"round": first},
             code="too_late",
         )
 
