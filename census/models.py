@@ -4,8 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
+
+from schools.templatetags.thai import thai_date
 
 
 class AcademicYear(models.Model):
@@ -76,10 +78,16 @@ class Round(models.Model):
         ]
 
     def __str__(self):
+        """Return the round's one name, on every page, record and e-mail: its year and number with
+        its count day ("รอบ 2569/2 · 10 พ.ย. 2569"), in the reader's language."""
+        name = gettext("Round %(year)s/%(number)s · %(as_of)s") % {
+            "year": self.academic_year.year,
+            "number": self.number,
+            "as_of": thai_date(self.as_of),
+        }
         if self.is_demo:
-            label = pgettext("round", "demo")
-            return f"{self.academic_year.year}/{self.number} ({label})"
-        return f"{self.academic_year.year}/{self.number}"
+            return f"{name} ({pgettext('round', 'demo')})"
+        return name
 
 
 class RoundChange(models.Model):

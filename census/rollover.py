@@ -103,15 +103,14 @@ def check_rollover_open(*, academic_year: AcademicYear, at: datetime | None = No
     last = _last_round_before(academic_year)
     if last is not None and now < last.certify_closes:
         raise ValidationError(
-            _("The rollover opens after round %(round)s closes (%(at)s).")
+            _("The rollover opens after %(round)s closes (%(at)s).")
             % {"round": last, "at": thai_date(last.certify_closes)},
             code="not_yet",
         )
     first = _first_round(academic_year)
     if first is not None and now >= first.confirm_opens:
         raise ValidationError(
-            _("Round 1 of %(year)s has opened: it is too late to roll over.")
-            % {"year": academic_year.year},
+            _("%(round)s has opened: it is too late to roll over.") % {"round": first},
             code="too_late",
         )
 

@@ -660,9 +660,9 @@ def round_remind(*, round: Round, area_office, actor: User) -> int:
         codes.append(school.code)
         messages.append(
             (
-                _("Reminder: confirm and certify round %(round)s") % {"round": round},
+                _("Reminder: confirm and certify %(round)s") % {"round": round},
                 _(
-                    "%(school)s has not certified its learners for round %(round)s; the window closes "
+                    "%(school)s has not certified its learners for %(round)s; the window closes "
                     "%(closes)s."
                 )
                 % {

@@ -60,9 +60,9 @@ def _payment_fact(payment: Payment) -> tuple[str, str]:
     round_label = str(payment.round) if payment.round else "-"
     return (
         str(payment.rule.label),
-        f"รอบ {round_label} · ชุดข้อมูลที่รับรอง {payment.snapshot_public_id}"
+        f"{round_label} · ชุดข้อมูลที่รับรอง {payment.snapshot_public_id}"
         if payment.funded
-        else f"รอบ {round_label} · ไม่มีข้อมูลที่รับรอง",
+        else f"{round_label} · ไม่มีข้อมูลที่รับรอง",
     )
 
 

@@ -29,7 +29,7 @@ def _grade_table(rows: list[tuple[str, int, int]]) -> dict[str, Any]:
 def _round_facts(school_round: SchoolRound) -> list[tuple[str, str]]:
     r = school_round.round
     return [
-        ("ปีการศึกษา/รอบ", str(r)),  # the round's one name, as every page shows it
+        ("รอบการนับ", str(r)),  # the round's one name, as every page shows it
         ("ข้อมูล ณ วันที่", thai_date(r.as_of, "long")),
         ("โรงเรียน", f"{school_round.school.name_th} ({school_round.school.code})"),
         ("สำนักงานเขตพื้นที่", school_round.school.area_office.name_th),

@@ -195,14 +195,14 @@ def id_corrections_freeze_notice(*, deciding: bool, at: datetime | None = None) 
     if deciding:
         return (
             _(
-                "Citizen-ID corrections are frozen for the count day of round %(round)s, from "
+                "Citizen-ID corrections are frozen for the count day of %(round)s, from "
                 "%(cutoff)s until %(until)s. The request stays waiting: decide it from %(until)s."
             )
             % values
         )
     return (
         _(
-            "Citizen-ID corrections are frozen for the count day of round %(round)s, from "
+            "Citizen-ID corrections are frozen for the count day of %(round)s, from "
             "%(cutoff)s until %(until)s: send the request from %(until)s."
         )
         % values

@@ -88,6 +88,12 @@ def round_id(round: Round) -> str:
     return f"round-{round.academic_year.year}-{round.number}"
 
 
+def round_title(round: Round) -> str:
+    """Return the round's one name in Thai, as the pages and records name it."""
+    with translation.override("th"):
+        return str(round)
+
+
 @dataclass
 class Refs:
     """Build the references (href, sourcedId, type) of one request's records."""
@@ -205,7 +211,7 @@ def round_record(refs: Refs, round: Round, previous: Round | None) -> dict:
         "status": "active",
         "dateLastModified": when(round.last_change or round.academic_year.created_at),
         "metadata": {"opendmc.countDay": day(round.as_of)},
-        "title": f"ปีการศึกษา {year} รอบที่ {round.number}",
+        "title": round_title(round),
         "type": "term",
         "startDate": day(start),
         "endDate": day(round.as_of),

@@ -144,7 +144,7 @@ def test_the_rollover_waits_for_round_3_to_close(
 ):  # fmt: skip
     time_machine.move_to(bkk(date(2027, 4, 30), 16, 29), tick=False)
     response = start(client_as(ministry_admin), django_capture_on_commit_callbacks, years[1])
-    assert "หลังปิดรอบ" in response.content.decode()
+    assert "เลื่อนชั้นได้หลังปิดรอบ 2569/3 · 30 เม.ย. 2570 (" in response.content.decode()
     assert not SchoolRollover.objects.exists()
     time_machine.move_to(bkk(date(2027, 4, 30), 16, 30), tick=False)
     start(client_as(ministry_admin), django_capture_on_commit_callbacks, years[1])
@@ -155,7 +155,8 @@ def test_the_rollover_is_refused_once_round_1_has_opened(
     client_as, ministry_admin, years, roster, time_machine, django_capture_on_commit_callbacks
 ):
     time_machine.move_to(bkk(date(2027, 6, 10), 8, 30), tick=False)
-    start(client_as(ministry_admin), django_capture_on_commit_callbacks, years[1])
+    response = start(client_as(ministry_admin), django_capture_on_commit_callbacks, years[1])
+    assert "รอบ 2570/1 · 10 มิ.ย. 2570 เปิดแล้ว เลื่อนชั้นไม่ได้" in response.content.decode()
     assert not SchoolRollover.objects.exists()
 
 

@@ -127,7 +127,32 @@ def test_every_picture_of_the_guides_is_one_the_browser_tests_take(settings):
         assert names <= taken, f"{guide.slug}: not photographed by tests/e2e: {names - taken}"
 
 
-def test_the_count_day_guides_show_the_phone_photographs(settings):
-    for slug in ("school-staff", "director"):
-        text = (settings.BASE_DIR / "docs" / f"guide-{slug}.md").read_text(encoding="utf-8")
-        assert re.search(r"\]\(images/phone-[a-z-]+\.png\)", text), slug
+def pictures_the_guides_show(docs: Path) -> set[str]:
+    names = set()
+    for guide in GUIDES:
+        text = (docs / f"guide-{guide.slug}.md").read_text(encoding="utf-8")
+        names |= {
+            n.removesuffix(".png") for n in re.findall(r"\]\(images/([a-z0-9-]+\.png)\)", text)
+        }
+    return names
+
+
+def test_every_phone_photograph_is_shown_by_a_guide(settings):
+    """Each page the phone walk photographs at 360 × 740 (tests/e2e/test_accessibility.py) is
+    shown in the guide of its role, and docs/images holds no phone picture the walk no longer takes."""
+    docs = settings.BASE_DIR / "docs"
+    taken = {
+        n
+        for n in pictures_the_browser_tests_take(settings.BASE_DIR / "tests" / "e2e")
+        if n.startswith("phone-")
+    }
+    # the staff's and the director's count-day path, each step on a phone
+    count_day = {
+        *(f"phone-staff-{s}" for s in ("home", "roster", "validation", "measurement-form")),
+        *(f"phone-staff-{s}" for s in ("upload", "inbox", "prepare")),
+        *(f"phone-director-{s}" for s in ("home", "inbox", "certify", "documents")),
+    }
+    assert count_day <= taken
+    assert not taken - pictures_the_guides_show(docs)
+    on_disk = {p.stem for p in (docs / "images").glob("phone-*.png")}
+    assert on_disk <= taken, f"not taken by tests/e2e any more: {on_disk - taken}"

@@ -19,10 +19,22 @@ from schools.models import AreaOffice, School, Student
 from tests.security.test_access_sweep import DIAGRAMS, SKIP, fill, patterns, world  # noqa: F401
 
 PERSONAS = ("staff.maerim", "director.maerim", "area.cm1", "approver", "admin")
-# A round has one name ("2569/2", Round.__str__); these are the other ways pages used to name it.
+# A round has one name ("รอบ 2569/2 · 10 พ.ย. 2569", Round.__str__); these are the other ways pages
+# used to name it: by its number and year in other words, or its year/number without the name's
+# word and count day ("2569/2", "รอบ 2569/2 (10 พ.ย. 2569)", "รอบ รอบ 2569/2 · …").
 OTHER_ROUND_NAMES = re.compile(
-    r"\d{4}\s*·?\s*รอบที่\s*\d|รอบที่\s*\d\s*(ของ)?\s*ปีการศึกษา|ปีการศึกษา \d{4} · รอบ"
+    r"\d{4}\s*·?\s*รอบที่\s*\d|รอบที่\s*\d\s*(ของ)?\s*ปีการศึกษา|ปีการศึกษา \d{4} · รอบ|รอบ[ \t]*รอบ[ \t]*\d"
 )
+ROUND_ONE_NAME = re.compile(r"รอบ 25\d\d/[1-3] · \d{1,2} \S+ 25\d\d")
+ROUND_NUMBER = re.compile(r"(?<![\d/.])25\d\d/[1-3](?![\d/])")
+
+
+def other_round_names(text: str) -> list[str]:
+    """Return the ways the text names a round other than by its one name."""
+    named = [m[0] for m in OTHER_ROUND_NAMES.finditer(text)]
+    return named + ROUND_NUMBER.findall(ROUND_ONE_NAME.sub("", text))
+
+
 HIDDEN_TAGS = {"script", "style", "template"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 SHOWN_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt", "aria-description"}
@@ -196,8 +208,7 @@ def test_every_page_speaks_thai_to_each_persona():
                 text = visible_text(response.content.decode())
                 rounds_named += text.count(demo_round)
                 problems += [
-                    f"{username} {path}: a round named {m[0]!r}"
-                    for m in OTHER_ROUND_NAMES.finditer(text)
+                    f"{username} {path}: a round named {name!r}" for name in other_round_names(text)
                 ]
                 for line in text.splitlines():
                     found = english_in(line, allowed)
@@ -208,5 +219,17 @@ def test_every_page_speaks_thai_to_each_persona():
     print(f"read {pages} pages of {len(PERSONAS)} personas")
     assert pages > 150
     assert rounds_named > 10  # dashboards, rosters, steps and inboxes name it the same way
+    assert demo_round.startswith("รอบ 25") and ROUND_ONE_NAME.match(demo_round)
     assert not problems, "\n".join(problems[:60])
     assert cancel_debt_seen, "viewflow's cancel page speaks Thai now: remove CANCEL_PAGE"
+
+
+def test_a_round_named_otherwise_is_found():
+    """The sweep's check finds the names pages used before the round had one."""
+    assert other_round_names("รอบ 2569/2 · 10 พ.ย. 2569 และ รอบ 2569/3 · 30 เม.ย. 2570") == []
+    assert other_round_names("2569/2") == ["2569/2"]
+    assert other_round_names("ปีการศึกษา 2569 · รอบ 2") == ["ปีการศึกษา 2569 · รอบ"]
+    assert other_round_names("รอบ รอบ 2569/2 · 10 พ.ย. 2569") == ["รอบ รอบ 2"]
+    assert other_round_names("รอบ\nรอบ 2569/2 · 10 พ.ย. 2569") == []  # a label, then its choice
+    assert other_round_names("รอบ 2569/2 (10 พ.ย. 2569)") == ["2569/2"]
+    assert other_round_names("ป.1/2 · 10/11/2569") == []

@@ -125,11 +125,11 @@ def test_the_freeze_notice_names_the_round_the_cutoff_and_its_end(round2, time_m
         sending = id_corrections_freeze_notice(deciding=False)
         deciding = id_corrections_freeze_notice(deciding=True)
     assert sending == (
-        "Citizen-ID corrections are frozen for the count day of round 2569/2, from 10 Nov 2026 "
+        "Citizen-ID corrections are frozen for the count day of Round 2569/2 · 10 Nov 2026, from 10 Nov 2026 "
         "16:30 until 11 Nov 2026 00:00: send the request from 11 Nov 2026 00:00."
     )
     assert deciding == (
-        "Citizen-ID corrections are frozen for the count day of round 2569/2, from 10 Nov 2026 "
+        "Citizen-ID corrections are frozen for the count day of Round 2569/2 · 10 Nov 2026, from 10 Nov 2026 "
         "16:30 until 11 Nov 2026 00:00. The request stays waiting: decide it from 11 Nov 2026 00:00."
     )
 
@@ -148,7 +148,7 @@ def test_the_request_page_shows_the_freeze_notice_at_the_cutoff_minute(
     response = request_correction(client, staff, learner, make_citizen_id())
     assert response.status_code == 200
     body = response.content.decode()
-    assert "2569/2" in body and "11 พ.ย. 2569" in body
+    assert "รอบ 2569/2 · 10 พ.ย. 2569" in body and "11 พ.ย. 2569" in body
     assert not IdCorrectionProcess.objects.exists()
 
 
@@ -175,7 +175,7 @@ def test_corrections_are_frozen_exactly_from_the_cutoff_to_the_end_of_the_count_
         assert id_corrections_freeze_notice(deciding=False, at=moment) == ""
     else:
         assert id_correction_freeze_ends(frozen) == DAY_ENDS
-        assert "2569/2" in id_corrections_freeze_notice(deciding=True, at=moment)
+        assert "2569/2 · 10 " in id_corrections_freeze_notice(deciding=True, at=moment)
 
 
 def test_a_decision_in_the_freeze_is_refused_saying_the_request_stays_waiting(
@@ -192,7 +192,7 @@ def test_a_decision_in_the_freeze_is_refused_saying_the_request_stays_waiting(
             )
         assert caught.value.code == "frozen"
         assert [str(m) for m in caught.value.messages] == [
-            "Citizen-ID corrections are frozen for the count day of round 2569/2, from 10 Nov 2026 "
+            "Citizen-ID corrections are frozen for the count day of Round 2569/2 · 10 Nov 2026, from 10 Nov 2026 "
             "16:30 until 11 Nov 2026 00:00. The request stays waiting: decide it from 11 Nov 2026 "
             "00:00."
         ]

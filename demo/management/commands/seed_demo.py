@@ -193,7 +193,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Past round: {done['certified']} schools certified, {done['missed']} missed. "
-            f"Demo round {done['demo_round']} open all day today: confirm and certify now."
+            f"Open all day today: {done['demo_round']}. Confirm and certify now."
         )
         self.stdout.write(
             "Dashboards (area.cm1, admin): in today's demo round the small schools of area 1 are "
@@ -202,7 +202,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Subsidy: rates loaded ({subsidy['loaded']['created']} new), term {subsidy['term']} "
-            f"funded by round {subsidy['round']}, {subsidy['carried']} demo rates carried forward."
+            f"funded by {subsidy['round']}, {subsidy['carried']} demo rates carried forward."
         )
         self.stdout.write(
             "Requests waiting: a dropout and a G-code (area.cm1), a transfer to release "
