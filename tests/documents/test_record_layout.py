@@ -1,13 +1,17 @@
 """How a signed record's pages read: the signature never alone on a page, names never broken
 inside a word, Thai broken between words."""
 
+import io
 from datetime import date
 from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
+from pyhanko.pdf_utils.reader import PdfFileReader
 
-from documents.render import html_render, pdf_layout, qr_svg_data_uri
+from documents.render import html_render, pdf_layout, pdf_render, qr_svg_data_uri
+from documents.signing import pdf_sign
+from documents.verify import pdf_verify
 
 SIGNED = "ลงนามอิเล็กทรอนิกส์โดย"
 
@@ -51,7 +55,7 @@ def test_a_name_in_a_narrow_cell_breaks_between_its_words_not_inside_one():
     assert all(line not in ("จำนว", "นเงิน") for line in page)
 
 
-def annex_pages(names: list[str]) -> list[list[str]]:
+def annex_html(names: list[str]) -> str:
     rows = [
         {"no": n, "identifier": "1-2345-67xxx-xx-3", "name": name, "sex": "หญิง", "grade": "ป.1",
          "room": 1, "birth_date": date(2019, 6, 10)}
@@ -64,7 +68,11 @@ def annex_pages(names: list[str]) -> list[list[str]]:
         "rows": rows,
         "as_of": date(2026, 6, 10),
     }
-    return pdf_layout(html=html_render(template="documents/roster_annex.html", context=context))
+    return html_render(template="documents/roster_annex.html", context=context)
+
+
+def annex_pages(names: list[str]) -> list[list[str]]:
+    return pdf_layout(html=annex_html(names))
 
 
 def test_an_annex_name_that_fits_its_column_is_one_line_a_longer_one_breaks_between_words():
@@ -85,3 +93,27 @@ def test_the_annex_signature_takes_the_end_of_the_roster_to_its_page(rows):
     assert any(line.startswith(SIGNED) for line in last)
     assert f"ด.ช.ธนกฤต ศรีสุข{rows - 1}" in last, f"{rows} rows: the signature stands alone"
     assert f"หน้า {len(pages)} / {len(pages)}" in last
+
+
+def test_a_long_annex_lists_every_learner_once_in_order_on_numbered_pages_and_verifies(
+    signing_keys,
+):
+    names = [f"ด.ญ.ญาณิศา ทองดี{i}" for i in range(1, 131)]
+    html = annex_html(names)
+    pages = pdf_layout(html=html)
+    assert len(pages) >= 4
+    listed = [line for page in pages for line in page if line.startswith("ด.ญ.ญาณิศา")]
+    assert listed == names  # each once, in order, none lost at a page break
+    for number, page in enumerate(pages, start=1):
+        assert f"หน้า {number} / {len(pages)}" in page
+        assert "ชื่อ–นามสกุล" in page  # the table's header on every page
+    assert any(line.startswith(SIGNED) for line in pages[-1])
+    assert not any(line.startswith(SIGNED) for page in pages[:-1] for line in page)
+
+    record = a_record()
+    signed = pdf_sign(
+        pdf=pdf_render(html=html).data, actor_name=record.actor_name,
+        actor_role=record.actor_role, signed_at=record.signed_at, reason=record.title,
+    )  # fmt: skip
+    assert pdf_verify(data=signed).valid
+    assert len(PdfFileReader(io.BytesIO(signed)).root["/Pages"]["/Kids"]) == len(pages)

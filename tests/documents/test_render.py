@@ -1,10 +1,12 @@
 import datetime
+import gc
 import io
 
 import pytest
 from django.utils import timezone, translation
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from documents import render
 from documents.render import LINE_HEIGHT, LocalFontFetcher, base_css, html_render, pdf_render
 
 from .conftest import summary_context, unsaved_record
@@ -87,3 +89,25 @@ def test_record_prints_its_stated_date_and_the_real_signing_time_apart():
     assert "ลงวันที่ 10 พฤศจิกายน 2569 09:30 น." in html
     assert "เมื่อ 4 ธันวาคม 2569 10:00 น." in html
     assert "ลงวันที่ 4 ธันวาคม" not in html
+
+
+def test_the_collector_is_paused_while_a_record_is_laid_out_and_resumed_after(monkeypatch):
+    # A long annex's boxes all live until its PDF is written: full collections walking them again
+    # and again took a third of a 3,000-learner annex's CPU (bench/bench_documents.py).
+    laid_out, seen = render._laid_out, []
+
+    def spy(html):
+        seen.append(gc.isenabled())
+        return laid_out(html)
+
+    monkeypatch.setattr(render, "_laid_out", spy)
+    assert pdf_render(html="<p>ทดสอบ</p>").pages == 1
+    assert seen == [False] and gc.isenabled()
+
+    def fails(html):
+        raise RuntimeError("layout failed")
+
+    monkeypatch.setattr(render, "_laid_out", fails)
+    with pytest.raises(RuntimeError):
+        pdf_render(html="<p>ทดสอบ</p>")
+    assert gc.isenabled(), "a failed render must not leave the collector off"
