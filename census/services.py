@@ -30,6 +30,7 @@ from .models import (
     ROUND_TIMES,
     AcademicYear,
     AreaWindow,
+    CountWindows,
     RosterSnapshot,
     Round,
     RoundChange,
@@ -219,11 +220,11 @@ class Window:
         return f"{thai_date(opens)} – {thai_date(closes)}"
 
 
-def confirm_window(round: Round | AreaWindow) -> Window:
+def confirm_window(round: CountWindows) -> Window:
     return Window(round.confirm_opens, round.confirm_closes)
 
 
-def certify_window(round: Round | AreaWindow) -> Window:
+def certify_window(round: CountWindows) -> Window:
     return Window(round.certify_opens, round.certify_closes)
 
 
