@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -12,7 +12,7 @@ from accounts.models import User
 from accounts.permissions import schools_visible_to, tasks_open_to
 from schools.models import School
 
-from .models import CertificationProcess
+from .models import REQUEST_KINDS, CertificationProcess, RequestProcess, TransferProcess
 from .registry import concrete, process_joins
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -112,3 +112,17 @@ def inbox_page(*, user: User, number=None, per_page: int = INBOX_PAGE_SIZE) -> P
 def certification_processes_visible_to(*, user: User) -> QuerySet[CertificationProcess]:
     """Return the certification processes of the schools the user may see."""
     return CertificationProcess.objects.filter(school__in=schools_visible_to(user))
+
+
+def requests_of_school(*, school: School, per_kind: int = 50) -> list[tuple[str, RequestProcess]]:
+    """Return the school's approval requests with their kind, newest first: the latest
+    ``per_kind`` of each kind, the transfers it releases included (one query a kind)."""
+    rows = []
+    for kind, model in REQUEST_KINDS.items():
+        joins = ["requested_by"] + [f for f in ("student", "releasing_school") if hasattr(model, f)]
+        scope = Q(school=school) | (Q(releasing_school=school) if model is TransferProcess else Q())
+        latest = model.objects.filter(scope).select_related(*joins).order_by("-pk")[:per_kind]
+        rows += [(kind, process) for process in latest]
+    # Four tables, so the kinds' newest are merged here: at most four times per_kind rows.
+    rows.sort(key=lambda row: row[1].created, reverse=True)
+    return rows
