@@ -10,8 +10,19 @@ read from the membership itself.
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    Exists,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Cast, Concat
 from django.http import Http404
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
@@ -272,6 +283,46 @@ def access_request(user: User, model: type[Model] | None, pk: int) -> Model:
     return process
 
 
+def _holds_task_perm(table: type[Model], content_type: ContentType, user: User) -> Exists:
+    """Match a task's required permission against the user's rows in a direct-FK guardian table."""
+    return Exists(
+        table.objects.annotate(
+            full=Concat("permission__content_type__app_label", Value("."), "permission__codename")
+        ).filter(
+            user=user,
+            full=OuterRef("owner_permission"),
+            content_object_id=Cast(OuterRef("owner_permission_obj_pk"), BigIntegerField()),
+        )
+    ).__and__(Q(owner_permission_content_type=content_type))
+
+
+def _objects_held(table: type[Model], user: User) -> QuerySet:
+    """Return the pks (as text, like a task's owner_permission_obj_pk) the user holds rows on."""
+    return table.objects.filter(user=user).values(pk_text=Cast("content_object_id", CharField()))
+
+
+def tasks_open_to(user: User, tasks: QuerySet) -> QuerySet:
+    """Return those of the workflow tasks (viewflow Tasks) that the user owns or may take: an
+    unowned task whose required permission the user holds on its school or area office. The flows
+    pass their queryset of tasks, so that this module needs no import of them."""
+    school_ct = ContentType.objects.get_for_model(School)
+    area_ct = ContentType.objects.get_for_model(AreaOffice)
+    # The open human tasks come from the partial index workflows_open_task_obj (migration 0004);
+    # the IN lists (hashed, a few rows per user) weed out other schools' tasks before the exact
+    # (permission, object) pairs are matched: 40,000 open tasks on a count day.
+    may_take = Q(owner__isnull=True) & (
+        (
+            Q(owner_permission_obj_pk__in=_objects_held(SchoolUserObjectPermission, user))
+            & _holds_task_perm(SchoolUserObjectPermission, school_ct, user)
+        )
+        | (
+            Q(owner_permission_obj_pk__in=_objects_held(AreaOfficeUserObjectPermission, user))
+            & _holds_task_perm(AreaOfficeUserObjectPermission, area_ct, user)
+        )
+    )
+    return tasks.filter(Q(owner=user) | may_take)
+
+
 def can_keep_roster(user: User, school: School) -> bool:
     """Return whether the user may change the school's roster."""
     return user.is_authenticated and user.has_perm("schools.keep_roster", school)
@@ -317,12 +368,14 @@ def access_school(user: User, code: str) -> School:
     return school
 
 
-def access_student(user: User, school: School, public_id) -> Student:
-    """Return a learner who is or was enrolled at a school the user may see; raise Http404 otherwise."""
+def access_student(user: User, code: str, public_id) -> tuple[School, Student]:
+    """Return the school with that code and a learner who is or was enrolled there, if the user may
+    see the school (access_school); raise Http404 otherwise."""
+    school = access_school(user, code)
     student = Student.objects.filter(public_id=public_id, enrollments__school=school).first()
     if student is None:
         raise Http404
-    return student
+    return school, student
 
 
 def memberships_for(user: User) -> Iterable[Membership]:

@@ -37,7 +37,8 @@ import setup_django  # noqa: F401 — first: Django set up (bench/setup_django.p
 from django.utils import timezone
 
 from bench.common import Targets, machine, report, size, throwaway_database
-from census.area_windows import WINDOW_TIMES, spread_plan
+from census.area_windows import spread_plan
+from census.models import WINDOW_TIMES
 from census.services import academic_year_create
 from demo.scale import plan
 from schools.models import AreaOffice, School

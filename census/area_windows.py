@@ -20,9 +20,8 @@ from accounts.models import User
 from schools.models import AreaOffice, School
 from schools.templatetags.thai import thai_date
 
-from .models import AreaWindow, Round, RoundChange
+from .models import WINDOW_TIMES, AreaWindow, Round, RoundChange
 
-WINDOW_TIMES = ("confirm_opens", "confirm_closes", "certify_opens", "certify_closes")
 MAX_GROUPS = 12
 
 

@@ -11,7 +11,7 @@ from accounts.selectors import staffing_annotations
 from schools.models import AreaOffice, Enrollment, EnrollmentStatus, School
 from schools.validation import MEASUREMENT_RULES, Rule, measurement_problem_counts
 
-from .models import AreaWindow, RosterSnapshot, Round, SchoolRound
+from .models import CountWindows, RosterSnapshot, Round, SchoolRound
 
 STATE_ORDER = [s for s, _label in SchoolRound.State.choices]
 
@@ -134,7 +134,7 @@ def national_rows(*, round: Round) -> list[dict]:
     return rows
 
 
-def time_left(round: Round | AreaWindow, now: datetime) -> str | None:
+def time_left(round: CountWindows, now: datetime) -> str | None:
     """Return the time left before the certify window (the round's or an area office's) closes,
     or None once it has."""
     if now >= round.certify_closes:

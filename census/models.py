@@ -33,6 +33,23 @@ class AcademicYear(models.Model):
         return str(self.year)
 
 
+# The times of a confirm and a certify window, on a round and on an area office's own windows.
+WINDOW_TIMES = ("confirm_opens", "confirm_closes", "certify_opens", "certify_closes")
+
+
+class CountWindows(models.Model):
+    """The confirm and certify windows of a count: a round's, or an area office's own part of them
+    (AreaWindow). Each subclass lists ``windows_ordered`` in its constraints."""
+
+    confirm_opens = models.DateTimeField(_("confirm window opens"))
+    confirm_closes = models.DateTimeField(_("confirm window closes"))
+    certify_opens = models.DateTimeField(_("certify window opens"))
+    certify_closes = models.DateTimeField(_("certify window closes"))
+
+    class Meta:
+        abstract = True
+
+
 def windows_ordered(prefix: str = "") -> list[models.CheckConstraint]:
     """The database's own check that the confirm and certify windows each close after they open
     (a round's, or an area office's own: ``prefix`` keeps the constraint names apart)."""
@@ -46,16 +63,12 @@ def windows_ordered(prefix: str = "") -> list[models.CheckConstraint]:
     ]
 
 
-class Round(models.Model):
+class Round(CountWindows):
     """A count round: its as-of date, the confirm and certify windows and the ID-correction cut-off."""
 
     academic_year = models.ForeignKey(AcademicYear, on_delete=models.PROTECT, related_name="rounds")
     number = models.PositiveSmallIntegerField(_("round"))
     as_of = models.DateField(_("as-of date"))
-    confirm_opens = models.DateTimeField(_("confirm window opens"))
-    confirm_closes = models.DateTimeField(_("confirm window closes"))
-    certify_opens = models.DateTimeField(_("certify window opens"))
-    certify_closes = models.DateTimeField(_("certify window closes"))
     id_correction_cutoff = models.DateTimeField(_("citizen-ID corrections close"))
     is_demo = models.BooleanField(_("demo round"), default=False)
     opened_at = models.DateTimeField(_("processes started at"), null=True, blank=True)
@@ -111,7 +124,7 @@ class RoundChange(models.Model):
         return f"{self.round_id} @ {self.changed_at:%Y-%m-%d %H:%M}"
 
 
-class AreaWindow(models.Model):
+class AreaWindow(CountWindows):
     """An area office's own confirm and certify windows in a round: the ministry staggers a count
     day by giving groups of area offices their own part of the round's windows (which hold them).
     Schools of an area office without one use the round's windows. Set by census.area_windows."""
@@ -120,10 +133,6 @@ class AreaWindow(models.Model):
     area_office = models.ForeignKey(
         "schools.AreaOffice", on_delete=models.PROTECT, related_name="round_windows"
     )
-    confirm_opens = models.DateTimeField(_("confirm window opens"))
-    confirm_closes = models.DateTimeField(_("confirm window closes"))
-    certify_opens = models.DateTimeField(_("certify window opens"))
-    certify_closes = models.DateTimeField(_("certify window closes"))
 
     class Meta:
         verbose_name = _("area office's window")
@@ -141,13 +150,7 @@ class AreaWindow(models.Model):
 
 
 # What the ministry sets on a round: its as-of date and its times (Round's fields of those names).
-ROUND_TIMES = (
-    "confirm_opens",
-    "confirm_closes",
-    "certify_opens",
-    "certify_closes",
-    "id_correction_cutoff",
-)
+ROUND_TIMES = (*WINDOW_TIMES, "id_correction_cutoff")
 ROUND_FIELDS = ("as_of", *ROUND_TIMES)
 
 

@@ -20,7 +20,7 @@ from accounts.models import Membership, Role
 from accounts.tasks import mail_queue
 from schools.templatetags.thai import be_date, in_thai
 
-from .models import AreaWindow, AutomaticReminder, Round, SchoolRound
+from .models import AreaWindow, AutomaticReminder, CountWindows, Round, SchoolRound
 
 DAY_BEFORE_AT = time(9, 0)
 # 14:30 on a count day whose window closes at 16:30.
@@ -29,13 +29,13 @@ NOT_CONFIRMED = (SchoolRound.State.NOT_STARTED, SchoolRound.State.PREPARED)
 Kind = AutomaticReminder.Kind
 
 
-def _day_before_at(round: Round | AreaWindow) -> datetime:
+def _day_before_at(round: CountWindows) -> datetime:
     opens = timezone.localtime(round.confirm_opens)
     day = opens.date() - timedelta(days=1)
     return timezone.make_aware(datetime.combine(day, DAY_BEFORE_AT))
 
 
-def due_kinds(round: Round | AreaWindow, now: datetime) -> list[str]:
+def due_kinds(round: CountWindows, now: datetime) -> list[str]:
     """Return the reminders due at a moment by a round's windows (or an area office's own)."""
     kinds = []
     if _day_before_at(round) <= now < round.confirm_opens:
@@ -84,7 +84,7 @@ def _emails(round: Round, school_ids: list[int], roles) -> dict[int, list[str]]:
     return out
 
 
-def _message(kind: str, round: Round, school, windows: Round | AreaWindow) -> tuple[str, str]:
+def _message(kind: str, round: Round, school, windows: CountWindows) -> tuple[str, str]:
     """Return one reminder's subject and body in Thai (templates/census/mail/<kind>_*.txt)."""
     context = {
         "school": school.name_th,
@@ -102,7 +102,7 @@ def _message(kind: str, round: Round, school, windows: Round | AreaWindow) -> tu
 @in_thai
 @transaction.atomic
 def round_reminders_send(
-    *, round: Round, kind: str, windows: Round | AreaWindow | None = None, schools: Q | None = None
+    *, round: Round, kind: str, windows: CountWindows | None = None, schools: Q | None = None
 ) -> int:
     """Record and e-mail one kind of reminder to every school of a round that is due it (or to
     those of ``schools``, a group of area offices with their own ``windows``), once each; return
@@ -145,7 +145,7 @@ def reminders_due(*, at: datetime | None = None) -> dict[str, int]:
     return dict(sent)
 
 
-def window_groups(round: Round) -> list[tuple[Round | AreaWindow, Q]]:
+def window_groups(round: Round) -> list[tuple[CountWindows, Q]]:
     """Return the round's windows with the schools that use them (those of area offices without
     their own), then each group of area offices sharing their own windows with their schools."""
     own: dict[tuple, list[AreaWindow]] = {}

@@ -7,12 +7,20 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import ROUND_FIELDS, AreaWindow, RosterSnapshot, Round, RoundChange, SchoolRound
+from .models import (
+    ROUND_FIELDS,
+    AreaWindow,
+    CountWindows,
+    RosterSnapshot,
+    Round,
+    RoundChange,
+    SchoolRound,
+)
 
 
-def windows_for(*, round: Round, area_office_id: int | None) -> Round | AreaWindow:
+def windows_for(*, round: Round, area_office_id: int | None) -> CountWindows:
     """Return what holds an area office's windows in a round: its own when the ministry staggered
-    the round, otherwise the round (both have confirm_* and certify_* times)."""
+    the round, otherwise the round."""
     if area_office_id is None:
         return round
     own = AreaWindow.objects.filter(round=round, area_office_id=area_office_id).first()

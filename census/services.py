@@ -1,6 +1,7 @@
 """Count rounds and each school's way through one: prepare → confirm → certify (or reject) →
 acknowledge, or missed; revocation by the ministry. The windows are checked here, on the server."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -30,6 +31,7 @@ from .models import (
     ROUND_TIMES,
     AcademicYear,
     AreaWindow,
+    CountWindows,
     RosterSnapshot,
     Round,
     RoundChange,
@@ -219,11 +221,11 @@ class Window:
         return f"{thai_date(opens)} – {thai_date(closes)}"
 
 
-def confirm_window(round: Round | AreaWindow) -> Window:
+def confirm_window(round: CountWindows) -> Window:
     return Window(round.confirm_opens, round.confirm_closes)
 
 
-def certify_window(round: Round | AreaWindow) -> Window:
+def certify_window(round: CountWindows) -> Window:
     return Window(round.certify_opens, round.certify_closes)
 
 
@@ -239,15 +241,14 @@ def check_confirm_window(
     *, round: Round, at: datetime | None = None, area_office_id: int | None = None
 ) -> None:
     """Refuse a confirmation outside the confirm window (the area office's own, if it has one)."""
-    windows = windows_for(round=round, area_office_id=area_office_id)
-    window = confirm_window(windows)
-    if not window.contains(at or timezone.now()):
-        message = (
-            _("Confirmation is open for your area office only %(w)s (Bangkok time).")
-            if isinstance(windows, AreaWindow)
-            else _("Confirmation is open only %(w)s (Bangkok time).")
-        )
-        raise ValidationError(message % {"w": window.describe()}, code="window")
+    _check_window(
+        confirm_window,
+        round=round,
+        at=at,
+        area_office_id=area_office_id,
+        own=_("Confirmation is open for your area office only %(w)s (Bangkok time)."),
+        shared=_("Confirmation is open only %(w)s (Bangkok time)."),
+    )
 
 
 def check_certify_window(
@@ -255,14 +256,31 @@ def check_certify_window(
 ) -> None:
     """Refuse a certification (or a rejection) outside the certify window (the area office's own,
     if it has one)."""
+    _check_window(
+        certify_window,
+        round=round,
+        at=at,
+        area_office_id=area_office_id,
+        own=_("Certification is open for your area office only %(w)s (Bangkok time)."),
+        shared=_("Certification is open only %(w)s (Bangkok time)."),
+    )
+
+
+def _check_window(
+    window_of: Callable[[CountWindows], Window],
+    *,
+    round: Round,
+    at: datetime | None,
+    area_office_id: int | None,
+    own: str,
+    shared: str,
+) -> None:
+    """Refuse a step outside its window (window_of the area office's own windows, if it has them,
+    otherwise the round's), saying whose window it is."""
     windows = windows_for(round=round, area_office_id=area_office_id)
-    window = certify_window(windows)
+    window = window_of(windows)
     if not window.contains(at or timezone.now()):
-        message = (
-            _("Certification is open for your area office only %(w)s (Bangkok time).")
-            if isinstance(windows, AreaWindow)
-            else _("Certification is open only %(w)s (Bangkok time).")
-        )
+        message = own if isinstance(windows, AreaWindow) else shared
         raise ValidationError(message % {"w": window.describe()}, code="window")
 
 
@@ -309,6 +327,14 @@ def _state_error(school_round: SchoolRound) -> ValidationError:
     )
 
 
+def _locked_in(school_round: SchoolRound, *states: str) -> SchoolRound:
+    """Lock the school's round and return it as stored; refuse it unless it is in one of the states."""
+    school_round = _lock(school_round)
+    if school_round.state not in states:
+        raise _state_error(school_round)
+    return school_round
+
+
 @transaction.atomic
 def school_round_open(*, round: Round, school: School) -> tuple[SchoolRound, bool]:
     """Return the school's round record, creating it once; say whether it was created."""
@@ -339,9 +365,9 @@ def school_round_prepare(
 ) -> SchoolRound:
     """Mark the school's data as prepared by its staff (the step before confirming); refused, as
     confirming is, while validation errors remain or queries lack an explanation."""
-    school_round = _lock(school_round)
-    if school_round.state not in (SchoolRound.State.NOT_STARTED, SchoolRound.State.PREPARED):
-        raise _state_error(school_round)
+    school_round = _locked_in(
+        school_round, SchoolRound.State.NOT_STARTED, SchoolRound.State.PREPARED
+    )
     check_findings(school=school_round.school)
     school_round.state = SchoolRound.State.PREPARED
     school_round.prepared_at = at or timezone.now()
@@ -354,9 +380,7 @@ def school_round_confirm(
     *, school_round: SchoolRound, actor: User, at: datetime | None = None
 ) -> SchoolRound:
     """Confirm the school's data inside the confirm window; refused while validation errors remain."""
-    school_round = _lock(school_round)
-    if school_round.state != SchoolRound.State.PREPARED:
-        raise _state_error(school_round)
+    school_round = _locked_in(school_round, SchoolRound.State.PREPARED)
     check_confirm_window(
         round=school_round.round, at=at, area_office_id=school_round.school.area_office_id
     )
@@ -377,9 +401,7 @@ def school_round_reject(
     *, school_round: SchoolRound, actor: User, reason: str, at: datetime | None = None
 ) -> SchoolRound:
     """Send a confirmation back to the staff with a reason (director, inside the certify window)."""
-    school_round = _lock(school_round)
-    if school_round.state != SchoolRound.State.CONFIRMED:
-        raise _state_error(school_round)
+    school_round = _locked_in(school_round, SchoolRound.State.CONFIRMED)
     check_certify_window(
         round=school_round.round, at=at, area_office_id=school_round.school.area_office_id
     )
@@ -398,9 +420,7 @@ def school_round_certify(
     *, school_round: SchoolRound, actor: User, at: datetime | None = None
 ) -> RosterSnapshot:
     """Certify the confirmed data inside the certify window and freeze the roster snapshot."""
-    school_round = _lock(school_round)
-    if school_round.state != SchoolRound.State.CONFIRMED:
-        raise _state_error(school_round)
+    school_round = _locked_in(school_round, SchoolRound.State.CONFIRMED)
     check_certify_window(
         round=school_round.round, at=at, area_office_id=school_round.school.area_office_id
     )
@@ -417,9 +437,7 @@ def school_round_acknowledge(
     *, school_round: SchoolRound, actor: User, at: datetime | None = None
 ) -> SchoolRound:
     """Record that the area office has seen the school's certification."""
-    school_round = _lock(school_round)
-    if school_round.state != SchoolRound.State.CERTIFIED:
-        raise _state_error(school_round)
+    school_round = _locked_in(school_round, SchoolRound.State.CERTIFIED)
     school_round.state = SchoolRound.State.ACKNOWLEDGED
     school_round.acknowledged_at, school_round.acknowledged_by = at or timezone.now(), actor
     school_round.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "updated_at"])
@@ -447,9 +465,9 @@ def school_round_revoke(
 ) -> RosterSnapshot:
     """Revoke a certification with a reason (ministry); the school may certify again while the
     window is open, otherwise the round stays revoked."""
-    school_round = _lock(school_round)
-    if school_round.state not in (SchoolRound.State.CERTIFIED, SchoolRound.State.ACKNOWLEDGED):
-        raise _state_error(school_round)
+    school_round = _locked_in(
+        school_round, SchoolRound.State.CERTIFIED, SchoolRound.State.ACKNOWLEDGED
+    )
     reason = check_reason(reason)
     now = at or timezone.now()
     snapshot = RosterSnapshot.objects.select_for_update().get(

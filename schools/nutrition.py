@@ -379,6 +379,22 @@ def assess(
 
 # --- in bulk -----------------------------------------------------------------------------------
 
+# What a measurement's status is computed from, as read by values_list: its figures and its learner.
+STATUS_INPUTS = ("measured_on", "weight_kg", "height_cm", "student__sex", "student__birth_date")
+
+
+def status_values(inputs, ref: Reference) -> tuple:
+    """Return the status values (Status.FIELDS) of a measurement read as STATUS_INPUTS."""
+    measured_on, weight, height, sex, birth_date = inputs
+    return assess(
+        sex=sex,
+        birth_date=birth_date,
+        measured_on=measured_on,
+        weight_kg=weight,
+        height_cm=height,
+        ref=ref,
+    ).values()
+
 
 def backfill(*, everything: bool = False, batch_size: int = 5000, progress=None) -> int:
     """Compute the status of every measurement that has none, or one from another reference (with
@@ -392,7 +408,7 @@ def backfill(*, everything: bool = False, batch_size: int = 5000, progress=None)
     rows = Measurement.objects.order_by("pk")
     if not everything:
         rows = rows.exclude(nutrition_reference=ref.version)
-    columns = ("pk", "measured_on", "weight_kg", "height_cm", "student__sex", "student__birth_date")
+    columns = ("pk", *STATUS_INPUTS)
     last, written = 0, 0
     while True:
         with transaction.atomic():
@@ -402,18 +418,7 @@ def backfill(*, everything: bool = False, batch_size: int = 5000, progress=None)
             update_rows(
                 Measurement,
                 Status.FIELDS,
-                [
-                    (pk,)
-                    + assess(
-                        sex=sex,
-                        birth_date=birth_date,
-                        measured_on=measured_on,
-                        weight_kg=weight,
-                        height_cm=height,
-                        ref=ref,
-                    ).values()
-                    for pk, measured_on, weight, height, sex, birth_date in batch
-                ],
+                [(pk, *status_values(inputs, ref)) for pk, *inputs in batch],
             )
         last, written = batch[-1][0], written + len(batch)
         if progress:

@@ -716,23 +716,14 @@ def _measurement_rows_write(
     audit_lines_record(audit)
 
 
-_STATUS_INPUTS = ("measured_on", "weight_kg", "height_cm", "student__sex", "student__birth_date")
-
-
 def _stale_statuses(rows, reference) -> list[tuple]:
     """Return (pk, *status values) for the rows whose stored status is not the one their figures
-    and learner give now; each row is (pk, *_STATUS_INPUTS, *stored status values)."""
+    and learner give now; each row is (pk, *nutrition.STATUS_INPUTS, *stored status values)."""
+    width = len(nutrition.STATUS_INPUTS)
     stale = []
-    for pk, measured_on, weight, height, sex, birth_date, *stored in rows:
-        values = nutrition.assess(
-            sex=sex,
-            birth_date=birth_date,
-            measured_on=measured_on,
-            weight_kg=weight,
-            height_cm=height,
-            ref=reference,
-        ).values()
-        if tuple(stored) != values:
+    for pk, *row in rows:
+        values = nutrition.status_values(row[:width], reference)
+        if tuple(row[width:]) != values:
             stale.append((pk, *values))
     return stale
 
@@ -742,7 +733,9 @@ def measurement_statuses_refresh(*, measurements: QuerySet[Measurement]) -> int:
     (the learner's sex or birth date was corrected, or the reference is new): one read, one bulk
     write; return how many were written."""
     rows = select_values(
-        measurements.order_by().values_list("pk", *_STATUS_INPUTS, *nutrition.Status.FIELDS)
+        measurements.order_by().values_list(
+            "pk", *nutrition.STATUS_INPUTS, *nutrition.Status.FIELDS
+        )
     )
     return update_rows(
         Measurement, nutrition.Status.FIELDS, _stale_statuses(rows, nutrition.reference())
@@ -762,7 +755,7 @@ def measurement_statuses_freeze(*, school_id: int, on: date) -> int:
             measured_on__lte=on,
         )
         .order_by("student_id", "measured_on", "pk")
-        .values_list("student_id", "pk", *_STATUS_INPUTS, *nutrition.Status.FIELDS)
+        .values_list("student_id", "pk", *nutrition.STATUS_INPUTS, *nutrition.Status.FIELDS)
     )
     latest = {row[0]: row[1:] for row in rows}  # in date order: the last one stays
     return update_rows(

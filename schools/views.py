@@ -194,8 +194,9 @@ class StudentView(LoginRequiredMixin, TemplateView):
     template_name = "schools/student.html"
 
     def get_context_data(self, **kwargs):
-        school = access_school(self.request.user, self.kwargs["code"])
-        student = access_student(self.request.user, school, self.kwargs["public_id"])
+        school, student = access_student(
+            self.request.user, self.kwargs["code"], self.kwargs["public_id"]
+        )
         return super().get_context_data(
             school=school,
             student=student,
@@ -247,8 +248,9 @@ class StudentMixin(SchoolMixin):
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        self.school = access_school(request.user, kwargs["code"])
-        self.student = access_student(request.user, self.school, kwargs["public_id"])
+        self.school, self.student = access_student(
+            request.user, kwargs["code"], kwargs["public_id"]
+        )
         if self.edit and not can_keep_roster(request.user, self.school):
             raise PermissionDenied
         if self.edit:

@@ -57,9 +57,11 @@ MODULES: dict[str, list[str]] = {
         "census.services.x_certify_window*",
         "census.services.x_check_confirm_window*",
         "census.services.x_check_certify_window*",
+        "census.services.x__check_window*",
         "census.services.x_id_correction_freeze_ends*",
         "census.services.x_id_corrections_frozen_by*",
         # the steps that use them
+        "census.services.x__locked_in*",
         "census.services.x_school_round_confirm*",
         "census.services.x_school_round_reject*",
         "census.services.x_school_round_certify*",

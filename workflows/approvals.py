@@ -11,11 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
-from accounts.permissions import can_view_request
-
 from . import request_views as views
 from . import requests
-from .flowbase import SchoolScopedFlowMixin
+from .flowbase import RequestScopedFlowMixin, SchoolScopedFlowMixin
 from .models import Decision, DropoutProcess, GCodeProcess, IdCorrectionProcess, TransferProcess
 
 
@@ -53,7 +51,7 @@ class DropoutFlow(SchoolScopedFlowMixin, flow.Flow):
         requests.dropout_record(process=activation.process)
 
 
-class IdCorrectionFlow(SchoolScopedFlowMixin, flow.Flow):
+class IdCorrectionFlow(RequestScopedFlowMixin, flow.Flow):
     process_class = IdCorrectionProcess
     process_title = _("Citizen-ID correction (by e-mail)")
 
@@ -97,13 +95,8 @@ class IdCorrectionFlow(SchoolScopedFlowMixin, flow.Flow):
     def mark_expired(self, activation):
         requests.id_correction_expire(process=activation.process)
 
-    def has_view_permission(self, user, obj=None):
-        if obj is not None:
-            return can_view_request(user, obj.coerced)
-        return super().has_view_permission(user, obj)
 
-
-class TransferFlow(SchoolScopedFlowMixin, flow.Flow):
+class TransferFlow(RequestScopedFlowMixin, flow.Flow):
     process_class = TransferProcess
     process_title = _("Transfer in (2.7.1)")
 
@@ -125,11 +118,6 @@ class TransferFlow(SchoolScopedFlowMixin, flow.Flow):
 
     def sign(self, activation):
         requests.transfer_record(process=activation.process)
-
-    def has_view_permission(self, user, obj=None):
-        if obj is not None:
-            return can_view_request(user, obj.coerced)
-        return super().has_view_permission(user, obj)
 
 
 class GCodeFlow(SchoolScopedFlowMixin, flow.Flow):

@@ -3,7 +3,7 @@
 from django.utils import timezone
 from viewflow.workflow import lock
 
-from accounts.permissions import can_administer, can_view_school
+from accounts.permissions import can_administer, can_view_request, can_view_school
 
 
 def process_deadline(activation):
@@ -31,3 +31,14 @@ class SchoolScopedFlowMixin:
     def has_manage_permission(self, user, obj=None):
         """Only the ministry admin cancels, undoes or revives steps."""
         return can_administer(user)
+
+
+class RequestScopedFlowMixin(SchoolScopedFlowMixin):
+    """Mix into an approval request's Flow: its pages are for the request's parties
+    (accounts.permissions.can_view_request: the school, and for a transfer the releasing school,
+    for a citizen-ID correction its e-mailed approvers)."""
+
+    def has_view_permission(self, user, obj=None):
+        if obj is not None:
+            return can_view_request(user, obj.coerced)
+        return super().has_view_permission(user, obj)

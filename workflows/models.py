@@ -251,6 +251,15 @@ class GCodeProcess(RequestProcess):
         return str(self)
 
 
+# Each kind of approval request by the name its pages use in their addresses.
+REQUEST_KINDS: dict[str, type[RequestProcess]] = {
+    "dropout": DropoutProcess,
+    "id-correction": IdCorrectionProcess,
+    "transfer": TransferProcess,
+    "gcode": GCodeProcess,
+}
+
+
 class GCodeCounter(models.Model):
     """The last G-code sequence number issued in a Buddhist year (one row per year, locked to issue)."""
 

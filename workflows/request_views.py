@@ -4,7 +4,6 @@ e-mailed approver decide, and everyone concerned reads the request's timeline.""
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -20,7 +19,7 @@ from schools.identifiers import mask_citizen_ids_in
 from schools.models import StudentDocument
 from schools.views import SchoolGradesFormMixin, SchoolMixin, StudentMixin, form_error
 
-from . import requests
+from . import requests, selectors
 from .forms import (
     DecisionForm,
     DropoutRequestForm,
@@ -29,14 +28,7 @@ from .forms import (
     ReleaseForm,
     TransferInForm,
 )
-from .models import DropoutProcess, GCodeProcess, IdCorrectionProcess, TransferProcess
-
-KINDS = {
-    "dropout": DropoutProcess,
-    "id-correction": IdCorrectionProcess,
-    "transfer": TransferProcess,
-    "gcode": GCodeProcess,
-}
+from .models import REQUEST_KINDS
 
 
 def request_url(process) -> str:
@@ -252,7 +244,7 @@ class IdLinkView(LoginRequiredMixin, FormView):
 
 
 def kind_of(process) -> str:
-    return next(k for k, model in KINDS.items() if isinstance(process, model))
+    return next(k for k, model in REQUEST_KINDS.items() if isinstance(process, model))
 
 
 def request_context(process, user) -> dict:
@@ -276,7 +268,7 @@ class RequestEvidenceView(LoginRequiredMixin, View):
     """Serve a request's evidence file to those who may see the request (the approver included)."""
 
     def get(self, request, kind, pk, public_id):
-        process = access_request(request.user, KINDS.get(kind), pk)
+        process = access_request(request.user, REQUEST_KINDS.get(kind), pk)
         document = StudentDocument.objects.filter(
             request_key=process.request_key, public_id=public_id
         ).first()
@@ -295,7 +287,9 @@ class RequestView(LoginRequiredMixin, TemplateView):
     template_name = "workflows/request.html"
 
     def get_context_data(self, **kwargs):
-        process = access_request(self.request.user, KINDS.get(kwargs.pop("kind")), kwargs.pop("pk"))
+        process = access_request(
+            self.request.user, REQUEST_KINDS.get(kwargs.pop("kind")), kwargs.pop("pk")
+        )
         tasks = list(
             Task.objects.filter(process=process).select_related("owner").order_by("created", "pk")
         )
@@ -311,15 +305,5 @@ class RequestListView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         school = access_school(self.request.user, self.kwargs["code"])
-        rows = []
-        for kind, model in KINDS.items():
-            joins = ["requested_by"] + [
-                f for f in ("student", "releasing_school") if hasattr(model, f)
-            ]
-            scope = Q(school=school) | (
-                Q(releasing_school=school) if model is TransferProcess else Q()
-            )
-            for p in model.objects.filter(scope).select_related(*joins).order_by("-pk")[:50]:
-                rows.append((kind, p))
-        rows.sort(key=lambda r: r[1].created, reverse=True)
+        rows = selectors.requests_of_school(school=school)
         return super().get_context_data(school=school, rows=rows, **kwargs)

@@ -3,70 +3,24 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Page, Paginator
-from django.db.models import (
-    BigIntegerField,
-    CharField,
-    Count,
-    Exists,
-    Min,
-    OuterRef,
-    Q,
-    QuerySet,
-    Value,
-)
-from django.db.models.functions import Cast, Concat
+from django.db.models import Count, Min, Q, QuerySet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from accounts.models import AreaOfficeUserObjectPermission, SchoolUserObjectPermission, User
-from accounts.permissions import schools_visible_to
-from schools.models import AreaOffice, School
+from accounts.models import User
+from accounts.permissions import schools_visible_to, tasks_open_to
+from schools.models import School
 
-from .models import CertificationProcess
+from .models import REQUEST_KINDS, CertificationProcess, RequestProcess, TransferProcess
 from .registry import concrete, process_joins
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 
-def _object_perm(model, content_type: ContentType, user: User) -> Exists:
-    """Match a task's required permission against the user's rows in a direct-FK guardian table."""
-    return Exists(
-        model.objects.annotate(
-            full=Concat("permission__content_type__app_label", Value("."), "permission__codename")
-        ).filter(
-            user=user,
-            full=OuterRef("owner_permission"),
-            content_object_id=Cast(OuterRef("owner_permission_obj_pk"), BigIntegerField()),
-        )
-    ).__and__(Q(owner_permission_content_type=content_type))
-
-
-def _objects_of(model, user: User):
-    """Return the pks (as text, like a task's owner_permission_obj_pk) the user holds rows on."""
-    return model.objects.filter(user=user).values(pk_text=Cast("content_object_id", CharField()))
-
-
 def _actionable(user: User) -> QuerySet[Task]:
-    school_ct = ContentType.objects.get_for_model(School)
-    area_ct = ContentType.objects.get_for_model(AreaOffice)
-    # The open human tasks come from the partial index workflows_open_task_obj (migration 0004);
-    # the IN lists (hashed, a few rows per user) weed out other schools' tasks before the exact
-    # (permission, object) pairs are matched: 40,000 open tasks on a count day.
-    may_take = Q(owner__isnull=True) & (
-        (
-            Q(owner_permission_obj_pk__in=_objects_of(SchoolUserObjectPermission, user))
-            & _object_perm(SchoolUserObjectPermission, school_ct, user)
-        )
-        | (
-            Q(owner_permission_obj_pk__in=_objects_of(AreaOfficeUserObjectPermission, user))
-            & _object_perm(AreaOfficeUserObjectPermission, area_ct, user)
-        )
-    )
-    return Task.objects.filter(flow_task_type="HUMAN", status__in=OPEN).filter(
-        Q(owner=user) | may_take
-    )
+    """Return the open human tasks the user owns or may take (accounts.permissions decides)."""
+    return tasks_open_to(user, Task.objects.filter(flow_task_type="HUMAN", status__in=OPEN))
 
 
 def actionable_tasks(*, user: User) -> QuerySet[Task]:
@@ -158,3 +112,17 @@ def inbox_page(*, user: User, number=None, per_page: int = INBOX_PAGE_SIZE) -> P
 def certification_processes_visible_to(*, user: User) -> QuerySet[CertificationProcess]:
     """Return the certification processes of the schools the user may see."""
     return CertificationProcess.objects.filter(school__in=schools_visible_to(user))
+
+
+def requests_of_school(*, school: School, per_kind: int = 50) -> list[tuple[str, RequestProcess]]:
+    """Return the school's approval requests with their kind, newest first: the latest
+    ``per_kind`` of each kind, the transfers it releases included (one query a kind)."""
+    rows = []
+    for kind, model in REQUEST_KINDS.items():
+        joins = ["requested_by"] + [f for f in ("student", "releasing_school") if hasattr(model, f)]
+        scope = Q(school=school) | (Q(releasing_school=school) if model is TransferProcess else Q())
+        latest = model.objects.filter(scope).select_related(*joins).order_by("-pk")[:per_kind]
+        rows += [(kind, process) for process in latest]
+    # Four tables, so the kinds' newest are merged here: at most four times per_kind rows.
+    rows.sort(key=lambda row: row[1].created, reverse=True)
+    return rows

@@ -1,34 +1,25 @@
 """The building survey flow's two human steps: show the school's buildings, act through a service."""
 
-from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import TemplateView
 
 from buildings import selectors, services
 from buildings.models import SchoolSurvey
 
-from .views import next_url
+from .views import CertifyOrSendBackMixin, FlowStepView
 
 
-class SurveyStepView(LoginRequiredMixin, TemplateView):
+class SurveyStepView(FlowStepView):
     """A human step of the building survey flow: show the school's buildings, act through a service."""
 
     template_name = "buildings/step.html"
-    step_title = ""
     decision = False
 
-    def dispatch(self, request, *args, **kwargs):
-        self.activation = request.activation
-        self.process = self.activation.process
+    def load(self) -> None:
         self.survey = SchoolSurvey.objects.select_related(
             "school__area_office", "survey_year", "submitted_by"
         ).get(pk=self.process.school_survey_id)
-        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         school = self.survey.school
@@ -46,15 +37,6 @@ class SurveyStepView(LoginRequiredMixin, TemplateView):
             **kwargs,
         )
 
-    def post(self, request, *args, **kwargs):
-        try:
-            self.act(request)
-        except ValidationError as exc:
-            return self.render_to_response(self.get_context_data(errors=exc.messages))
-        self.activation.execute()
-        messages.success(request, self.done_message())
-        return HttpResponseRedirect(next_url(request, self.process))
-
 
 class SurveyEnterView(SurveyStepView):
     step_title = gettext_lazy("Enter the buildings (staff)")
@@ -66,22 +48,14 @@ class SurveyEnterView(SurveyStepView):
         return _("Submitted: the director is asked to certify the buildings.")
 
 
-class SurveyCertifyView(SurveyStepView):
+class SurveyCertifyView(CertifyOrSendBackMixin, SurveyStepView):
     step_title = gettext_lazy("Certify the buildings (director)")
-    decision = True
 
-    def act(self, request):
-        if request.POST.get("decision") == "reject":
-            services.school_survey_reject(
-                school_survey=self.survey,
-                actor=request.user,
-                reason=request.POST.get("reason", ""),
-            )
-            self.process.certified = False
-        else:
-            services.school_survey_certify(school_survey=self.survey, actor=request.user)
-            self.process.certified = True
-        self.process.save(update_fields=["certified"])
+    def certify(self, actor):
+        services.school_survey_certify(school_survey=self.survey, actor=actor)
+
+    def send_back(self, actor, reason):
+        services.school_survey_reject(school_survey=self.survey, actor=actor, reason=reason)
 
     def done_message(self):
         if self.process.certified:

@@ -38,20 +38,64 @@ def next_url(request, process) -> str:
     return reverse("workflows:inbox")
 
 
-class CertificationStepView(LoginRequiredMixin, TemplateView):
-    """A human step of the certification flow: show the school's data, act through one service."""
+class FlowStepView(LoginRequiredMixin, TemplateView):
+    """A human step of a flow: show what the step is about, act through one service, then go on
+    to the user's next step of the same process."""
 
-    template_name = "workflows/certification_step.html"
     step_title = ""
-    action_label = ""
 
     def dispatch(self, request, *args, **kwargs):
         self.activation = request.activation
         self.process = self.activation.process
+        self.load()
+        return super().dispatch(request, *args, **kwargs)
+
+    def load(self) -> None:
+        """Read what the step shows and acts on, from self.process."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            self.act(request)
+        except ValidationError as exc:
+            # The service wrote nothing; the task stays assigned (its start is not saved).
+            return self.render_to_response(self.get_context_data(errors=exc.messages))
+        self.activation.execute()
+        messages.success(request, self.done_message())
+        return HttpResponseRedirect(next_url(request, self.process))
+
+    def act(self, request):
+        raise NotImplementedError
+
+    def done_message(self) -> str:
+        return _("Done.")
+
+
+class CertifyOrSendBackMixin:
+    """The director's step of a FlowStepView: certify, or send back to the staff with a reason;
+    the flow's next node reads process.certified."""
+
+    decision = True
+
+    def act(self, request):
+        if request.POST.get("decision") == "reject":
+            self.send_back(request.user, request.POST.get("reason", ""))
+            self.process.certified = False
+        else:
+            self.certify(request.user)
+            self.process.certified = True
+        self.process.save(update_fields=["certified"])
+
+
+class CertificationStepView(FlowStepView):
+    """A human step of the certification flow: show the school's data, act through one service."""
+
+    template_name = "workflows/certification_step.html"
+    action_label = ""
+
+    def load(self) -> None:
         self.school_round = SchoolRound.objects.select_related(
             "school__area_office", "round__academic_year", "confirmed_by", "certified_by"
         ).get(pk=self.process.school_round_id)
-        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         round = self.school_round.round
@@ -79,22 +123,6 @@ class CertificationStepView(LoginRequiredMixin, TemplateView):
             now=timezone.now(),
             **kwargs,
         )
-
-    def post(self, request, *args, **kwargs):
-        try:
-            self.act(request)
-        except ValidationError as exc:
-            # The service wrote nothing; the task stays assigned (its start is not saved).
-            return self.render_to_response(self.get_context_data(errors=exc.messages))
-        self.activation.execute()
-        messages.success(request, self.done_message())
-        return HttpResponseRedirect(next_url(request, self.process))
-
-    def act(self, request):
-        raise NotImplementedError
-
-    def done_message(self) -> str:
-        return _("Done.")
 
 
 class PrepareView(CertificationStepView):
@@ -131,23 +159,15 @@ class ConfirmView(CertificationStepView):
         )
 
 
-class CertifyView(CertificationStepView):
+class CertifyView(CertifyOrSendBackMixin, CertificationStepView):
     step_title = _("Certify the data (director)")
     action_label = _("Certify the data")
-    decision = True
 
-    def act(self, request):
-        if request.POST.get("decision") == "reject":
-            census.school_round_reject(
-                school_round=self.school_round,
-                actor=request.user,
-                reason=request.POST.get("reason", ""),
-            )
-            self.process.certified = False
-        else:
-            census.school_round_certify(school_round=self.school_round, actor=request.user)
-            self.process.certified = True
-        self.process.save(update_fields=["certified"])
+    def certify(self, actor):
+        census.school_round_certify(school_round=self.school_round, actor=actor)
+
+    def send_back(self, actor, reason):
+        census.school_round_reject(school_round=self.school_round, actor=actor, reason=reason)
 
     def done_message(self):
         if self.process.certified:

@@ -27,7 +27,7 @@ from documents.models import SignedDocument
 from schools.models import MeasurementUpload, Student, StudentDocument
 from tests.security.test_access_sweep import patterns
 from workflows import selectors
-from workflows.request_views import KINDS
+from workflows.models import REQUEST_KINDS
 from workflows.viewsets import ScopedFlowViewset
 
 # (pattern regex, reason): the patterns that no persona's browser reads as a page in the sweep.
@@ -202,7 +202,7 @@ def contexts_of(user: User, *, tokens: list[str] = ()) -> list[Context]:
         mine = mine.distinct().order_by("-pk")
         for process in mine[:3]:
             out.append(Context({"process_pk": process.pk}, prefix=f"{label}/"))
-        kind = next((k for k, model in KINDS.items() if model is process_class), None)
+        kind = next((k for k, model in REQUEST_KINDS.items() if model is process_class), None)
         if kind:
             for process in mine[:2]:
                 out.append(Context({"kind": kind, "pk": process.pk}))

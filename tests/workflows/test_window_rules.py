@@ -46,6 +46,8 @@ def test_confirming_outside_the_confirm_window_names_the_confirm_window(
     assert response.status_code == 200
     body = response.content.decode()
     assert CONFIRM_REFUSED in body and CERTIFY_REFUSED not in body
+    # The round's own window: the area office has none of its own, so the refusal names no area.
+    assert response.context["errors"] == [CONFIRM_REFUSED]
     assert SchoolRound.objects.get().state == SchoolRound.State.PREPARED
     assert not SignedDocument.objects.filter(kind=Kind.CONFIRMATION).exists()
 
@@ -89,6 +91,7 @@ def test_certifying_before_0830_names_the_certify_window_though_confirming_is_op
     assert response.status_code == 200
     body = response.content.decode()
     assert CERTIFY_REFUSED in body and CONFIRM_REFUSED not in body
+    assert response.context["errors"] == [CERTIFY_REFUSED]  # the round's window, no area named
     assert SchoolRound.objects.get().state == SchoolRound.State.CONFIRMED
     assert not RosterSnapshot.objects.exists()
 
