@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from census.models import SubsidyItem
+from census.models import WINDOW_TIMES, SubsidyItem
 from schools.identifiers import mask_citizen_id, mask_gcode
 from schools.models import Enrollment, Grade, School, Sex, Title
 
@@ -110,8 +110,6 @@ class RoundSerializer(serializers.Serializer):
     staggered the round and the key is of that area office or one of its schools (the selector
     prefetches them as ``own_windows``), otherwise the round's."""
 
-    WINDOW_TIMES = ("confirm_opens", "confirm_closes", "certify_opens", "certify_closes")
-
     id = serializers.IntegerField()
     academic_year = serializers.IntegerField(source="academic_year.year")
     number = serializers.IntegerField()
@@ -135,7 +133,7 @@ class RoundSerializer(serializers.Serializer):
     def to_representation(self, round):
         data = super().to_representation(round)
         if own := getattr(round, "own_windows", None):
-            for name in self.WINDOW_TIMES:
+            for name in WINDOW_TIMES:
                 data[name] = self.fields[name].to_representation(getattr(own[0], name))
         return data
 
