@@ -35,7 +35,6 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from schools.bulk import without_gc_pauses
 from schools.models import Grade, School
 
 from .models import (
@@ -814,13 +813,9 @@ def _areas(rows: Iterable[dict]) -> list[dict]:
     return sorted(areas.values(), key=lambda a: a["code"])
 
 
-@without_gc_pauses()
 def _summary(*, schools: QuerySet, inputs: _Inputs) -> AllocationSummary:
     """Return the summary of a term: the money per school and payment (_payments), each school
-    settled (_settle), rolled up per area office (_areas), and the totals. A row per school is a
-    few dicts, none in a cycle: the cyclic collector is kept out, as for a bulk write (its passes
-    over the rows of 29,000 schools, and its full passes over every object of the process, would
-    add to the summary's own time)."""
+    settled (_settle), rolled up per area office (_areas), and the totals."""
     rules, mode = inputs.rules, balance_mode()
     payments = _payments(schools=schools, inputs=inputs)
     rows = payments.rows.values()
