@@ -611,9 +611,10 @@ def _measurements_existing(
     change; refuse an entry for a learner not active on the roster."""
     student_ids = {e.student_id for e in entries}
     days = {e.measured_on for e in entries}
+    # Unordered: the rows go into a dict (the model's ordering sorted every row of the file).
     found = Measurement.objects.filter(
         student__in=roster.values("student_id"), measured_on__in=days
-    )
+    ).order_by()
     existing = _measurements_found(found, days, student_ids)
     # The rows are locked, and read again, only when some will change: on PostgreSQL a row lock is
     # a write, flushed at commit, and a school sending the same file again writes nothing. Not
@@ -650,11 +651,12 @@ def _measurement_rows(
     iso = {}  # the date is the key: it never changes
     # The nutrition status is computed with the figures, from the learner's sex and birth date:
     # one query over the roster, and none when nothing changes.
+    # Each birth date converted once (select_values), not once per learner.
     people = (
         {
             student_id: (sex, birth_date)
-            for student_id, sex, birth_date in roster.values_list(
-                "student_id", "student__sex", "student__birth_date"
+            for student_id, sex, birth_date in select_values(
+                roster.order_by().values_list("student_id", "student__sex", "student__birth_date")
             )
         }
         if changed
