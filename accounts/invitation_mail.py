@@ -11,6 +11,7 @@ from schools.templatetags.thai import be_date, in_thai
 
 from .audit import role_change_record
 from .invitation_links import link_token, new_secret, secret_hash
+from .mail import mail_compose
 from .models import Invitation, RoleChange
 
 
@@ -51,18 +52,7 @@ def invitation_send(*, invitation: Invitation) -> bool:
         "url": invitation_url(link_token(invitation, secret)),
         "email": invitation.email,
     }
-    subject = _("OpenDMC: you are invited as %(role)s") % values
-    body = (
-        _(
-            "Dear %(name)s,\n\n"
-            "%(inviter)s invites you to OpenDMC as %(role)s, %(place)s.\n"
-            "Open the link to accept (it works once, until %(expires)s). If you have no account yet, "
-            "you choose your password there and sign in with your e-mail address %(email)s:\n"
-            "%(url)s\n\n"
-            "If you did not expect this e-mail, ignore it."
-        )
-        % values
-    )
+    subject, body = mail_compose("accounts/mail/invitation", values)
     recipient = invitation.email
     transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]))
     return True

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.mail import mail_compose
 from accounts.models import User
 from accounts.selectors import school_emails
 from accounts.tasks import mail_queue
@@ -676,22 +677,12 @@ def round_remind(*, round: Round, area_office, actor: User) -> int:
         if not to:
             continue
         codes.append(school.code)
-        messages.append(
-            (
-                _("Reminder: confirm and certify %(round)s") % {"round": round},
-                _(
-                    "%(school)s has not certified its learners for %(round)s; the window closes "
-                    "%(closes)s."
-                )
-                % {
-                    "school": school.name_th,
-                    "round": round,
-                    # An e-mail is Thai first: the date too, whatever the sender's language.
-                    "closes": be_date(round.certify_closes),
-                },
-                to,
-            )
-        )
+        subject, body = mail_compose("census/mail/round_reminder", {
+            "school": school.name_th, "round": round,
+            # An e-mail is Thai first: the date too, whatever the sender's language.
+            "closes": be_date(round.certify_closes),
+        })  # fmt: skip
+        messages.append((subject, body, to))
     RoundReminder.objects.create(
         round=round, area_office=area_office, sent_by=actor, school_codes=codes
     )

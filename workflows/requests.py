@@ -21,6 +21,7 @@ from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from accounts.mail import mail_compose
 from accounts.models import Role, User
 from accounts.selectors import school_emails, users_with_role
 from accounts.tasks import mail_queue
@@ -262,18 +263,10 @@ def id_correction_send_links(*, process: IdCorrectionProcess) -> int:
         )  # fmt: skip
         token = signing.dumps({"l": link.pk, "n": link.nonce}, salt=LINK_SALT)
         url = settings.VERIFY_BASE_URL.rstrip("/") + reverse("workflows:id_link", args=[token])
-        subject = _("A citizen-ID correction to approve: %(school)s") % {
-            "school": process.school.name_th
-        }
-        body = _(
-            "%(school)s asks to correct the citizen ID of %(name)s.\n"
-            "Open the link to decide (single use, until %(expires)s):\n%(url)s"
-        ) % {
-            "school": process.school.name_th,
-            "name": process.student.full_name_th,
-            "expires": be_date(link.expires_at),
-            "url": url,
-        }
+        subject, body = mail_compose("workflows/mail/id_correction_link", {
+            "school": process.school.name_th, "name": process.student.full_name_th,
+            "expires": be_date(link.expires_at), "url": url,
+        })  # fmt: skip
         if approver.email:
             messages.append((subject, body, approver.email))
     for subject, body, to in messages:
@@ -530,12 +523,10 @@ def transfers_remind(*, now=None) -> int:
     for process in waiting:
         to = school_emails(school=process.releasing_school, roles=(Role.STAFF,))
         if to:
-            mail_queue(
-                subject=_("Reminder: a transfer waits for your answer"),
-                body=_("%(to)s asks you to release %(name)s.")
-                % {"to": process.school.name_th, "name": process.student.full_name_th},
-                recipients=to,
-            )
+            subject, body = mail_compose("workflows/mail/transfer_reminder", {
+                "to": process.school.name_th, "name": process.student.full_name_th,
+            })  # fmt: skip
+            mail_queue(subject=subject, body=body, recipients=to)
             sent += 1
     return sent
 
