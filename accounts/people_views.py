@@ -137,11 +137,10 @@ class InviteView(PeopleMixin, ServiceFormView):
     def perform(self, form):
         return invitations.invitation_create(actor=self.request.user, **form.service_kwargs())
 
+    def get_success_message(self, result) -> str:
+        return _("Invitation e-mailed to %(email)s.") % {"email": result.email}
+
     def get_success_url(self, result=None):
-        messages.success(
-            self.request,
-            _("Invitation e-mailed to %(email)s.") % {"email": result.email},
-        )
         if result.school is not None:
             return reverse("people:area", args=[result.school.area_office.code])
         return reverse("people:index")
@@ -179,8 +178,10 @@ class EndRoleView(PeopleMixin, ServiceFormView):
             membership=self.membership, on=form.cleaned_data["on"], actor=self.request.user
         )
 
+    def get_success_message(self, result) -> str:
+        return _("The role ends on the date chosen.")
+
     def get_success_url(self, result=None):
-        messages.success(self.request, _("The role ends on the date chosen."))
         return reverse("people:person", args=[self.person.public_id])
 
 

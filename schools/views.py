@@ -306,12 +306,17 @@ class ServiceFormView(FormView):
         except ValidationError as exc:
             form_error(form, exc)
             return self.form_invalid(form)
-        if self.success_message:
-            messages.success(self.request, self.success_message)
+        if message := self.get_success_message(result):
+            messages.success(self.request, message)
         return redirect(self.get_success_url(result))
 
     def perform(self, form):
         raise NotImplementedError
+
+    def get_success_message(self, result) -> str:
+        """Return what the next page says was done (Django's SuccessMessageMixin's place for
+        it), given what the service returned; "" says nothing."""
+        return self.success_message
 
     def get_success_url(self, result=None):
         return reverse("schools:roster", args=[self.school.code])
@@ -346,10 +351,10 @@ class StudentAddView(SchoolGradesFormMixin, SchoolMixin, ServiceFormView):
             school=self.school, actor=self.request.user, **form.service_kwargs()
         )
 
+    def get_success_message(self, result) -> str:
+        return _("Learner added: %(name)s") % {"name": result.student.full_name_th}
+
     def get_success_url(self, result=None):
-        messages.success(
-            self.request, _("Learner added: %(name)s") % {"name": result.student.full_name_th}
-        )
         return reverse("schools:student", args=[self.school.code, result.student.public_id])
 
 
