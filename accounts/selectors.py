@@ -1,5 +1,6 @@
 """Reads about people: who holds a role where."""
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -21,16 +22,30 @@ def users_with_role(
     return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by("pk")
 
 
-def school_emails(*, school: School, roles=(Role.STAFF, Role.DIRECTOR)) -> list[str]:
-    """Return the e-mail addresses of those who hold one of the roles at the school today (its staff
-    and director by default), each once, in order: the recipients of a school's reminders."""
-    memberships = Membership.objects.active().filter(role__in=roles, school=school)
-    emails = (
-        User.objects.filter(is_active=True, pk__in=memberships.values("user_id"))
-        .exclude(email="")
-        .values_list("email", flat=True)
+SCHOOL_PEOPLE = (Role.STAFF, Role.DIRECTOR)
+
+
+def schools_emails(*, school_ids: Iterable[int], roles=SCHOOL_PEOPLE) -> dict[int, list[str]]:
+    """Return, per school, the e-mail addresses of those who hold one of the roles there today (its
+    staff and director by default), each once, in order: the recipients of the schools' reminders,
+    in one query whatever the number of schools. A school with nobody to write to is left out."""
+    rows = (
+        Membership.objects.active()
+        .filter(role__in=roles, school_id__in=list(school_ids), user__is_active=True)
+        .exclude(user__email="")
+        .values_list("school_id", "user__email")
+        .order_by("school_id", "user__email")
+        .distinct()
     )
-    return sorted(set(emails))
+    out: dict[int, list[str]] = {}
+    for school_id, email in rows:
+        out.setdefault(school_id, []).append(email)
+    return out
+
+
+def school_emails(*, school: School, roles=SCHOOL_PEOPLE) -> list[str]:
+    """Return the e-mail addresses of one school's people in the roles (``schools_emails``)."""
+    return schools_emails(school_ids=[school.pk], roles=roles).get(school.pk, [])
 
 
 def area_officer_emails(*, area_office: AreaOffice) -> list[str]:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.mail import mail_compose
 from accounts.models import User
-from accounts.selectors import school_emails
+from accounts.selectors import school_emails, schools_emails
 from accounts.tasks import mail_queue
 from census.services import Window
 from documents import roles
@@ -226,8 +226,9 @@ def survey_remind(*, survey_year: SurveyYear, area_office: AreaOffice, actor: Us
     ]
     closes = be_date(survey_year.closes)
     messages = []
+    emails = schools_emails(school_ids=[s.pk for s in pending])
     for school in pending:
-        recipients = school_emails(school=school)
+        recipients = emails.get(school.pk)
         if not recipients:
             continue
         subject, body = mail_compose("buildings/mail/survey_reminder", {

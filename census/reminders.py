@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from accounts.mail import mail_compose
-from accounts.models import Membership, Role
+from accounts.models import Role
+from accounts.selectors import schools_emails
 from accounts.tasks import mail_queue
 from schools.templatetags.thai import be_date, in_thai
 
@@ -67,23 +68,6 @@ def _pending(round: Round, kind: str, schools: Q):
     return out
 
 
-def _emails(round: Round, school_ids: list[int], roles) -> dict[int, list[str]]:
-    """Return the e-mail addresses of the schools' people in the roles (one query)."""
-    out = defaultdict(list)
-    rows = (
-        Membership.objects.active()
-        .filter(role__in=roles, school__school_rounds__round=round, school_id__in=school_ids)
-        .exclude(user__email="")
-        .filter(user__is_active=True)
-        .values_list("school_id", "user__email")
-        .order_by("school_id", "user__email")
-        .distinct()
-    )
-    for school_id, email in rows:
-        out[school_id].append(email)
-    return out
-
-
 def _message(kind: str, round: Round, school, windows: CountWindows) -> tuple[str, str]:
     """Return one reminder's subject and body in Thai (templates/census/mail/<kind>_*.txt)."""
     context = {
@@ -112,7 +96,7 @@ def round_reminders_send(
     if not pending:
         return 0
     roles = (Role.DIRECTOR,) if kind == Kind.DIRECTOR else (Role.STAFF, Role.DIRECTOR)
-    emails = _emails(round, [sr.school_id for sr, _o in pending], roles)
+    emails = schools_emails(school_ids=[sr.school_id for sr, _o in pending], roles=roles)
     reminders, messages = [], []
     for sr, occasion in pending:
         to = emails.get(sr.school_id, [])

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.mail import mail_compose
 from accounts.models import User
-from accounts.selectors import school_emails
+from accounts.selectors import schools_emails
 from accounts.tasks import mail_queue
 from schools.bulk import select_values, update_rows
 from schools.calendar import default_as_of
@@ -672,8 +672,9 @@ def round_remind(*, round: Round, area_office, actor: User) -> int:
         s for s in area_schools(area_office=area_office, round=round) if s.round_state not in done
     ]
     messages, codes = [], []
+    emails = schools_emails(school_ids=[s.pk for s in pending])
     for school in pending:
-        to = school_emails(school=school)
+        to = emails.get(school.pk)
         if not to:
             continue
         codes.append(school.code)

@@ -17,6 +17,9 @@ from schools.models import AreaOffice, School
 from ..factories import EnrollmentFactory, SchoolFactory, UserFactory
 
 
+REMIND_QUERIES = 10  # the area office's reminder, whatever the number of schools
+
+
 @pytest.fixture
 def round2(db):
     return academic_year_create(year_be=2569, actor=None).rounds.get(number=2)
@@ -108,6 +111,26 @@ def test_reminder_goes_once_to_each_school_not_certified(
         sorted(log.school_codes) == sorted([confirmed.code, idle.code])
         and log.sent_by == area_officer
     )
+
+
+@pytest.mark.parametrize("schools", [1, 6])
+def test_a_reminder_finds_its_recipients_in_one_query_whatever_the_schools(
+    client_as, area_officer, area, round2, schools, django_assert_num_queries
+):
+    """The area office's reminder reads every school's people at once (accounts.selectors
+    .schools_emails), not once a school: 1 or 6 schools to remind, the same queries."""
+    for _ in range(schools):
+        pending = SchoolFactory(area_office=area)
+        SchoolRound.objects.create(round=round2, school=pending, state="prepared")
+        membership_create(user=UserFactory(), role=Role.STAFF, school=pending)
+    client = client_as(area_officer)
+    client.get(url(area, round2))  # the session warm
+    with django_assert_num_queries(REMIND_QUERIES):
+        response = client.post(
+            reverse("census:area_remind", args=[area.code]), {"round": round2.pk}
+        )
+    assert response.status_code == 302
+    assert len(RoundReminder.objects.get().school_codes) == schools
 
 
 class DownBackend(EmailBackend):
