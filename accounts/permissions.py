@@ -10,6 +10,7 @@ read from the membership itself.
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import (
@@ -54,15 +55,45 @@ AREA_ROLE_PERMS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _wanted_perms(user: User) -> tuple[set[tuple[str, int]], set[tuple[str, int]]]:
-    school_perms: set[tuple[str, int]] = set()
-    area_perms: set[tuple[str, int]] = set()
-    for m in Membership.objects.active().filter(user=user):
-        if m.school_id and m.role in SCHOOL_ROLE_PERMS:
-            school_perms.update((p, m.school_id) for p in SCHOOL_ROLE_PERMS[m.role])
-        elif m.area_office_id and m.role in AREA_ROLE_PERMS:
-            area_perms.update((p, m.area_office_id) for p in AREA_ROLE_PERMS[m.role])
+def _perms_of(
+    memberships: Iterable[tuple[int, str, int | None, int | None]],
+) -> tuple[set[tuple[int, str, int]], set[tuple[int, str, int]]]:
+    """Return the object permissions that memberships in force give, as (user id, codename, school
+    id) and (user id, codename, area office id), from (user id, role, school id, area office id):
+    the one rule of which role holds which permission on which object."""
+    school_perms: set[tuple[int, str, int]] = set()
+    area_perms: set[tuple[int, str, int]] = set()
+    for user_id, role, school_id, area_office_id in memberships:
+        if school_id and role in SCHOOL_ROLE_PERMS:
+            school_perms.update((user_id, p, school_id) for p in SCHOOL_ROLE_PERMS[role])
+        elif area_office_id and role in AREA_ROLE_PERMS:
+            area_perms.update((user_id, p, area_office_id) for p in AREA_ROLE_PERMS[role])
     return school_perms, area_perms
+
+
+def _wanted_perms(user: User) -> tuple[set[tuple[str, int]], set[tuple[str, int]]]:
+    school_perms, area_perms = _perms_of(
+        Membership.objects.active()
+        .filter(user=user)
+        .values_list("user_id", "role", "school_id", "area_office_id")
+    )
+    return {(p, pk) for _u, p, pk in school_perms}, {(p, pk) for _u, p, pk in area_perms}
+
+
+def object_permission_rows(
+    memberships: Iterable[tuple[int, str, int | None, int | None]],
+) -> dict[type, list[tuple[int, int, int]]]:
+    """Return the guardian rows that memberships in force need, per row model, as (user id,
+    permission id, object id): what sync_user_permissions would write for them, for a bulk load
+    (demo/scale.py) that writes them by COPY instead of a user at a time."""
+    school_perms, area_perms = _perms_of(memberships)
+    ids = dict(
+        Permission.objects.filter(content_type__app_label="schools").values_list("codename", "id")
+    )
+    return {
+        SchoolUserObjectPermission: sorted((u, ids[p], pk) for u, p, pk in school_perms),
+        AreaOfficeUserObjectPermission: sorted((u, ids[p], pk) for u, p, pk in area_perms),
+    }
 
 
 @transaction.atomic

@@ -28,19 +28,16 @@ from datetime import date, datetime, timedelta
 from operator import mul
 
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Permission
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import (
-    AreaOfficeUserObjectPermission,
     Membership,
     Role,
-    SchoolUserObjectPermission,
     User,
 )
-from accounts.permissions import AREA_ROLE_PERMS, SCHOOL_ROLE_PERMS
+from accounts.permissions import object_permission_rows
 from census.models import AcademicYear, RosterSnapshot, Round, SchoolRound, SnapshotRow
 from census.services import academic_year_create, snapshots_freeze
 from schools.bulk import insert_rows
@@ -488,23 +485,15 @@ def _load_logins(p: Plan, meter: Meter, now: datetime) -> None:
         ["user", "role", "school", "area_office", "starts_on", "created_at"],
         [(ids[u], role, sid, aid, since, now) for u, *_n, sid, aid, role in users],
     )
-    perm_ids = dict(
-        Permission.objects.filter(content_type__app_label="schools").values_list("codename", "id")
-    )
-    school_rows, area_rows = [], []
-    for u, *_n, sid, aid, role in users:
-        if sid:
-            school_rows += [(ids[u], perm_ids[c], sid) for c in SCHOOL_ROLE_PERMS[role]]
-        elif aid:
-            area_rows += [(ids[u], perm_ids[c], aid) for c in AREA_ROLE_PERMS[role]]
-    fields = ["user", "permission", "content_object"]
-    insert_rows(SchoolUserObjectPermission, fields, school_rows)
-    insert_rows(AreaOfficeUserObjectPermission, fields, area_rows)
+    granted = object_permission_rows((ids[u], role, sid, aid) for u, *_n, sid, aid, role in users)
+    for model, rows in granted.items():
+        insert_rows(model, ["user", "permission", "content_object"], rows)
     meter.add("logins", len(users))
     meter.add("memberships", len(users))
-    meter.add("object permissions", len(school_rows) + len(area_rows))
+    permissions = sum(len(rows) for rows in granted.values())
+    meter.add("object permissions", permissions)
     meter.phase("logins, memberships, object permissions", started,
-                2 * len(users) + len(school_rows) + len(area_rows))  # fmt: skip
+                2 * len(users) + permissions)  # fmt: skip
 
 
 def seed_scale(

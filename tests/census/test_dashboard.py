@@ -16,7 +16,6 @@ from schools.models import AreaOffice, School
 
 from ..factories import EnrollmentFactory, SchoolFactory, UserFactory
 
-
 REMIND_QUERIES = 10  # the area office's reminder, whatever the number of schools
 
 
