@@ -5,6 +5,9 @@ with its baseline (ABAB…, median of the runs):
 - new rows: the service against one raw INSERT of the same rows;
 - corrected rows (a school uploads its file again with every value changed): the service against
   a raw ``UPDATE … FROM (VALUES …)`` of the same rows plus the raw ``INSERT`` of their audit entries;
+- the same rows: the raw side writes each row's nutrition status too, computed by the function the
+  service uses (bench.common.measurement_statuses_raw; WHO z-scores have no SQL form), after one
+  SELECT of the learners' sex and birth dates;
 - unchanged rows (the same file again): the service against the raw SELECT of the same rows.
 
     .venv/bin/python bench/bench_upload.py                      # SQLite, the embedded default
@@ -30,17 +33,21 @@ from django.utils import timezone
 
 from accounts.models import User
 from bench.common import (
+    STATUS_TYPES,
     Targets,
     interleaved,
     machine,
     machine_speed,
+    measurement_statuses_raw,
     measurements_raw_insert,
     median,
     ms,
     report,
+    rows_write,
     size,
     throwaway_database,
 )
+from schools import nutrition
 from schools.identifiers import citizen_id_check_digit
 from schools.models import AreaOffice, AuditEntry, Enrollment, Measurement, School, Student
 from schools.services import MeasurementEntry, measurement_upload_start, measurements_record
@@ -144,49 +151,33 @@ def main() -> None:
             weight, height = values(i)
             before_w, before_h = (Decimal(30), Decimal(130)) if i == 0 else values(i - 1)
             now = timezone.now()
-            cast = "::bigint" if vendor == "postgresql" else ""
-            numeric = "::numeric" if vendor == "postgresql" else ""
-            values_sql = ", ".join(
-                [f"(%s{cast}, %s{numeric}, %s{numeric}, %s, %s{cast})"] * len(ids)
-            )
-            params = [p for sid in ids for p in (raw_rows[sid], weight, height, "upload", user.pk)]
+            # The rows' new status, as the service computes it again for changed figures.
+            statuses = [
+                (raw_rows[sid], *status)
+                for sid, *status in measurement_statuses_raw(ids, raw_day, weight, height)
+            ]
             changes = json.dumps({
                 "measured_on": [raw_day.isoformat()] * 2,
                 "weight_kg": [str(before_w), str(weight)],
                 "height_cm": [str(before_h), str(height)],
             })  # fmt: skip
-            jsonb = "::jsonb" if vendor == "postgresql" else ""
-            audit_sql = ", ".join([f"(%s, %s, %s, %s, %s{jsonb}, %s, %s)"] * len(ids))
-            audit = [
-                p for sid in ids for p in (sid, school.pk, user.pk, "measure", changes, "", now)
-            ]
+            fields = nutrition.Status.FIELDS
             with connection.cursor() as cursor:
-                if vendor == "postgresql":
-                    # PostgreSQL's fastest plain form: whole columns as arrays, one parameter each.
-                    pks = [raw_rows[sid] for sid in ids]
-                    cursor.execute(
-                        "UPDATE schools_measurement m SET weight_kg = %s, height_cm = %s, "
-                        "source = 'upload', recorded_by_id = %s "
-                        "FROM unnest(%s::bigint[]) AS v(id) WHERE m.id = v.id",
-                        [weight, height, user.pk, pks],
-                    )
-                    cursor.execute(
-                        "INSERT INTO schools_auditentry (student_id, school_id, actor_id, action, "
-                        "changes, reason, created_at) SELECT unnest(%s::bigint[]), %s, %s, "
-                        "'measure', %s::jsonb, '', %s",
-                        [ids, school.pk, user.pk, changes, now],
-                    )
-                    return
-                cursor.execute(
-                    f"WITH v (id, w, h, s, r) AS (VALUES {values_sql}) "  # noqa: S608
-                    "UPDATE schools_measurement SET weight_kg = v.w, height_cm = v.h, "
-                    "source = v.s, recorded_by_id = v.r FROM v WHERE schools_measurement.id = v.id",
-                    params,
-                )
-                cursor.execute(
-                    "INSERT INTO schools_auditentry (student_id, school_id, actor_id, action, "  # noqa: S608
-                    f"changes, reason, created_at) VALUES {audit_sql}",
-                    audit,
+                rows_write(
+                    cursor,
+                    f"WITH v (id, {', '.join(fields)}) AS {{rows}} "  # noqa: S608
+                    "UPDATE schools_measurement SET weight_kg = %s, height_cm = %s, "
+                    "source = 'upload', recorded_by_id = %s, "
+                    + ", ".join(f"{f} = v.{f}" for f in fields)
+                    + " FROM v WHERE schools_measurement.id = v.id",
+                    statuses, ("bigint", *STATUS_TYPES), after=(weight, height, user.pk),
+                )  # fmt: skip
+                rows_write(
+                    cursor,
+                    "INSERT INTO schools_auditentry (student_id, school_id, actor_id, action, "
+                    "changes, reason, created_at) SELECT * FROM {rows} AS v",
+                    [(sid, school.pk, user.pk, "measure", changes, "", now) for sid in ids],
+                    ("bigint", "bigint", "bigint", "text", "jsonb", "text", "timestamptz"),
                 )
 
         audit_before = AuditEntry.objects.count()

@@ -11,6 +11,7 @@ A benchmark imports it once Django is set up: after ``import setup_django`` (ben
 """
 
 import hashlib
+import json
 import os
 import platform
 import statistics
@@ -18,6 +19,8 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from contextlib import closing, contextmanager
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import fontpkg_sarabun
@@ -31,6 +34,7 @@ from django.test.utils import (
 from django.utils import timezone
 from weasyprint import HTML
 
+from schools import nutrition
 from tests.sign_in import sign_in_complete
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,25 +141,70 @@ class Targets:
 PAGE_TARGET = 5.0
 
 
-def measurements_raw_insert(ids: Sequence[int], day, user_id: int) -> None:
-    """Insert one measurement (31.5 kg, 136 cm, an upload's) for each learner id on ``day`` in one
-    hand-written statement: the floor the measurement writes are compared with."""
-    now = timezone.now()
+def measurement_statuses_raw(ids: Sequence[int], day, weight, height) -> list[tuple]:
+    """Return (learner id, *nutrition.Status.FIELDS) of a measurement of each learner on ``day``, by
+    hand: one SELECT of the learners' sex and birth date, then the function the service uses
+    (``schools.nutrition.status_values``: WHO z-scores have no SQL form)."""
+    ref = nutrition.reference()
+    postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "INSERT INTO schools_measurement (student_id, measured_on, weight_kg,"
-                " height_cm, source, recorded_by_id, created_at)"
-                " SELECT unnest(%s::bigint[]), %s, 31.5, 136.0, 'upload', %s, %s",
-                [list(ids), day, user_id, now],
-            )
-            return
-        rows = ", ".join(["(%s, %s, 31.5, 136.0, 'upload', %s, %s)"] * len(ids))
         cursor.execute(
-            "INSERT INTO schools_measurement (student_id, measured_on, weight_kg, height_cm,"  # noqa: S608
-            f" source, recorded_by_id, created_at) VALUES {rows}",
-            [p for pk in ids for p in (pk, day, user_id, now)],
+            "SELECT id, sex, birth_date FROM schools_student WHERE id IN (SELECT value FROM "
+            + ("unnest(%s::bigint[]) AS value)" if postgres else "json_each(%s))"),
+            [list(ids)] if postgres else [json.dumps(list(ids))],
         )
+        return [
+            (pk, *nutrition.status_values((day, weight, height, sex, _day(born)), ref))
+            for pk, sex, born in cursor.fetchall()
+        ]
+
+
+# The status columns' types, for PostgreSQL's arrays (nutrition.Status.FIELDS, in order).
+STATUS_TYPES = ("integer", "numeric", "numeric", "numeric", "text", "text", "text", "text", "text")
+
+
+def rows_write(
+    cursor, sql: str, rows: list[tuple], types: Sequence[str], after: Sequence = ()
+) -> None:
+    """Send rows to a statement by hand, as fast as each database takes them. ``sql`` holds
+    ``{rows}`` where the rows go as a table in parentheses: on PostgreSQL a SELECT from
+    ``unnest`` of whole columns as arrays, one parameter each; on SQLite VALUES, in as few
+    statements as its limit of parameters allows. ``after``: parameters that follow the rows'."""
+    if connection.vendor == "postgresql":
+        unnest = "(SELECT * FROM unnest(" + ", ".join(f"%s::{t}[]" for t in types) + "))"
+        columns = [list(c) for c in zip(*rows, strict=True)]
+        cursor.execute(sql.format(rows=unnest), [*columns, *after])
+        return
+    per_statement = 32_000 // len(types)  # SQLite's limit of parameters in one statement
+    for start in range(0, len(rows), per_statement):
+        part = rows[start : start + per_statement]
+        marks = ", ".join(["(" + ", ".join(["%s"] * len(types)) + ")"] * len(part))
+        params = [v for row in part for v in row]
+        cursor.execute(sql.format(rows=f"(VALUES {marks})"), [*params, *after])
+
+
+def measurements_raw_insert(ids: Sequence[int], day, user_id: int) -> None:
+    """Insert one measurement (31.5 kg, 136 cm, an upload's) for each learner id on ``day``, with
+    its nutrition status, by hand (``measurement_statuses_raw``, then one INSERT): the floor the
+    measurement writes are compared with, the same rows as the service writes."""
+    weight, height, now = Decimal("31.5"), Decimal("136.0"), timezone.now()
+    rows = [
+        (pk, day, weight, height, "upload", user_id, now, *status)
+        for pk, *status in measurement_statuses_raw(ids, day, weight, height)
+    ]
+    columns = ", ".join(("student_id", "measured_on", "weight_kg", "height_cm", "source",
+                         "recorded_by_id", "created_at", *nutrition.Status.FIELDS))  # fmt: skip
+    types = ("bigint", "date", "numeric", "numeric", "text", "bigint", "timestamptz", *STATUS_TYPES)
+    with connection.cursor() as cursor:
+        rows_write(
+            cursor, f"INSERT INTO schools_measurement ({columns}) SELECT * FROM {{rows}} AS v",  # noqa: S608
+            rows, types,
+        )  # fmt: skip
+
+
+def _day(value) -> date:
+    """A date read by a raw cursor (SQLite's may be its text)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def page_queries(client, url: str, *, before: Callable[[], object] | None = None) -> list[str]:
