@@ -315,9 +315,14 @@ def development_keys_create(
     organisation: str = "OpenDMC (development)",
     signer_name: str = "OpenDMC ลงนามเอกสาร (ทดสอบ)",  # ≤ 64 bytes: an X.509 common name
     password: bytes | None = None,
+    valid_from: datetime.datetime | None = None,
 ) -> DevelopmentKeys:
-    """Write a self-signed development CA (ca.pem) and a signing key issued by it (signing.p12)."""
+    """Write a self-signed development CA (ca.pem) and a signing key issued by it (signing.p12).
+
+    Both are valid from a day ago, or from valid_from: a test suite that freezes its clock at fixed
+    dates signs at those dates, which real time leaves behind."""
     now = datetime.datetime.now(datetime.UTC)
+    valid_from = valid_from or now - datetime.timedelta(days=1)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     ca_name = _name(f"{organisation} Root CA", organisation)
     ca_cert = (
@@ -326,7 +331,7 @@ def development_keys_create(
         .issuer_name(ca_name)
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_before(valid_from)
         .not_valid_after(now + datetime.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_key_usage(signer=False), critical=True)
@@ -342,7 +347,7 @@ def development_keys_create(
         .issuer_name(ca_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_before(valid_from)
         .not_valid_after(now + datetime.timedelta(days=3 * 365))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(signer=True), critical=True)

@@ -268,7 +268,8 @@ import sys, django
 from pathlib import Path
 django.setup()
 from documents import signing
-signing.development_keys_create(directory=Path(sys.argv[1]))
+from tests.conftest import KEYS_VALID_FROM
+signing.development_keys_create(directory=Path(sys.argv[1]), valid_from=KEYS_VALID_FROM)
 """
 
 

@@ -2,7 +2,7 @@
 
 import os
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -50,6 +50,11 @@ PREPARED = (
 )
 
 
+# Tests move the clock to fixed dates (count days, the demo's seeding moment) and sign there: keys
+# valid only from yesterday made those tests fail once real time passed the date by a day.
+KEYS_VALID_FROM = datetime(2020, 1, 1, tzinfo=UTC)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def signing_keys(tmp_path_factory):
     """Sign every record of the session with a throwaway development CA."""
@@ -64,7 +69,7 @@ def signing_keys(tmp_path_factory):
         )
     else:
         directory = tmp_path_factory.mktemp("keys")
-        keys = signing.development_keys_create(directory=directory)
+        keys = signing.development_keys_create(directory=directory, valid_from=KEYS_VALID_FROM)
     with override_settings(
         SIGNING_DIR=directory, SIGNING_P12=None, SIGNING_P12_PASSWORD=None, SIGNING_TRUST_ROOTS=[]
     ):
