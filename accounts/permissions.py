@@ -26,7 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Concat
 from django.http import Http404
 from django.utils import timezone
-from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
+from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.models import (
     AreaOfficeUserObjectPermission,
@@ -202,9 +202,9 @@ def areas_overseen_by(user: User) -> QuerySet[AreaOffice]:
     """Return the area offices whose schools the user watches."""
     if not user.is_authenticated:
         return AreaOffice.objects.none()
-    if has_national_role(user, Role.MINISTRY_ADMIN):
+    if user.is_superuser or has_national_role(user, Role.MINISTRY_ADMIN):
         return AreaOffice.objects.all()
-    return get_objects_for_user(user, "schools.oversee_area", AreaOffice, accept_global_perms=False)
+    return _objects_with(AreaOffice, user, "oversee_area")
 
 
 def overseen_areas(user: User) -> list[AreaOffice]:
@@ -225,13 +225,12 @@ def schools_visible_to(user: User) -> QuerySet[School]:
     """Return the schools whose roster and records the user may see."""
     if not user.is_authenticated:
         return School.objects.none()
-    if has_national_role(user, Role.MINISTRY_ADMIN):
+    if user.is_superuser or has_national_role(user, Role.MINISTRY_ADMIN):
         return School.objects.all()
-    own = get_objects_for_user(user, "schools.view_school", School, accept_global_perms=False)
-    areas = get_objects_for_user(
-        user, "schools.oversee_area", AreaOffice, accept_global_perms=False
+    return School.objects.filter(
+        Q(pk__in=_held(SchoolUserObjectPermission, user, "view_school"))
+        | Q(area_office__in=_held(AreaOfficeUserObjectPermission, user, "oversee_area"))
     )
-    return School.objects.filter(Q(pk__in=own.values("pk")) | Q(area_office__in=areas.values("pk")))
 
 
 def areas_visible_to(user: User) -> QuerySet[AreaOffice]:
@@ -249,7 +248,7 @@ def schools_editable_by(user: User) -> QuerySet[School]:
     """Return the schools whose roster the user may change."""
     if not user.is_authenticated:
         return School.objects.none()
-    return get_objects_for_user(user, "schools.keep_roster", School, accept_global_perms=False)
+    return _objects_with(School, user, "keep_roster")
 
 
 def can_view_school(user: User, school: School) -> bool:
@@ -314,6 +313,24 @@ def access_request(user: User, model: type[Model] | None, pk: int) -> Model:
     return process
 
 
+def _held(table: type[Model], user: User, codename: str) -> QuerySet:
+    """Return the ids of the objects on which the user holds the permission (a subquery on the
+    direct-FK guardian table the memberships write). guardian's get_objects_for_user asks the same
+    in three queries and ~5 ms of Python: a report page's whole SQL takes less."""
+    return table.objects.filter(
+        user=user, permission__codename=codename, permission__content_type__app_label="schools"
+    ).values("content_object_id")
+
+
+def _objects_with(model: type[Model], user: User, codename: str) -> QuerySet:
+    """Return the schools or area offices (model) on which the user holds the permission; all of
+    them for a superuser, as guardian's get_objects_for_user answers."""
+    if user.is_superuser:
+        return model.objects.all()
+    table = SchoolUserObjectPermission if model is School else AreaOfficeUserObjectPermission
+    return model.objects.filter(pk__in=_held(table, user, codename))
+
+
 def _holds_task_perm(table: type[Model], content_type: ContentType, user: User) -> Exists:
     """Match a task's required permission against the user's rows in a direct-FK guardian table."""
     return Exists(
@@ -372,9 +389,7 @@ def access_area_roster_import(user: User, code: str) -> AreaOffice:
     roster file for its schools; raise Http404 otherwise (the ministry's own staff included)."""
     if not user.is_authenticated:
         raise Http404
-    areas = get_objects_for_user(
-        user, "schools.oversee_area", AreaOffice, accept_global_perms=False
-    )
+    areas = _objects_with(AreaOffice, user, "oversee_area")
     area = areas.filter(code=code).first()
     if area is None:
         raise Http404
@@ -580,9 +595,7 @@ def api_key_places_of(user: User) -> tuple[QuerySet[School], QuerySet[AreaOffice
     schools = School.objects.filter(
         pk__in=Membership.objects.active().filter(user=user, role=Role.DIRECTOR).values("school_id")
     )
-    areas = get_objects_for_user(
-        user, "schools.oversee_area", AreaOffice, accept_global_perms=False
-    )
+    areas = _objects_with(AreaOffice, user, "oversee_area")
     return schools, areas
 
 

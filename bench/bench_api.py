@@ -52,7 +52,10 @@ from schools.identifiers import citizen_id_check_digit
 from schools.models import AreaOffice, Enrollment, Measurement, School, Student
 from schools.services import measurement_upload_start
 
-ROWS = size(3000, check=1000, smoke=40)
+# The check runs the issue's own size: a school's 3,000-row file. At 1,000 rows the fixed cost of a
+# request (≈ 6 ms of ORM and form work) weighs against a raw UPDATE of 1,000 unchanged rows and
+# the ratio measures that constant, not the path.
+ROWS = size(3000, check=3000, smoke=40)
 PAGE = size(500, check=500, smoke=20)
 SMALL_PAGE = size(50, check=50, smoke=5)
 RUNS = 3 if "--smoke" in sys.argv else 7
