@@ -7,9 +7,11 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role, SchoolUserObjectPermission
 from accounts.permissions import (
+    areas_overseen_by,
     can_administer,
     can_keep_roster,
     can_view_school,
+    schools_editable_by,
     schools_visible_to,
     sync_all_permissions,
 )
@@ -40,6 +42,27 @@ def test_area_officer_sees_the_areas_schools_only(area_officer, school, other_sc
     assert not can_view_school(area_officer, other_school)
     assert list(schools_visible_to(area_officer)) == [school]
     assert not can_keep_roster(area_officer, school)
+
+
+def test_who_sees_which_schools_and_area_offices(
+    staff, area_officer, school, other_school, area, other_area
+):
+    """The lookups read the permission rows the memberships write: each person their own, a
+    superuser all, nobody else's; an ended membership none."""
+    superuser = UserFactory(username="root", is_superuser=True)
+    assert list(areas_overseen_by(area_officer)) == [area]
+    assert list(schools_visible_to(area_officer)) == [school]
+    assert not schools_editable_by(area_officer).exists()
+    assert not areas_overseen_by(staff).exists()
+    assert list(schools_visible_to(staff)) == [school]
+    assert list(schools_editable_by(staff)) == [school]
+    assert set(areas_overseen_by(superuser)) == {area, other_area}
+    assert set(schools_visible_to(superuser)) == {school, other_school}
+    assert set(schools_editable_by(superuser)) == {school, other_school}
+    membership_end(membership=Membership.objects.get(user=area_officer))
+    area_officer = type(area_officer).objects.get(pk=area_officer.pk)  # fresh caches
+    assert not areas_overseen_by(area_officer).exists()
+    assert not schools_visible_to(area_officer).exists()
 
 
 def test_ending_a_membership_revokes(staff, school):
