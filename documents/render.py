@@ -264,12 +264,12 @@ def _first_body_row(box) -> int | None:
 
 
 def _joined(parts: list[bytes]) -> bytes:
-    """Return the PDFs as one, with the first one's metadata (title, producer)."""
-    writer = pypdf.PdfWriter()
-    readers = [pypdf.PdfReader(io.BytesIO(part)) for part in parts]
-    for reader in readers:
-        writer.append(reader)
-    writer.add_metadata(dict(readers[0].metadata or {}))
+    """Return the PDFs as one: the first one's catalogue (its language) and metadata (title),
+    then the others' pages."""
+    first, *others = parts
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(first)))
+    for part in others:
+        writer.append(pypdf.PdfReader(io.BytesIO(part)))
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -33,7 +33,9 @@ def rendered_annex(school, director, step_key, capture) -> tuple[SignedDocument,
     data = annex.file.read()
     assert pdf_verify(data=data).valid
     assert document_check(document=annex).ok
-    pages = [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages]
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    assert reader.trailer["/Root"]["/Lang"] == "th"  # kept from the first chunk, for readers
+    pages = [page.extract_text() for page in reader.pages]
     assert annex.pages == len(pages)
     return annex, pages
 
