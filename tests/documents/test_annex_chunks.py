@@ -7,6 +7,7 @@ import re
 
 import pypdf
 import pytest
+from django.urls import reverse
 
 from documents import render
 from documents.models import SignedDocument
@@ -45,7 +46,7 @@ def row_numbers(page: str) -> list[int]:
 
 
 def test_a_long_annex_in_chunks_is_one_signed_pdf_paged_as_if_laid_out_whole(
-    settings, school, director, long_roster, django_capture_on_commit_callbacks, monkeypatch
+    settings, client, school, director, long_roster, django_capture_on_commit_callbacks, monkeypatch
 ):
     settings.ANNEX_CHUNK_ROWS = 1000
     whole, whole_pages = rendered_annex(
@@ -84,6 +85,10 @@ def test_a_long_annex_in_chunks_is_one_signed_pdf_paged_as_if_laid_out_whole(
     assert ends == [False, False, False, True]
     signed = [f"โดย {annex.actor_name}\n" in p for p in pages]
     assert signed == [False, False, False, True]
+
+    # The public verification page checks the one signature over the joined file.
+    page = client.get(reverse("documents:verify", args=[annex.public_id])).content.decode()
+    assert "✔ ถูกต้อง" in page and annex.sha256 in page and "4 หน้า" in page
 
     # The annex laid out whole is as before: "page / total", no end line.
     for number, page in enumerate(whole_pages, start=1):
