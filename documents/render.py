@@ -3,6 +3,7 @@
 import contextlib
 import functools
 import gc
+import io
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import fontpkg_sarabun
+import pypdf
 import segno
 import weasyprint
 from django.template.loader import render_to_string
@@ -44,6 +46,30 @@ class RenderedPdf:
 
     data: bytes
     pages: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A chunk of a long record's rows, as its template sees it: ``rows`` holds rows[start:stop].
+
+    Its pages run on from the chunk before: the first prints ``first_page``. Only the ``first``
+    chunk carries the record's heading, only the ``last`` its end and signature; the total of
+    pages is not known while a chunk is laid out."""
+
+    start: int
+    stop: int
+    rows_total: int
+    first_page: int
+
+    @property
+    def first(self) -> bool:
+        """Return whether the chunk begins the record."""
+        return self.start == 0
+
+    @property
+    def last(self) -> bool:
+        """Return whether the chunk ends the record."""
+        return self.stop == self.rows_total
 
 
 class LocalFontFetcher(URLFetcher):
@@ -176,3 +202,74 @@ def pdf_render(*, html: str) -> RenderedPdf:
         # otherwise walk the whole laid-out document (3 s for 3,000 learners) only to keep it.
         del document
     return RenderedPdf(data=data, pages=pages)
+
+
+def pdf_render_rows(*, template: str, context: Mapping[str, Any], chunk_rows: int) -> RenderedPdf:
+    """Return a record that lists ``context["rows"]`` in one table as an A4 PDF, laid out
+    ``chunk_rows`` rows at a time when it has more: each chunk is written and its layout freed
+    before the next, then the chunks are joined into one PDF.
+
+    A record of more rows receives ``chunk`` (a Chunk) and ``rows`` of that chunk only; one of
+    at most ``chunk_rows`` rows is rendered whole, as ``pdf_render`` does, without ``chunk``."""
+    rows = context["rows"]
+    if len(rows) <= chunk_rows:
+        return pdf_render(html=html_render(template=template, context=context))
+    parts: list[bytes] = []
+    page, start = 1, 0
+    while start < len(rows):
+        chunk = Chunk(
+            start=start,
+            stop=min(start + chunk_rows, len(rows)),
+            rows_total=len(rows),
+            first_page=page,
+        )
+        html = html_render(
+            template=template,
+            context={**context, "rows": rows[chunk.start : chunk.stop], "chunk": chunk},
+        )
+        with _render_lock, _collector_paused():
+            document = _laid_out(html)
+            kept, stop = _full_pages(document.pages, chunk)
+            parts.append(document.copy(kept).write_pdf())
+            page += len(kept)
+            del document, kept  # see pdf_render: freed before the collector resumes
+        start = stop
+    return RenderedPdf(data=_joined(parts), pages=page - 1)
+
+
+def _full_pages(pages: list, chunk: Chunk) -> tuple[list, int]:
+    """Return the chunk's pages to keep and the row the next chunk begins with.
+
+    The last page of a chunk is only partly filled; all but the last chunk drop it and the next
+    chunk begins with its rows, so that the joined record's pages are those of one layout."""
+    if chunk.last or len(pages) < 2:
+        return pages, chunk.stop
+    carried = _first_body_row(pages[-1]._page_box.children[0])
+    if not carried:  # no row on it, or the chunk's first one: nothing to carry
+        return pages, chunk.stop
+    return pages[:-1], chunk.start + carried
+
+
+def _first_body_row(box) -> int | None:
+    """Return the position in its <tbody> of the first body row laid out in the box, if any."""
+    if isinstance(box, boxes.TableRowGroupBox) and not (box.is_header or box.is_footer):
+        for row in box.children:
+            return list(box.element).index(row.element)
+        return None
+    for child in getattr(box, "children", ()) or ():
+        found = _first_body_row(child)
+        if found is not None:
+            return found
+    return None
+
+
+def _joined(parts: list[bytes]) -> bytes:
+    """Return the PDFs as one: the first one's catalogue (its language) and metadata (title),
+    then the others' pages."""
+    first, *others = parts
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(first)))
+    for part in others:
+        writer.append(pypdf.PdfReader(io.BytesIO(part)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

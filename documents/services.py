@@ -24,7 +24,7 @@ from accounts.outbox import task_send_on_commit
 from schools.models import AreaOffice, School
 
 from .models import Kind, SignedDocument
-from .render import html_render, pdf_render, qr_svg_data_uri
+from .render import html_render, pdf_render, pdf_render_rows, qr_svg_data_uri
 from .selectors import annexes_unrendered
 from .signing import pdf_sign
 
@@ -39,17 +39,22 @@ def verify_url(public_id) -> str:
 
 
 def _produce(
-    document: SignedDocument, *, template: str, context: Mapping[str, Any]
+    document: SignedDocument,
+    *,
+    template: str,
+    context: Mapping[str, Any],
+    chunk_rows: int | None = None,
 ) -> tuple[bytes, int]:
     clash = RESERVED_CONTEXT_KEYS.intersection(context)
     if clash:
         raise ValueError(f"Reserved record context keys: {sorted(clash)}")
     url = verify_url(document.public_id)
-    html = html_render(
-        template=template,
-        context={**context, "record": document, "verify_url": url, "qr": qr_svg_data_uri(url)},
-    )
-    rendered = pdf_render(html=html)
+    context = {**context, "record": document, "verify_url": url, "qr": qr_svg_data_uri(url)}
+    if chunk_rows is not None and "rows" in context:
+        rendered = pdf_render_rows(template=template, context=context, chunk_rows=chunk_rows)
+    else:
+        rendered = pdf_render(html=html_render(template=template, context=context))
+    # One signature over the whole record, however many chunks it was laid out in.
     signed = pdf_sign(
         pdf=rendered.data,
         actor_name=document.actor_name,
@@ -149,7 +154,10 @@ def document_issue_annex(
 
     Give either ``context_builder`` (the dotted path of a function that returns the template
     context, called with ``context_kwargs``) or ``context`` (JSON-serialisable, used as is).
-    The annex is signed for the parent's signer; the parent never waits for it.
+    The annex is signed for the parent's signer; the parent never waits for it. An annex that
+    lists more than ``settings.ANNEX_CHUNK_ROWS`` rows (``context["rows"]``) is laid out in
+    chunks and signed once whole (``documents.render.pdf_render_rows``: its template receives
+    ``chunk``).
     """
     if bool(context_builder) == (context is not None):
         raise ValueError("Give exactly one of context_builder and context.")
@@ -208,7 +216,12 @@ def annex_render(*, document_id: int) -> SignedDocument:
     if annex.is_ready:
         return annex
     annex.signed_at = timezone.now()
-    data, pages = _produce(annex, template=annex.template, context=_annex_context(annex))
+    data, pages = _produce(
+        annex,
+        template=annex.template,
+        context=_annex_context(annex),
+        chunk_rows=settings.ANNEX_CHUNK_ROWS,
+    )
     with transaction.atomic():
         # Two workers may render the same annex; the row lock lets one of them store it.
         current = SignedDocument.objects.select_for_update().get(pk=document_id)

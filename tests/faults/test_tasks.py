@@ -89,7 +89,8 @@ def test_the_annex_task_is_retried_and_idempotent():
     assert process_measurement_upload.max_retries >= 1 and process_measurement_upload.acks_late
 
 
-@pytest.mark.parametrize("step", ["pdf_sign", "pdf_render"])
+# An annex is rendered by pdf_render_rows (whole, or in chunks when long), then signed.
+@pytest.mark.parametrize("step", ["pdf_sign", "pdf_render_rows"])
 def test_an_annex_that_fails_once_is_retried_into_one_document(
     school, director, step, django_capture_on_commit_callbacks
 ):
