@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.utils import translation
 from django.utils.cache import patch_cache_control
-from django.utils.deprecation import MiddlewareMixin
 
 from accounts.oidc import oidc_logout_origins
 
@@ -26,25 +25,29 @@ def shows_personal_data(request) -> bool:
     )
 
 
-class ThaiFirstLocaleMiddleware(MiddlewareMixin):
+class ThaiFirstLocaleMiddleware:
     """Speak the signed-in person's saved language, else the one chosen with the switch on this
     device, else Thai; ignore the browser's language.
 
     Django's LocaleMiddleware would follow Accept-Language, and most browsers in Thai offices
-    announce English, so the choice is read from the profile and the language cookie only.
+    announce English, so the choice is read from the profile and the language cookie only. The
+    language holds for the request and is given back afterwards: the thread (a test's, a worker's
+    that runs tasks in-process) keeps the one it had.
     """
 
-    def process_request(self, request):
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
         supported = {code for code, _name in settings.LANGUAGES}
         user = getattr(request, "user", None)
         saved = user.language if user is not None and user.is_authenticated else ""
         chosen = saved or request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
-        translation.activate(language)
         request.LANGUAGE_CODE = language
-
-    def process_response(self, request, response):
-        response.headers.setdefault("Content-Language", translation.get_language())
+        with translation.override(language):
+            response = self.get_response(request)
+            response.headers.setdefault("Content-Language", translation.get_language())
         return response
 
 

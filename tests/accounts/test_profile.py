@@ -200,6 +200,20 @@ def test_without_a_saved_language_the_device_switch_applies(staff):
     assert client.get(PROFILE)["Content-Language"] == "en"
 
 
+def test_a_request_in_english_leaves_the_threads_language_as_it_was(staff):
+    """The test client serves in this thread, as a worker that runs tasks in-process would: what
+    runs here after the request must not speak the last visitor's language."""
+    from django.utils import translation
+
+    staff.language = "en"
+    staff.save(update_fields=["language"])
+    client = Client()
+    client.force_login(staff)
+    with translation.override("th"):
+        assert client.get(PROFILE)["Content-Language"] == "en"
+        assert translation.get_language() == "th"
+
+
 def test_the_language_switch_saves_a_signed_in_persons_choice(staff):
     client = signed_in(staff)
 
