@@ -53,6 +53,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -78,7 +79,8 @@ CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 TAKE = re.compile(r'action="(/workflows/tasks/\d+/take/)"')
 
 
-def options() -> argparse.Namespace:
+def parser_build() -> argparse.ArgumentParser:
+    """The options of the run; bench_countday_day.py (the day as it really is) adds its own."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--schools", type=int, default=200)
     parser.add_argument("--areas", type=int, default=None, help="default: one per 50 schools")
@@ -147,7 +149,24 @@ def options() -> argparse.Namespace:
         action="store_true",
         help="4 schools, 2 web workers; checks only, no results file",
     )
-    args = parser.parse_args()
+    return parser
+
+
+def options() -> argparse.Namespace:
+    if "--day" in sys.argv[1:]:
+        # The day as it really is: its own script, the same servers, seeding and checks.
+        day = Path(__file__).with_name("bench_countday_day.py")
+        argv = [a for a in sys.argv[1:] if a != "--day"]
+        os.execv(sys.executable, [sys.executable, str(day), *argv])  # noqa: S606
+    parser = parser_build()
+    parser.add_argument(
+        "--day", action="store_true", help="the day as it really is: bench_countday_day.py"
+    )
+    return options_finish(parser, parser.parse_args())
+
+
+def options_finish(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    """The sizes that follow from the options (``--smoke``'s tiny one)."""
     if args.smoke:
         args.schools, args.areas, args.learners = 4, 1, 4 * 30
         args.web_workers, args.users, args.max_seconds, args.drain_seconds = 2, 2, 60, 60
@@ -373,7 +392,7 @@ def token(page: str) -> str:
 class Recorder:
     def __init__(self):
         self.lock = threading.Lock()
-        self.times: dict[str, list[float]] = {step: [] for step in STEPS}
+        self.times: dict[str, list[float]] = defaultdict(list)
         self.errors: list[str] = []
         self.done = 0
 
@@ -422,9 +441,11 @@ def log_in_oidc(user: Browser, username: str, password: str) -> None:
 
 
 def person(base, rec: Recorder, who: str, user: Browser | None, username: str, password: str,
-           node: str, data: dict, how: str = "password"):  # fmt: skip
+           node: str, data: dict, how: str = "password", think=None):  # fmt: skip
     """Log in (unless ``user`` is already logged in), open My tasks, open the node's task, act:
-    four steps (or three), each timed."""
+    four steps (or three), each timed; ``think()``, when given, before each step after the first
+    (a person's pause, not timed)."""
+    pause = think or (lambda: None)
 
     def inbox():
         _url, page = user.open("/workflows/")
@@ -436,12 +457,15 @@ def person(base, rec: Recorder, who: str, user: Browser | None, username: str, p
     if user is None:
         user = Browser(base)
         rec.step(f"{who}: log in", lambda: log_in(user, username, password, how))
+        pause()
     take, csrf = rec.step(f"{who}: open My tasks", inbox)
+    pause()
     execute, page = rec.step(
         f"{who}: open the {node} task", lambda: user.open(take, {"csrfmiddlewaretoken": csrf})
     )
     if f"/{node}/" not in execute:
         raise StepFailed(f"{username}: the task opened at {execute}, not a {node} step")
+    pause()
     landed, page = rec.step(
         f"{who}: {node}", lambda: user.open(execute, {"csrfmiddlewaretoken": token(page), **data})
     )

@@ -7,10 +7,12 @@ Imported by bench_countday's main() once Django is set up with the settings its 
 import os
 import time
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from django.core.management import call_command
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -21,7 +23,16 @@ from documents import signing
 from documents.models import Kind, SignedDocument
 from schools.calendar import academic_year_of, academic_year_start
 from schools.identifiers import citizen_id_check_digit
-from schools.models import Enrollment, EnrollmentStatus, Measurement, QueryExplanation, School
+from schools.models import (
+    AuditEntry,
+    Enrollment,
+    EnrollmentStatus,
+    Measurement,
+    MeasurementUpload,
+    QueryExplanation,
+    School,
+    Student,
+)
 from schools.validation import school_findings
 from tests.oidc_provider.server import start_provider
 from workflows.models import CertificationProcess
@@ -36,7 +47,8 @@ def setup_data(args, work: Path) -> dict:
     call_command("migrate", verbosity=0)
     signing.development_keys_create(directory=work / "keys")
     call_command(
-        "seed_scale", areas=args.areas, schools=args.schools, learners=args.learners,
+        "seed_scale", areas=args.areas, schools=getattr(args, "country_schools", None) or args.schools,
+        learners=args.learners,
         seed=args.seed, verbosity=0, stdout=open(os.devnull, "w"),  # noqa: SIM115
     )  # fmt: skip
     seeded = time.perf_counter() - started
@@ -233,3 +245,142 @@ def records_signed() -> int:
     return SignedDocument.objects.filter(
         kind__in=(Kind.CONFIRMATION, Kind.CERTIFICATION), status=SignedDocument.Status.READY
     ).count()
+
+
+# --- the day as it really is (bench_countday_day.py) ---------------------------------------------
+
+
+def day_data(codes: list[str], data: dict) -> dict:
+    """What each taking-part school's staff bring to the day, and the readers' second factor.
+
+    Per school: one learner whose English last name the staff fix (the name form, menu 2.7.8),
+    and the school's weight and height file (CSV, as tests/ and bench_upload build it): every
+    active learner's latest measurement, its weight corrected by 0.1 kg, unless that would break a
+    rule the learner did not break (then the row is sent unchanged), so that the school can still
+    confirm. Per area officer and the ministry's admin: a TOTP device with a key the driver knows
+    (their roles need a second factor), username → hex key."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from schools.validation import Figures, measurement_problems
+
+    today = timezone.localdate()
+    schools = {}
+    enrollments = (
+        Enrollment.objects.filter(school__code__in=codes, status=EnrollmentStatus.ACTIVE)
+        .select_related("student", "school")
+        .order_by("school__code", "pk")
+    )
+    by_school: dict[str, list] = {}
+    for e in enrollments:
+        by_school.setdefault(e.school.code, []).append(e.student)
+    history: dict[int, list[Figures]] = {}
+    students = [s.pk for learners in by_school.values() for s in learners]
+    for sid, *figures in (
+        Measurement.objects.filter(student_id__in=students)
+        .order_by("student_id", "measured_on")
+        .values_list("student_id", "measured_on", "weight_kg", "height_cm")
+    ):
+        history.setdefault(sid, []).append(Figures(*figures))
+    for code, learners in by_school.items():
+        lines, expected = ["เลขประจำตัวประชาชน,น้ำหนัก,ส่วนสูง,วันที่ชั่งวัด"], {}
+        for s in learners:
+            *before, latest = history[s.pk]
+            previous = before[-1] if before else None
+            fixed = latest._replace(weight_kg=latest.weight_kg + Decimal("0.1"))
+
+            def rules(m, s=s, previous=previous):
+                return {r for r, _d in measurement_problems(
+                    sex=s.sex, birth_date=s.birth_date, latest=m, previous=previous, today=today)}  # fmt: skip
+
+            row = fixed if rules(fixed) <= rules(latest) else latest
+            day = row.measured_on
+            lines.append(f"{s.citizen_id or s.gcode},{row.weight_kg},{row.height_cm},"
+                         f"{day.day}/{day.month}/{day.year + 543}")  # fmt: skip
+            expected[s.pk] = (day, row.weight_kg, row.height_cm)
+        learner = learners[len(learners) // 2]
+        schools[code] = {
+            "csv": ("\n".join(lines) + "\n").encode("utf-8"),
+            "measurements": expected,
+            "learner": str(learner.public_id),
+            "names": {
+                "title": learner.title,
+                "first_name_th": learner.first_name_th,
+                "last_name_th": learner.last_name_th,
+                "first_name_en": learner.first_name_en,
+                "last_name_en": "Jaidee" if learner.last_name_en != "Jaidee" else "Jaidi",
+                "reason": "สะกดชื่อภาษาอังกฤษผิด",
+            },  # fmt: skip
+            "learner_pk": learner.pk,
+        }
+    keys = {}
+    readers = User.objects.filter(username__startswith=USER_PREFIX).filter(
+        username__regex=r"\.(area\.|admin$)"
+    )
+    for user in readers:
+        key = os.urandom(20).hex()
+        TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True, key=key)
+        keys[user.username] = key
+    areas = {
+        f"{USER_PREFIX}area.{code.lower()}": reverse("census:area_dashboard", args=[code])
+        for code in School.objects.filter(synthetic_school_q())
+        .values_list("area_office__code", flat=True)
+        .distinct()
+    }
+    return {
+        "schools": schools,
+        "keys": keys,
+        "areas": areas,
+        "ministry": (f"{USER_PREFIX}admin", reverse("census:national_dashboard")),
+        "urls": {
+            code: {
+                "name": reverse("schools:name", args=[code, schools[code]["learner"]]),
+                "upload": reverse("schools:upload", args=[code]),
+            }
+            for code in schools
+        },
+    }
+
+
+def record_path(code: str) -> str | None:
+    """Return the public verify path of the school's certification record (its QR code's)."""
+    public_id = (
+        SignedDocument.objects.filter(kind=Kind.CERTIFICATION, school__code=code)
+        .values_list("public_id", flat=True)
+        .first()
+    )
+    return reverse("documents:verify", args=[public_id]) if public_id else None
+
+
+def day_check(day: dict, confirmed: set[str]) -> list[str]:
+    """Return what is wrong with the staff's preparation in the schools that confirmed: their
+    upload done, every row of their file stored, the learner's name fixed (and audited)."""
+    problems = []
+    uploads = {}
+    for code, status, n in MeasurementUpload.objects.filter(school__code__in=confirmed).values_list(
+        "school__code", "status", "total_rows"
+    ):
+        uploads.setdefault(code, []).append((status, n))
+    stored = {}
+    expected = {
+        pk: row for code in confirmed for pk, row in day["schools"][code]["measurements"].items()
+    }
+    for sid, *row in Measurement.objects.filter(student_id__in=list(expected)).values_list(
+        "student_id", "measured_on", "weight_kg", "height_cm"
+    ):
+        stored.setdefault(sid, set()).add(tuple(row))
+    missing = sum(1 for pk, row in expected.items() if row not in stored.get(pk, ()))
+    if missing:
+        problems.append(f"{missing} of {len(expected)} uploaded weights and heights not stored")
+    for code in confirmed:
+        school = day["schools"][code]
+        if [s for s, _n in uploads.get(code, [])] != [MeasurementUpload.Status.DONE]:
+            problems.append(f"{code}: uploads {uploads.get(code)}, expected one done")
+        student = Student.objects.get(pk=school["learner_pk"])
+        if (
+            student.last_name_en != school["names"]["last_name_en"]
+            or not AuditEntry.objects.filter(
+                student=student, action=AuditEntry.Action.NAME_EDIT
+            ).exists()
+        ):
+            problems.append(f"{code}: the learner's name was not fixed (or not audited)")
+    return problems
