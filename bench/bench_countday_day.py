@@ -315,6 +315,7 @@ class Day:
 
     def verifier(self) -> None:
         """After each certification, someone opens its record's verify page (its QR code)."""
+        # Django is set up by main() before this thread starts (the module loads before it).
         from django.db import connection
 
         from bench import countday_data
@@ -386,6 +387,7 @@ def main() -> None:
     env = cd.environment(args, work)
     os.environ.update(env)
     cd.database_recreate(args.database_url)
+    # Django only now: its settings name the database just made (as bench_countday's main).
     import setup_django  # noqa: F401 — Django with bench.countday_settings (see bench_countday)
 
     from django.conf import settings

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from census import services as census
@@ -33,7 +34,7 @@ from schools.models import (
     School,
     Student,
 )
-from schools.validation import school_findings
+from schools.validation import Figures, measurement_problems, school_findings
 from tests.oidc_provider.server import start_provider
 from workflows.models import CertificationProcess
 from workflows.services import round_open
@@ -259,10 +260,6 @@ def day_data(codes: list[str], data: dict) -> dict:
     rule the learner did not break (then the row is sent unchanged), so that the school can still
     confirm. Per area officer and the ministry's admin: a TOTP device with a key the driver knows
     (their roles need a second factor), username → hex key."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from schools.validation import Figures, measurement_problems
-
     today = timezone.localdate()
     schools = {}
     enrollments = (

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import get_resolver, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from census.models import SchoolRound
 from schools.models import AuditEntry, Enrollment, EnrollmentStatus, Grade, Measurement, Student
@@ -217,9 +217,10 @@ def test_bad_rows_refuse_all_with_the_uploads_messages_and_row_numbers(
     lines = ["id,weight,height,date"] + [
         f"{r['id']},{r['weight_kg']},{r['height_cm']},{r['measured_on']}" for r in rows
     ]
-    with_file = measurement_entries_of(
-        school=school, parsed=parse_measurements("\n".join(lines).encode(), "w.csv")
-    )[1]
+    with translation.override("en"):  # the writer's language (its Accept-Language)
+        with_file = measurement_entries_of(
+            school=school, parsed=parse_measurements("\n".join(lines).encode(), "w.csv")
+        )[1]
     assert [(e["row"] + 1, e["message"]) for e in errors] == [
         (e["line"], e["message"]) for e in with_file
     ]

@@ -19,6 +19,7 @@ from accounts.services import membership_create
 from buildings.services import survey_year_create
 from census.services import academic_year_create
 from census.tasks import send_due_reminders
+from documents import render
 from documents import services as documents
 from documents.models import Kind
 from schools.models import Grade
@@ -124,6 +125,7 @@ def records(monkeypatch):
         return page
 
     monkeypatch.setattr(documents, "html_render", keep)
+    monkeypatch.setattr(render, "html_render", keep)  # a long annex's chunks are rendered there
     return rendered
 
 
