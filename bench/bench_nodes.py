@@ -215,12 +215,15 @@ def main() -> None:
     connection.close()
     servers = nodes_start(args, env, work)
     conf = loopback_nginx(work, args.port, [args.port + 1, args.port + 2])
-    nginx(conf)
+    # The servers are stopped however the run ends: a failed nginx start (none installed) left
+    # two gunicorns, a worker and a beat running for the rest of the machine's day.
     try:
+        nginx(conf)
         countday.wait_healthy(args, servers, work)
         results = phases_run(args, data, conf, work, servers)
     finally:
-        subprocess.run([NGINX, "-p", str(work), "-c", str(conf), "-s", "quit"], check=False)  # noqa: S603
+        if (work / "nginx.pid").exists():  # nginx started
+            subprocess.run([NGINX, "-p", str(work), "-c", str(conf), "-s", "quit"], check=False)  # noqa: S603
         countday.stop_servers(servers)
     certified = countday_data.certified_codes(data["round"])
     problems = countday_data.check(data["round"], certified)
