@@ -7,13 +7,18 @@ Every benchmark runs in one of three modes:
 - ``--check`` (make bench-check): a middle size; the same targets, asserted; writes nothing;
 - ``--smoke`` (make bench-smoke): a tiny size; does it still work; targets printed, never asserted.
 
+``BENCH_PROFILE=<words>`` (any mode): each page whose label contains the words is also run under
+cProfile after it is timed (not timed then), and the functions that took most time are printed.
+
 A benchmark imports it once Django is set up: after ``import setup_django`` (bench/setup_django.py).
 """
 
+import cProfile
 import hashlib
 import json
 import os
 import platform
+import pstats
 import statistics
 import sys
 import time
@@ -246,6 +251,8 @@ def page_check(targets: Targets, label: str, client, url: str, *, queries: int, 
         sql_replay(statements)
 
     page_runs, raw_runs = interleaved(page, raw, repeat=repeat)
+    if os.environ.get("BENCH_PROFILE") and os.environ["BENCH_PROFILE"] in label:
+        profile(label, page, repeat=repeat)
     return [
         targets.ratio(
             f"{label}: the page / its {len(statements)} SQL statements sent raw",
@@ -255,6 +262,20 @@ def page_check(targets: Targets, label: str, client, url: str, *, queries: int, 
         ),
         targets.equal(f"{label}: queries", len(statements), queries),
     ]
+
+
+def profile(label: str, run: Callable[[int], object], *, repeat: int) -> None:
+    """Run ``run`` ``repeat`` times under cProfile and print where the time went: the functions
+    by their own time, then by their time with what they call."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(repeat):
+        run(i)
+    profiler.disable()
+    print(f"-- profile of {label}, {repeat} runs")
+    stats = pstats.Stats(profiler, stream=sys.stdout).strip_dirs()
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(45)
 
 
 # The machine's speed: one password hash at Django's PBKDF2 cost, one fixed one-page render, so that
