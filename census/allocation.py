@@ -392,6 +392,9 @@ class AllocationSummary:
     step_hash: str
     statuses: dict[str, int]  # schools per status: none, incomplete, provisional, final
     payment_totals: dict[str, Decimal]  # per payment key, after any true-up
+    # The cache key the figures are kept under (allocation_figures), None when computed afresh:
+    # what is drawn from them alone (the report page's tables) can be kept under it too.
+    cache_key: str | None = None
 
     @property
     def mode_label(self) -> str:
@@ -500,7 +503,9 @@ def allocation_figures(
     figures = cache.get(key) if key else None
     if figures is None:
         summary = _summary(schools=schools, inputs=inputs)
-        figures = summary if per_school else dataclasses.replace(summary, schools=[])
+        figures = dataclasses.replace(
+            summary, schools=summary.schools if per_school else [], cache_key=key
+        )
         if key:
             cache.set(key, figures, FIGURES_CACHE_SECONDS)
     return figures

@@ -22,7 +22,7 @@ from schools.models import Grade
 from schools.views import form_error
 
 from . import reports
-from .allocation import school_allocation
+from .allocation import FIGURES_CACHE_SECONDS, school_allocation
 from .charts import WIDE_PALETTE, bar_chart
 from .exports import table_response
 from .forms import SubsidyRateForm
@@ -242,18 +242,32 @@ class AllocationReportView(ReportView):
             rounds=self.rounds,
         )  # fmt: skip
 
+    def export_query(self, table: str, fmt: str) -> str:
+        # The same link for everyone who sees these figures (the tables are kept with them):
+        # the area office named whenever the page is of one, so a link kept from an officer's
+        # page still downloads that office's table for the ministry.
+        query = {"year": self.year, "term": self.term, "export": table, "format": fmt}
+        if self.scope.area is not None:
+            query = {"area": self.scope.area.code, **query}
+        return "?" + urlencode(query)
+
     def get_context_data(self, **kwargs):
         summary = kwargs["report"]["summary"]
-        chart = bar_chart(
-            categories=[str(dict(SubsidyItem.choices)[k]) for k in summary.items],
-            series=[(_("Baht"), [float(v) for v in summary.items.values()])],
-            title=_("Allocation per item"),
-        )
+
+        def chart():
+            # Drawn when the template asks: not when the figures' tables are kept.
+            return bar_chart(
+                categories=[str(dict(SubsidyItem.choices)[k]) for k in summary.items],
+                series=[(_("Baht"), [float(v) for v in summary.items.values()])],
+                title=_("Allocation per item"),
+            )
+
         missing = sorted(
             (str(SubsidyItem(i).label), str(Grade(g).label)) for i, g in summary.missing_rates
         )
         return super().get_context_data(
             year=self.year, term=self.term, chart=chart, summary=summary, missing_rates=missing,
+            figures_seconds=FIGURES_CACHE_SECONDS,
             can_sign=self.scope.area is not None,
             schools_export={"csv": self.export_query("schools", "csv"),
                             "xlsx": self.export_query("schools", "xlsx")},

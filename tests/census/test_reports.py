@@ -440,6 +440,48 @@ def test_an_area_officers_allocation_page_reads_its_schools_kept_figures(
     assert fresh.context["summary"].total > again.context["summary"].total
 
 
+def test_the_allocation_pages_tables_are_kept_with_their_figures_in_each_language(
+    client_as, data, rounds, area_officer, ministry_admin, school
+):
+    """The chart and tables are drawn from the kept figures once and kept with them: the next
+    visit writes none of their cells again, in the reader's language; new figures draw anew, and
+    a kept download link names the area office, so it serves the ministry too."""
+    tables = "census/reports/_table.html"
+
+    def drawn(response):
+        return tables in [t.name for t in response.templates]
+
+    client = client_as(area_officer)
+    client.get(reverse("census:report_allocation"))  # warm the session
+    cache.clear()
+    first = _get(client, "census:report_allocation", year=2567, term=1)
+    again = _get(client, "census:report_allocation", year=2567, term=1)
+    assert drawn(first) and not drawn(again)
+    body = again.content.decode()
+    assert body.count("<table") == first.content.decode().count("<table") == 3
+    export = f"?area={school.area_office.code}&amp;year=2567&amp;term=1&amp;export=schools"
+    assert school.code in body and export in body
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = _get(client, "census:report_allocation", year=2567, term=1)
+    assert drawn(english) and "Allocation per school" in english.content.decode()
+    assert "Allocation per school" not in body  # the Thai page's tables stay Thai
+    # The same area office through the ministry's eyes: its kept tables, its links.
+    ministry = client_as(ministry_admin)
+    ministry.get(reverse("census:report_allocation"))
+    same = _get(ministry, "census:report_allocation", year=2567, term=1,
+                area=school.area_office.code)  # fmt: skip
+    assert export in same.content.decode()
+    csv = ministry.get(reverse("census:report_allocation") + export.replace("&amp;", "&")
+                       + "&format=csv").content.decode("utf-8-sig")  # fmt: skip
+    assert school.code in csv
+    # A certification in the area: the figures change, the tables are drawn again.
+    newcomer = SchoolFactory(area_office=school.area_office)
+    certify(newcomer, rounds[(2567, 1)], [(P1, F, BORN_P)])
+    client = client_as(area_officer)
+    fresh = _get(client, "census:report_allocation", year=2567, term=1)
+    assert drawn(fresh) and newcomer.code in fresh.content.decode()
+
+
 @pytest.mark.parametrize("name", REPORTS)
 def test_a_report_page_and_its_menu_read_the_officers_areas_once(
     client_as, data, area_officer, name
