@@ -4,7 +4,8 @@ and the results file.
 Every benchmark runs in one of three modes:
 - full (no flag): its full size; prints its figures, writes bench/results/<name>.txt, and exits
   non-zero when a target is missed (after writing, so that the figures of a miss are kept);
-- ``--check`` (make bench-check): a middle size; the same targets, asserted; writes nothing;
+- ``--check`` (make bench-check): a middle size; the same targets, asserted; writes
+  bench/results/<name>.check.txt (its own file: a full run's figures are never overwritten);
 - ``--smoke`` (make bench-smoke): a tiny size; does it still work; targets printed, never asserted.
 
 ``BENCH_PROFILE=<words>`` (any mode): each page whose label contains the words is also run under
@@ -338,17 +339,18 @@ def machine() -> str:
 
 def report(name: str, lines: list[str], *, on: str, speed: str | None = None) -> None:
     """Print the figures and write them to bench/results/<name>.txt; ``on`` names the machine and
-    ``speed`` its speed (machine_speed). A smoke or check run prints them and writes nothing."""
+    ``speed`` its speed (machine_speed). A check run writes <name>.check.txt (its middle size
+    beside the full run's file); a smoke run prints them and writes nothing."""
     head = [f"# {name} — {time.strftime('%Y-%m-%d %H:%M %Z')}", f"machine: {on}"]
     if speed:
         head.append(speed)
     command = " ".join(["python", *[a for a in sys.argv if a]])
     text = "\n".join([*head, f"command: {command}", *lines])
     print(text)
-    if SMOKE or CHECK:
+    if SMOKE:
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.txt").write_text(text + "\n", encoding="utf-8")
+    (RESULTS / f"{name}{'.check' if CHECK else ''}.txt").write_text(text + "\n", encoding="utf-8")
 
 
 def sign_in(client, user) -> None:

@@ -5,7 +5,8 @@
 
 --smoke: each at a tiny size, does it still work? Not a measurement: a benchmark fails only when
 something is wrong, never because it was slow. --check: each at its middle size with its targets
-asserted; a benchmark that misses a target (or breaks) fails the run. Neither writes results.
+asserted; a benchmark that misses a target (or breaks) fails the run. A smoke run writes no
+results; a check run writes each benchmark's bench/results/<name>.check.txt.
 A benchmark takes part by accepting the flag (the literal ``"--smoke"`` / ``"--check"``, or a
 ``size(…, check=…, smoke=…)`` from bench/common.py); a bench_*.py without it is listed and left
 out; the run fails only when a benchmark that takes part fails.
