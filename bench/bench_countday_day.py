@@ -386,6 +386,8 @@ class Day:
 def main() -> None:
     args = options()
     work = Path(tempfile.mkdtemp(prefix="opendmc-countday-day-"))
+    if args.profile:
+        (work / "profile").mkdir()  # each gunicorn worker writes its requests and profile here
     env = cd.environment(args, work)
     os.environ.update(env)
     cd.database_recreate(args.database_url)
@@ -498,7 +500,12 @@ def main() -> None:
     lines += [f"  error: {e}" for e in rec.errors[:10]]
     lines += [f"  problem: {p}" for p in problems[:20]]
     on = machine()
-    if args.smoke:
+    if args.profile:
+        # Profiled requests are slower: where the web CPU goes, printed, never the results.
+        print("\n".join(["# countday_day (profile)", f"machine: {on}", *lines]))
+        print("\n".join(cd.profile_summary(work / "profile")))
+        print(f"(profiles in {work / 'profile'})")
+    elif args.smoke:
         print("\n".join(["# countday_day (smoke)", f"machine: {on}", *lines]))
     else:
         report("countday_day", lines, on=on, speed=machine_speed())
