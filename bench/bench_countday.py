@@ -672,6 +672,7 @@ def main() -> None:
         cpu_after = (cpu_seconds([servers["web"].pid]), cpu_seconds(window[1:]),
                      cpu_seconds(niced), postgres_cpu(database), time.process_time())  # fmt: skip
         annexes_at_end, annexes_all = countday_data.annexes()
+        unsigned, lags_signed = countday_data.records_drain(args.drain_seconds)
         # After the window: the annex worker is started (as production's timer does at 16:30)
         # and the queue drained; its CPU (and PostgreSQL's meanwhile) is the annexes' alone.
         if args.annexes == "after":
@@ -709,6 +710,8 @@ def main() -> None:
         problems.append(f"driver finished {rec.done} schools, database has {len(certified_codes)}")
     if pending:
         problems.append(f"{pending} annexes not ready after draining {drained:.0f} s")
+    if unsigned:
+        problems.append(f"{unsigned} records not signed after the load")
     records = countday_data.records_signed()
     rate = rec.done / wall if wall else 0.0
     web, worker, niced_cpu, pg, driver = (
@@ -757,7 +760,10 @@ def main() -> None:
         f"errors: {len(rec.errors)}",
         "per step (each step follows its redirects, as a browser does):",
         *(f"  {step:<32} {percentiles(rec.times[step])}" for step in STEPS if rec.times[step]),
-        f"records signed in the requests: {records} (confirmation + certification, one page each)",
+        f"records signed by the default-queue worker after each request's commit: {records} "
+        f"(confirmation + certification, one page each), from the act to the signature p50 "
+        f"{statistics.median(lags_signed) if lags_signed else 0:.1f} s, max "
+        f"{(lags_signed[-1] if lags_signed else 0):.1f} s",
         f"CPU per certified school in the window: gunicorn {web / per * 1000:.0f} ms, PostgreSQL "
         f"{pg / per * 1000:.0f} ms, default-queue worker {worker / per * 1000:.0f} ms, load driver "
         f"{driver / per * 1000:.0f} ms"

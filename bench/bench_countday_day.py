@@ -328,12 +328,15 @@ class Day:
                     path = countday_data.record_path(code)
                     if path is None:
                         raise StepFailed(f"{code}: no certification record to verify")
+                    # The QR code is printed on the signed record: scanned once it is signed.
+                    if not countday_data.record_ready(code):
+                        raise StepFailed(f"{code}: the certification record not signed in 120 s")
                     _url, page = self.rec.step(
                         "anyone: verify page (QR code)",
                         lambda path=path: Browser(self.base).open(path),
                     )
-                    if code not in page:
-                        raise StepFailed(f"{code}: the verify page does not name the school")
+                    if code not in page or "✔" not in page:
+                        raise StepFailed(f"{code}: the verify page does not say the record valid")
                 except (StepFailed, OSError) as exc:
                     self.error(f"verify {code}", exc)
         finally:
@@ -424,6 +427,7 @@ def main() -> None:
         cpu_after = (cd.cpu_seconds([web_pid]), cd.cpu_seconds([worker_pid]),
                      cd.postgres_cpu(database), time.process_time())  # fmt: skip
         print(f"… load done in {wall:.0f} s; rendering the annexes", flush=True)
+        unsigned, lags_signed = countday_data.records_drain(args.drain_seconds)
         servers["annexes"] = cd.celery_worker(
             work, env, name="annexes", queues="annexes",
             concurrency=args.annex_concurrency, nice=0,
@@ -439,6 +443,8 @@ def main() -> None:
         problems.append(f"driver finished {rec.done} schools, database has {len(certified)}")
     if pending:
         problems.append(f"{pending} annexes not ready after draining {drained:.0f} s")
+    if unsigned:
+        problems.append(f"{unsigned} records not signed after the load")
     web, worker, pg, driver = (a - b for a, b in zip(cpu_after, cpu_before, strict=True))
     per = max(rec.done, 1)
     started = len(run.starts)
@@ -484,6 +490,10 @@ def main() -> None:
         "per step (redirects followed; pauses excluded):",
         *(f"  {s:<38} {percentiles(rec.times[s])}" for s in (*SCHOOL_STEPS, *READER_STEPS)
           if rec.times[s]),  # fmt: skip
+        f"records signed by the default-queue worker after the request's commit: "
+        f"{len(lags_signed):,}, from the act to the signature p50 "
+        f"{statistics.median(lags_signed) if lags_signed else 0:.1f} s, p95 {p95(lags_signed):.1f} s, "
+        f"max {(lags_signed[-1] if lags_signed else 0):.1f} s",
         f"CPU per certified school (readers included): gunicorn {web / per * 1000:.0f} ms, "
         f"PostgreSQL {pg / per * 1000:.0f} ms, Celery {worker / per * 1000:.0f} ms, driver "
         f"{driver / per * 1000:.0f} ms",

@@ -153,6 +153,36 @@ def provider_start(args, data, work: Path):
 # --- after the run -------------------------------------------------------------------------------
 
 
+def records_drain(seconds: float) -> tuple[int, list[float]]:
+    """Wait up to ``seconds`` for the default-queue worker to sign every step's record (it does so
+    after the request's commit); return how many are still pending and, for the signed ones, the
+    seconds from the act's commit (the record's row) to its signature, sorted."""
+    records = SignedDocument.objects.filter(parent__isnull=True)
+    pending = records.filter(status=SignedDocument.Status.PENDING)
+    start = time.perf_counter()
+    while pending.exists() and time.perf_counter() - start < seconds:
+        time.sleep(0.5)
+    lags = sorted(
+        (signed - created).total_seconds()
+        for created, signed in records.filter(status=SignedDocument.Status.READY).values_list(
+            "created_at", "signed_at"
+        )
+    )
+    return pending.count(), lags
+
+
+def record_ready(code: str, seconds: float = 120.0) -> bool:
+    """Wait up to ``seconds`` for the school's certification record to be signed (the QR code is
+    printed on it: nobody scans it before); return whether it was."""
+    records = SignedDocument.objects.filter(kind=Kind.CERTIFICATION, school__code=code)
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        if records.filter(status=SignedDocument.Status.READY).exists():
+            return True
+        time.sleep(0.25)
+    return False
+
+
 def annexes_drain(seconds: float) -> tuple[int, int, float, float | None]:
     """Wait up to ``seconds`` for every queued annex to be rendered (or to fail); return (ready,
     not ready, seconds waited, seconds until the first was ready)."""

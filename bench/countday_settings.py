@@ -67,6 +67,8 @@ class WhatIfLockOfSelf:
 class ProfileMiddleware:
     """Time and profile every request of this process (bench only, never in production)."""
 
+    # A learner's or a record's UUID, then any number: one line per kind of request.
+    UUIDS = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
     NUMBERS = re.compile(r"\d+")
 
     def __init__(self, get_response):
@@ -97,7 +99,7 @@ class ProfileMiddleware:
             finally:
                 self.profile.disable()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        path = self.NUMBERS.sub("N", request.path)
+        path = self.NUMBERS.sub("N", self.UUIDS.sub("U", request.path))
         self.log.write(
             f"{request.method} {path}\t{response.status_code}\t{wall * 1000:.1f}\t"
             f"{cpu * 1000:.1f}\t{queries[0]}\n"

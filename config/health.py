@@ -3,7 +3,7 @@
 It needs no login and shows no data: "ok" or "error" for the database, the broker, and, when they
 are configured, the streaming replica and the Redis cache. The status is 503 only when the database
 does not answer, the one part a web node cannot serve without: with the broker down the count day
-goes on (records are signed in the request, e-mails and annexes wait in the outbox,
+goes on (the state is committed; records, e-mails and annexes wait in the outbox,
 accounts/outbox.py), with the replica down the reports are read from the primary, and a load
 balancer must not take every web node out for either. The reason is logged, never shown.
 """

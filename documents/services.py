@@ -1,11 +1,13 @@
-"""Issue signed records: render, sign and store once per step; long annexes later, by Celery.
+"""Issue signed records: render, sign and store once per step, in the request or by Celery after
+commit (``later``); long annexes always later, by Celery on a queue of their own.
 
-A record is never updated: the only write after its insert is a pending annex becoming ready
-(or failed) in ``annex_render`` / ``annex_fail``, and a failed one reset to pending by
-``annexes_requeue``.
+A record is never updated: the only write after its insert is a pending record or annex becoming
+ready (or failed) in ``document_render`` / ``document_fail``, and a failed one reset to pending
+by ``annexes_requeue``.
 """
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -85,6 +87,7 @@ def document_issue(
     subject: models.Model | None = None,
     area_office: AreaOffice | None = None,
     stated_at: datetime | None = None,
+    later: bool = False,
 ) -> SignedDocument:
     """Render, sign and store the record of one step; return the existing one if the step has one.
 
@@ -92,9 +95,19 @@ def document_issue(
     given); the signature always carries the real moment of signing. The template receives the
     caller's context plus ``record`` (the document, with its ``public_id``, ``school``,
     ``actor_name``, ``actor_role``, ``dated_at``, ``signed_at``), ``verify_url`` and ``qr``.
+
+    ``later`` stores the record pending, with its context as it is now (JSON), and has Celery
+    render and sign it once the caller's transaction commits (``render_record``, on the default
+    queue): the request that acts does not wait for the layout and the signature. The record
+    still states what was true at the act, whatever changes before the worker takes it.
     """
+    clash = RESERVED_CONTEXT_KEYS.intersection(context)
+    if clash:
+        raise ValueError(f"Reserved record context keys: {sorted(clash)}")
     existing = SignedDocument.objects.filter(step_key=step_key).first()
     if existing is not None:
+        if not existing.is_ready and existing.parent_id is None:
+            _enqueue_render(existing)
         return existing
     now = timezone.now()
     document = SignedDocument(
@@ -114,29 +127,47 @@ def document_issue(
     if subject is not None:
         document.subject_type = ContentType.objects.get_for_model(subject)
         document.subject_id = str(subject.pk)
-    # Render and sign outside the transaction: it takes a fraction of a second and holds no lock.
-    data, pages = _produce(document, template=template, context=context)
-    _attach(document, data, pages)
+    if later:
+        document.status = SignedDocument.Status.PENDING
+        document.signed_at = None
+        document.template = template
+        # Through JSON now: a context the worker could not read back fails the step, not the task.
+        document.context_kwargs = json.loads(json.dumps(dict(context)))
+    else:
+        # Render and sign outside the transaction: it takes a fraction of a second and holds no
+        # lock.
+        data, pages = _produce(document, template=template, context=context)
+        _attach(document, data, pages)
     try:
         with transaction.atomic():
             document.save(force_insert=True)
     except IntegrityError:
-        # Another request signed the same step first: keep its record, drop this file.
-        document.file.delete(save=False)
+        # Another request issued the same step first: keep its record, drop this file.
+        if document.file:
+            document.file.delete(save=False)
         winner = SignedDocument.objects.filter(step_key=step_key).first()
         if winner is None:
             raise
         return winner
+    if later:
+        _enqueue_render(document)
     return document
 
 
-def _enqueue_render(document_id: int) -> None:
-    from .tasks import render_annex  # the task module imports this one
+def _render_task(*, annex: bool):
+    from .tasks import render_annex, render_record  # the task module imports this one
 
-    # Robust: the step's own record is committed by then; an annex that cannot be queued (or, in
+    # Annexes have a queue of their own (production settings), rendered outside the peak; a
+    # step's own record is wanted within seconds.
+    return render_annex if annex else render_record
+
+
+def _enqueue_render(document: SignedDocument) -> None:
+    # Robust: the step's own state is committed by then; a record that cannot be queued (or, in
     # the embedded default, rendered in-process) must not turn that step into an error page. A
     # broker that is down keeps it in the outbox, queued again by beat when it is back.
-    task_send_on_commit(render_annex, document_id, robust=True)
+    task = _render_task(annex=document.parent_id is not None)
+    task_send_on_commit(task, document.pk, robust=True)
 
 
 def document_issue_annex(
@@ -166,7 +197,7 @@ def document_issue_annex(
     existing = SignedDocument.objects.filter(step_key=step_key).first()
     if existing is not None:
         if existing.status != SignedDocument.Status.READY:
-            _enqueue_render(existing.pk)
+            _enqueue_render(existing)
         return existing
     annex = SignedDocument(
         step_key=step_key,
@@ -194,22 +225,23 @@ def document_issue_annex(
         if winner is None:
             raise
         return winner
-    _enqueue_render(annex.pk)
+    _enqueue_render(annex)
     return annex
 
 
-def _annex_context(annex: SignedDocument) -> dict[str, Any]:
-    if annex.context_builder:
+def _stored_context(document: SignedDocument) -> dict[str, Any]:
+    if document.context_builder:
         with translation.override("th"):  # labels computed by the builder print in Thai
-            context = dict(import_string(annex.context_builder)(**annex.context_kwargs))
+            context = dict(import_string(document.context_builder)(**document.context_kwargs))
     else:
-        context = dict(annex.context_kwargs)
-    context.setdefault("parent", annex.parent)
+        context = dict(document.context_kwargs)
+    if document.parent_id is not None:
+        context.setdefault("parent", document.parent)
     return context
 
 
-def annex_render(*, document_id: int) -> SignedDocument:
-    """Render and sign a pending annex; do nothing if it is already ready."""
+def document_render(*, document_id: int) -> SignedDocument:
+    """Render and sign a pending record or annex; do nothing if it is already ready."""
     annex = SignedDocument.objects.select_related("school", "area_office", "parent").get(
         pk=document_id
     )
@@ -219,7 +251,7 @@ def annex_render(*, document_id: int) -> SignedDocument:
     data, pages = _produce(
         annex,
         template=annex.template,
-        context=_annex_context(annex),
+        context=_stored_context(annex),
         chunk_rows=settings.ANNEX_CHUNK_ROWS,
     )
     with transaction.atomic():
@@ -236,8 +268,8 @@ def annex_render(*, document_id: int) -> SignedDocument:
     return annex
 
 
-def annex_fail(*, document_id: int, error: str) -> None:
-    """Mark a pending annex as failed after its last retry."""
+def document_fail(*, document_id: int, error: str) -> None:
+    """Mark a pending record or annex as failed after its last retry."""
     SignedDocument.objects.filter(pk=document_id).exclude(
         status=SignedDocument.Status.READY
     ).update(status=SignedDocument.Status.FAILED, error=error[:2000])
@@ -260,11 +292,9 @@ class AnnexesRequeued:
 _RESET_BATCH = 500
 
 
-def _enqueue_renders(document_ids: Sequence[int]) -> None:
-    from .tasks import render_annex  # the task module imports this one
-
-    for document_id in document_ids:
-        render_annex.delay(document_id)
+def _enqueue_renders(documents: Sequence[tuple[int, bool]]) -> None:
+    for document_id, annex in documents:
+        _render_task(annex=annex).delay(document_id)
 
 
 @transaction.atomic
@@ -274,22 +304,26 @@ def annexes_requeue(
     include_failed: bool,
     school: School | None = None,
 ) -> AnnexesRequeued:
-    """Queue the render of annexes left pending (a lost broker queue) and, if asked, failed ones.
+    """Queue the render of records and annexes left pending (a lost broker queue) and, if asked,
+    failed ones, each to its own task's queue.
 
-    Failed annexes are reset to pending with their error cleared. Running it again is harmless:
-    ``annex_render`` leaves a ready annex alone.
+    Failed ones are reset to pending with their error cleared. Running it again is harmless:
+    ``document_render`` leaves a ready record alone.
     """
     annexes = annexes_unrendered(
         older_than=older_than, include_failed=include_failed, school=school
     )
     pending, failed = [], []
-    for pk, status in annexes.values_list("pk", "status").iterator(chunk_size=2000):
-        (failed if status == SignedDocument.Status.FAILED else pending).append(pk)
+    rows = annexes.values_list("pk", "status", "parent_id").iterator(chunk_size=2000)
+    for pk, status, parent_id in rows:
+        found = failed if status == SignedDocument.Status.FAILED else pending
+        found.append((pk, parent_id is not None))
     for start in range(0, len(failed), _RESET_BATCH):
         # The status guard skips an annex rendered meanwhile (the database refuses to change a
         # ready one); queueing it anyway is harmless.
         SignedDocument.objects.filter(
-            pk__in=failed[start : start + _RESET_BATCH], status=SignedDocument.Status.FAILED
+            pk__in=[pk for pk, _annex in failed[start : start + _RESET_BATCH]],
+            status=SignedDocument.Status.FAILED,
         ).update(status=SignedDocument.Status.PENDING, error="")
     document_ids = pending + failed
     # Not robust, unlike _enqueue_render: a broker that refuses them must fail the command, which

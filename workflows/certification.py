@@ -9,7 +9,9 @@ ministry staggered the round) → missed → end. The ministry may
 move that close while the round is open (workflows.services.round_change moves the deadline and
 the timers): a timer that fires although the deadline has moved later sends the school back to its
 step instead.
-Each decision signs its record; prepare does not (docs/design-notes.md says why).
+Each decision issues its record, which the default-queue worker renders and signs after the
+step's commit (documents.services.document_issue, ``later``); prepare has none
+(docs/design-notes.md says why).
 """
 
 from django.utils.translation import gettext_lazy as _

@@ -120,7 +120,7 @@ def _deadlines_follow(*, round: Round, processes) -> int:
 
 
 def confirmation_record(*, process: CertificationProcess, confirm_task_id: int) -> SignedDocument:
-    """Sign the record of the staff's confirmation (once per confirmation)."""
+    """Issue the record of the staff's confirmation (once per confirmation), signed by the worker."""
     school_round = SchoolRound.objects.select_related(
         "school__area_office", "round__academic_year", "confirmed_by"
     ).get(pk=process.school_round_id)
@@ -135,11 +135,13 @@ def confirmation_record(*, process: CertificationProcess, confirm_task_id: int) 
         title="บันทึกการยืนยันข้อมูลนักเรียนรายบุคคล",
         subject=process,
         stated_at=school_round.confirmed_at,
+        later=True,
     )
 
 
 def send_back_record(*, process: CertificationProcess, certify_task_id: int) -> SignedDocument:
-    """Sign the record of the director's send-back, with its reason (once per send-back)."""
+    """Issue the record of the director's send-back, with its reason (once per send-back), signed
+    by the worker."""
     school_round = SchoolRound.objects.select_related(
         "school__area_office", "round__academic_year", "confirmed_by", "rejected_by"
     ).get(pk=process.school_round_id)
@@ -154,6 +156,7 @@ def send_back_record(*, process: CertificationProcess, certify_task_id: int) -> 
         title="บันทึกการส่งกลับข้อมูลเพื่อแก้ไข",
         subject=process,
         stated_at=school_round.rejected_at,
+        later=True,
     )
 
 
@@ -173,7 +176,8 @@ def _certified_snapshot(process: CertificationProcess) -> RosterSnapshot:
 
 
 def certification_record(*, process: CertificationProcess) -> SignedDocument:
-    """Sign the certification record now and queue the full roster annex for Celery."""
+    """Issue the certification record (signed by the worker after commit) and its roster annex
+    (rendered on the annex queue)."""
     snapshot = _certified_snapshot(process)
     record = document_issue(
         step_key=f"snapshot:{snapshot.public_id}:certification",
@@ -186,6 +190,7 @@ def certification_record(*, process: CertificationProcess) -> SignedDocument:
         title="หนังสือรับรองข้อมูลนักเรียนรายบุคคล",
         subject=snapshot,
         stated_at=snapshot.certified_at,
+        later=True,
     )
     document_issue_annex(
         parent=record,
@@ -199,7 +204,8 @@ def certification_record(*, process: CertificationProcess) -> SignedDocument:
 
 
 def acknowledgement_record(*, process: CertificationProcess) -> SignedDocument:
-    """Sign the record of the area office's acknowledgement of the certification (once each)."""
+    """Issue the record of the area office's acknowledgement of the certification (once each),
+    signed by the worker."""
     snapshot = _certified_snapshot(process)
     return document_issue(
         step_key=f"snapshot:{snapshot.public_id}:acknowledgement",
@@ -212,6 +218,7 @@ def acknowledgement_record(*, process: CertificationProcess) -> SignedDocument:
         title="บันทึกการรับทราบการรับรองข้อมูล",
         subject=snapshot,
         stated_at=snapshot.school_round.acknowledged_at,
+        later=True,
     )
 
 

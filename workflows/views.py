@@ -155,7 +155,8 @@ class ConfirmView(CertificationStepView):
 
     def done_message(self):
         return _(
-            "Confirmed: the confirmation record is signed and the director is asked to certify."
+            "Confirmed: the director is asked to certify. The confirmation record is being "
+            "signed; it will be in the school's signed records in a moment."
         )
 
 
@@ -171,8 +172,11 @@ class CertifyView(CertifyOrSendBackMixin, CertificationStepView):
 
     def done_message(self):
         if self.process.certified:
-            return _("Certified: the roster is frozen and the certification record is signed.")
-        return _("Sent back to the staff to confirm again; the send-back record is signed.")
+            return _(
+                "Certified: the roster is frozen. The certification record is being signed; it "
+                "will be in the school's signed records in a moment."
+            )
+        return _("Sent back to the staff to confirm again. The send-back record is being signed.")
 
 
 class AcknowledgeView(CertificationStepView):
@@ -183,7 +187,7 @@ class AcknowledgeView(CertificationStepView):
         census.school_round_acknowledge(school_round=self.school_round, actor=request.user)
 
     def done_message(self):
-        return _("Acknowledged; the acknowledgement record is signed.")
+        return _("Acknowledged. The acknowledgement record is being signed.")
 
 
 class InboxView(LoginRequiredMixin, TemplateView):

@@ -155,10 +155,12 @@ def _signature_time(document):
 
 
 def test_the_demo_past_is_dated_inside_its_windows_and_signed_at_the_real_moment(
-    client, db, time_machine
+    client, db, time_machine, django_capture_on_commit_callbacks
 ):
     time_machine.move_to(SEEDED, tick=False)
-    call_command("seed_demo", stdout=StringIO())
+    # As the command's own commit does: the records are rendered and signed after it (eagerly).
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=StringIO())
 
     # The last real round: opened two weeks ahead; every step on its count day, inside its window.
     # The 10 June round of the B-OBEC survey's year is certified too (the budget list counts on it).

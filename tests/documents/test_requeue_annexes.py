@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from documents.models import SignedDocument
-from documents.services import annex_fail
+from documents.services import document_fail
 from documents.verify import document_check, pdf_verify
 
 from .conftest import issue, issue_annex
@@ -64,7 +64,7 @@ def test_failed_annex_is_retried_only_with_failed(
     school, director, clock, django_capture_on_commit_callbacks
 ):
     annex = pending_annex(school, director, django_capture_on_commit_callbacks)
-    annex_fail(document_id=annex.pk, error="OSError: the disk was full")
+    document_fail(document_id=annex.pk, error="OSError: the disk was full")
     clock.shift(timedelta(hours=1))
 
     assert "Re-queued 0 annexes" in requeue(django_capture_on_commit_callbacks)
@@ -83,7 +83,7 @@ def test_dry_run_lists_and_changes_nothing(
 ):
     pending = pending_annex(school, director, django_capture_on_commit_callbacks, "a")
     failed = pending_annex(school, director, django_capture_on_commit_callbacks, "b")
-    annex_fail(document_id=failed.pk, error="RuntimeError: boom")
+    document_fail(document_id=failed.pk, error="RuntimeError: boom")
     clock.shift(timedelta(hours=1))
     out = StringIO()
 

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime, time
 
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 from viewflow.workflow.models import Task
@@ -27,9 +28,12 @@ def open_task(client, user, node):
 
 
 def step(client, user, node, data=None):
+    """Take and post the user's task, then run what its request queued for after its commit (the
+    record's render and signature, in Celery's eager mode), as the request's commit would."""
     client.force_login(user)
     url = open_task(client, user, node)
-    return client.post(url, data or {})
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(url, data or {})
 
 
 def run_to_certify(client, staff, director, time_machine):

@@ -530,3 +530,51 @@ def test_double_submit_of_confirm_acts_once_with_a_message(client, opened, staff
     again = client.post(url, follow=True)
     assert "ขั้นตอนนี้ดำเนินการไปแล้ว" in again.content.decode()
     assert SignedDocument.objects.filter(kind=Kind.CONFIRMATION).count() == 1
+
+
+def test_the_confirm_request_leaves_the_record_to_the_worker_as_of_the_act(
+    client, opened, school, staff, director, time_machine, record_facts
+):
+    """The confirm request commits the state and a pending record; the worker (the request's
+    commit callbacks here) signs it later, stating the counts as they were at the confirmation."""
+    from django.test import TestCase
+
+    from .helpers import open_task
+
+    time_machine.move_to(at(9, 0), tick=False)
+    assert step(client, staff, "prepare").status_code == 302
+    url = open_task(client, staff, "confirm")
+    with TestCase.captureOnCommitCallbacks() as queued:
+        response = client.post(url, follow=True)
+    assert "บันทึกการยืนยันกำลังลงนาม" in response.content.decode()
+    assert SchoolRound.objects.get().state == SchoolRound.State.CONFIRMED
+    record = SignedDocument.objects.get(kind=Kind.CONFIRMATION)
+    assert (record.status, record.file.name, record.signed_at) == ("pending", "", None)
+    assert record.dated_at == at(9, 0)
+    listed = client.get(reverse("documents:school_list", args=[school.code])).content.decode()
+    assert (
+        "dmc-badge" in listed
+        and reverse("documents:download", args=[record.public_id]) not in listed
+    )
+
+    # A learner added before the worker takes the record (here by the ORM, as another process
+    # might): the record still states the four learners confirmed.
+    EnrollmentFactory(school=school, grade=Grade.P3, student=StudentFactory())
+    time_machine.move_to(at(9, 0, 5), tick=False)
+    for callback in queued:
+        callback()
+    record.refresh_from_db()
+    assert record.is_ready and len(record.sha256) == 64 and record.signed_at == at(9, 0, 5)
+    assert record.dated_at == at(9, 0)
+    assert record_facts[Kind.CONFIRMATION] == [dict(record.context_kwargs["facts"])]
+    assert record.context_kwargs["counts"]["total"] == ["รวม", 4, 0, 4]
+    verified = client.get(reverse("documents:verify", args=[record.public_id])).content.decode()
+    assert "✔" in verified
+    listed = client.get(reverse("documents:school_list", args=[school.code])).content.decode()
+    assert reverse("documents:download", args=[record.public_id]) in listed
+
+    # The worker's task run again (a redelivery) does nothing more.
+    from documents.tasks import render_record
+
+    assert render_record.apply(args=[record.pk]).get() == "ready"
+    assert SignedDocument.objects.filter(kind=Kind.CONFIRMATION).count() == 1

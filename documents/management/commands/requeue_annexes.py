@@ -12,8 +12,8 @@ from schools.models import School
 
 class Command(BaseCommand):
     help = (
-        "Queue again the annexes still pending (e.g. after the broker lost its queue) and, with "
-        "--failed, the failed ones; running it twice is harmless."
+        "Queue again the step records and annexes still pending (e.g. after the broker lost its "
+        "queue) and, with --failed, the failed ones; running it twice is harmless."
     )
 
     def add_arguments(self, parser):
