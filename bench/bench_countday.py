@@ -145,6 +145,11 @@ def parser_build() -> argparse.ArgumentParser:
         "--broker", default=os.environ.get("BENCH_COUNTDAY_BROKER_URL", "redis://127.0.0.1:6379/5")
     )
     parser.add_argument(
+        "--cache-url",
+        default=os.environ.get("BENCH_COUNTDAY_CACHE_URL", "redis://127.0.0.1:6379/7"),
+        help="CACHE_URL, shared by the web workers as production's (emptied first)",
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         help="4 schools, 2 web workers; checks only, no results file",
@@ -193,6 +198,7 @@ def environment(args, work: Path) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": args.database_url,
         "CELERY_BROKER_URL": args.broker,
+        "CACHE_URL": args.cache_url,
         "OPENDMC_VAR_DIR": str(work),
         "MEDIA_ROOT": str(work / "media"),
         "STATIC_ROOT": str(work / "static"),
@@ -641,6 +647,7 @@ def main() -> None:
     from bench.common import machine, machine_speed, report
 
     redis.Redis.from_url(args.broker).flushdb()
+    redis.Redis.from_url(args.cache_url).flushdb()
     print(
         f"count day: {args.schools} schools, {args.learners:,} learners; setting up …", flush=True
     )

@@ -404,6 +404,7 @@ def main() -> None:
     from bench.common import Targets, machine, machine_speed, report
 
     redis.Redis.from_url(args.broker).flushdb()
+    redis.Redis.from_url(args.cache_url).flushdb()
     print(f"count day as it is: {args.country_schools:,} schools ({args.learners:,} learners), "
           f"{args.schools} of them in the load; setting up …", flush=True)  # fmt: skip
     data = countday_data.setup_data(args, work)
@@ -477,8 +478,9 @@ def main() -> None:
         f"{args.think} s between steps, logins at arrival; readers: {len(day['areas'])} area "
         f"officers every {args.area_every:g} s, the ministry every {args.ministry_every:g} s, a "
         f"verify page after each certification",
-        f"servers: gunicorn {args.web_workers} sync workers, Celery ×{args.celery_concurrency} on "
-        f"Redis, PostgreSQL; annexes after the load ({ready} ready, {pending} not, {drained:.0f} s)",
+        f"servers: gunicorn {args.web_workers} sync workers sharing a Redis cache, Celery "
+        f"×{args.celery_concurrency} on Redis, PostgreSQL; annexes after the load ({ready} ready, "
+        f"{pending} not, {drained:.0f} s)",
         f"load average (1/5/15 min) before {load}, at the end {load_end} (the machine is shared)",
         f"schools certified: {rec.done} of {started} started in {wall:.0f} s; a school takes "
         f"{duration:.0f} s with its pauses, {statistics.fmean(d for _t, d in delays) if delays else 0:.1f} s "

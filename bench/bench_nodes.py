@@ -63,6 +63,7 @@ def options() -> argparse.Namespace:
         "--database-url", default="postgres://postgres@127.0.0.1:5432/opendmc_load_nodes"
     )
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/6")
+    parser.add_argument("--cache-url", default="redis://127.0.0.1:6379/9", help="CACHE_URL")
     parser.add_argument("--check", action="store_true")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
@@ -210,6 +211,7 @@ def main() -> None:
     from bench.common import Targets, machine, machine_speed, report
 
     redis.Redis.from_url(args.broker).flushdb()
+    redis.Redis.from_url(args.cache_url).flushdb()
     print(f"two web nodes: {args.schools} schools; setting up …", flush=True)
     data = countday_data.setup_data(args, work)
     connection.close()

@@ -1,8 +1,9 @@
 """The area and national dashboards of a count round: each school's state, counts and time left."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
+from django.core.cache import cache
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -68,16 +69,50 @@ def area_schools(*, area_office: AreaOffice, round: Round) -> QuerySet[School]:
     )
 
 
-def measurement_problems(*, area_office: AreaOffice) -> dict[int, list[tuple[str, str, int]]]:
+# How long an area's measurement checks are kept (seconds): the dashboard refreshes every 30 s
+# for each of the area's officers, and the checks read and assess every learner of the area.
+MEASUREMENT_CHECKS_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class MeasurementChecks:
+    """Per school of an area, (rule, label, count) for each rule broken; and when they were read."""
+
+    by_school: dict[int, list[tuple[str, str, int]]]
+    as_of: datetime
+
+
+def measurement_checks_key(*, area_office_id: int, today: date) -> str:
+    """Return the cache key of an area's measurement checks on a day."""
+    return f"area-measurement-checks:{area_office_id}:{today.isoformat()}"
+
+
+def measurement_problems(*, area_office: AreaOffice) -> MeasurementChecks:
     """Return, per school of the area, how many of its learners' measurements break each rule
     checked before confirming (rooms, for one weight and height typed for a room): (rule, label,
-    count) for each rule broken, in the rules' order. One query for the whole area."""
-    counts = measurement_problem_counts(schools=School.objects.filter(area_office=area_office))
+    count) for each rule broken, in the rules' order, as of their reading.
+
+    One query for the whole area, whose counts are then kept MEASUREMENT_CHECKS_SECONDS for every
+    officer and refresh (a new day reads them again: the rules depend on the date). A school sees
+    its own findings live; the dashboard says as of when the area's counts were read."""
+    today = timezone.localdate()
+    key = measurement_checks_key(area_office_id=area_office.pk, today=today)
+    kept = cache.get(key)
+    if kept is None:
+        counts = measurement_problem_counts(
+            schools=School.objects.filter(area_office=area_office), today=today
+        )
+        kept = ({school_id: dict(found) for school_id, found in counts.items()}, timezone.now())
+        cache.set(key, kept, MEASUREMENT_CHECKS_SECONDS)
+    counts, as_of = kept
     labels = {rule: str(Rule(rule).label) for rule in MEASUREMENT_RULES}
-    return {
-        school_id: [(rule, labels[rule], found[rule]) for rule in MEASUREMENT_RULES if found[rule]]
+    by_school = {
+        school_id: [
+            (rule, labels[rule], found[rule]) for rule in MEASUREMENT_RULES if found.get(rule)
+        ]
         for school_id, found in counts.items()
     }
+    return MeasurementChecks(by_school=by_school, as_of=as_of)
 
 
 @dataclass

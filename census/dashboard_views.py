@@ -62,9 +62,10 @@ class AreaDashboardView(LoginRequiredMixin, TemplateView):
         if self.round is None:
             return []
         schools = list(dashboard.area_schools(area_office=self.area, round=self.round))
-        problems = dashboard.measurement_problems(area_office=self.area)
+        checks = dashboard.measurement_problems(area_office=self.area)
+        self.checks_as_of = checks.as_of
         for s in schools:
-            s.measurement_problems = problems.get(s.pk, [])
+            s.measurement_problems = checks.by_school.get(s.pk, [])
         self.totals = dashboard.state_totals(schools)
         state = self.request.GET.get("state", "")
         if state in dashboard.STATE_ORDER:
@@ -90,6 +91,7 @@ class AreaDashboardView(LoginRequiredMixin, TemplateView):
             rounds=self.rounds,
             schools=schools,
             totals=getattr(self, "totals", None),
+            checks_as_of=getattr(self, "checks_as_of", None),
             states=SchoolRound.State.choices,
             time_left=dashboard.time_left(windows, now) if windows else None,
             live=windows is not None and windows.confirm_opens <= now < windows.certify_closes,

@@ -6,8 +6,11 @@ counts them per school in one query."""
 from datetime import date
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
+from census.dashboard import measurement_checks_key
 from schools.models import Grade
 from schools.validation import Rule, school_findings
 
@@ -214,7 +217,47 @@ def test_the_dashboards_queries_stay_fixed(
         learner(s, (NOV, 60, 130))
     client = client_as(area_officer)
     _dashboard(client, area, round2)  # warm the content types
+    cache.delete(measurement_checks_key(area_office_id=area.pk, today=timezone.localdate()))
     # The area dashboard's 10 (tests/census/test_dashboard.py): the area office's own windows too.
     with django_assert_num_queries(10):
         response = _dashboard(client, area, round2)
     assert sum(len(s.measurement_problems) for s in response.context["schools"]) == 2 * schools
+    # The next refreshes, while the area's checks are kept: one query fewer, the same counts.
+    with django_assert_num_queries(9):
+        again = _dashboard(client, area, round2)
+    assert [s.measurement_problems for s in again.context["schools"]] == [
+        s.measurement_problems for s in response.context["schools"]
+    ]
+
+
+def test_the_areas_checks_are_kept_two_minutes_and_say_as_of_when(
+    client_as, area_officer, area, round2, school, time_machine
+):
+    """Every refresh of every officer of the area would read and assess all its learners again:
+    the counts are kept MEASUREMENT_CHECKS_SECONDS, and the column says when they were read."""
+    from census.dashboard import MEASUREMENT_CHECKS_SECONDS
+
+    assert MEASUREMENT_CHECKS_SECONDS == 120
+    client = client_as(area_officer)
+    learner(school, (JUNE, 26, 130), (NOV, 26, 120))  # shorter
+    response = _dashboard(client, area, round2)
+    counts = {s.pk: s.measurement_problems for s in response.context["schools"]}
+    assert [rule for rule, _label, _n in counts[school.pk]] == [Rule.HEIGHT_DROP]
+    assert "ณ เวลา 10:00 น." in response.content.decode()
+
+    fixed = learner(school, (JUNE, 26, 130), (NOV, 26, 121))  # a second one, added meanwhile
+    time_machine.move_to("2026-11-29 10:01:59 +07:00", tick=False)
+    kept = _dashboard(client, area, round2)
+    assert {s.pk: s.measurement_problems for s in kept.context["schools"]} == counts
+    assert "ณ เวลา 10:00 น." in kept.content.decode()
+
+    time_machine.move_to("2026-11-29 10:02:01 +07:00", tick=False)
+    read = _dashboard(client, area, round2)
+    rows = {s.pk: s.measurement_problems for s in read.context["schools"]}
+    assert {rule: n for rule, _label, n in rows[school.pk]} == {Rule.HEIGHT_DROP: 2}
+    assert "ณ เวลา 10:02 น." in read.content.decode()
+    assert fixed.student.measurements.count() == 2
+    # In English, the same words once, in the user's language.
+    client.cookies["django_language"] = "en"
+    english = _dashboard(client, area, round2).content.decode()
+    assert "as of 10:02" in english and "ณ เวลา" not in english
