@@ -31,7 +31,7 @@ from census.models import RosterSnapshot, Round, SchoolRound
 from config.celery import app
 from documents import signing
 from documents.models import SignedDocument
-from documents.services import annex_render
+from documents.services import document_render
 from schools.identifiers import citizen_id_check_digit
 from schools.models import AreaOffice, Enrollment, Measurement, School, Student
 from workflows.models import CertificationProcess
@@ -116,12 +116,13 @@ def main() -> None:
         start = time.perf_counter()
         census.school_round_certify(school_round=school_round, actor=director, at=moment)
         record = certification_record(process=process)
+        record = document_render(document_id=record.pk)  # the worker's part, after the commit
         until_record = time.perf_counter() - start
         assert record.sha256
 
         annex = SignedDocument.objects.get(parent=record)
         start = time.perf_counter()
-        annex_render(document_id=annex.pk)
+        document_render(document_id=annex.pk)
         annex_time = time.perf_counter() - start
         annex.refresh_from_db()
         on, speed = machine(), machine_speed()

@@ -8,7 +8,7 @@ Targets, fixed (nothing else in the run does the same work to compare with): the
 rendered and signed < 1,000 ms, as this file always stated; the roster annex ≤ 15 s for 3,000
 learners (issue 22), pro rata at the smaller sizes (5 ms a learner: 5 s for --check's 1,000), and
 the whole process's peak RSS ≤ 600 MB (572 MiB) with it, at every size. The annex is laid out in
-chunks of settings.ANNEX_CHUNK_ROWS rows, as annex_render does.
+chunks of settings.ANNEX_CHUNK_ROWS rows, as document_render does.
 Signs with a throwaway development CA; the database is a throwaway test database.
 Results: bench/results/documents.txt. --check: 1,000 learners; --smoke: 40.
 """
@@ -101,7 +101,7 @@ def main() -> None:
         context = {**context, "record": rec, "verify_url": url, "qr": qr_svg_data_uri(url)}
         if chunk_rows is None:
             rendered = pdf_render(html=html_render(template=template, context=context))
-        else:  # as documents.services.annex_render does
+        else:  # as documents.services.document_render does
             rendered = pdf_render_rows(template=template, context=context, chunk_rows=chunk_rows)
         signed = signing.pdf_sign(
             pdf=rendered.data, actor_name=rec.actor_name, actor_role=rec.actor_role,
