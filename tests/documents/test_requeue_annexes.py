@@ -51,7 +51,7 @@ def test_stale_pending_annex_is_rendered_and_a_fresh_one_waits(
 
     out = requeue(django_capture_on_commit_callbacks)
 
-    assert "Re-queued 1 annexes (1 pending, 0 failed)" in out
+    assert "Re-queued 1 records and annexes (1 pending, 0 failed)" in out
     assert status_of(stale) == SignedDocument.Status.READY
     assert document_check(document=stale).ok
     assert pdf_verify(data=stale.file.read()).valid
@@ -67,12 +67,12 @@ def test_failed_annex_is_retried_only_with_failed(
     document_fail(document_id=annex.pk, error="OSError: the disk was full")
     clock.shift(timedelta(hours=1))
 
-    assert "Re-queued 0 annexes" in requeue(django_capture_on_commit_callbacks)
+    assert "Re-queued 0 records and annexes" in requeue(django_capture_on_commit_callbacks)
     assert status_of(annex) == SignedDocument.Status.FAILED
     assert annex.error == "OSError: the disk was full"
 
     out = requeue(django_capture_on_commit_callbacks, "--failed")
-    assert "Re-queued 1 annexes (0 pending, 1 failed)" in out
+    assert "Re-queued 1 records and annexes (0 pending, 1 failed)" in out
     assert status_of(annex) == SignedDocument.Status.READY
     assert annex.error == ""
     assert document_check(document=annex).ok
@@ -92,7 +92,7 @@ def test_dry_run_lists_and_changes_nothing(
 
     assert not callbacks
     assert pending.step_key in out.getvalue() and failed.step_key in out.getvalue()
-    assert "Would re-queue 2 annexes (1 pending, 1 failed)" in out.getvalue()
+    assert "Would re-queue 2 records and annexes (1 pending, 1 failed)" in out.getvalue()
     assert status_of(pending) == SignedDocument.Status.PENDING
     assert (status_of(failed), failed.error) == (SignedDocument.Status.FAILED, "RuntimeError: boom")
 
@@ -111,7 +111,7 @@ def test_school_option_requeues_that_school_only(
 
     out = requeue(django_capture_on_commit_callbacks, "--school", other_school.code)
 
-    assert "Re-queued 1 annexes" in out
+    assert "Re-queued 1 records and annexes" in out
     assert status_of(theirs) == SignedDocument.Status.READY
     assert status_of(mine) == SignedDocument.Status.PENDING
 
@@ -135,3 +135,49 @@ def test_running_twice_before_the_worker_leaves_one_file(
     stored = [name for name in default_storage.listdir(folder)[1] if str(annex.public_id) in name]
     assert stored == [annex.file.name.rsplit("/", 1)[1]]
     assert document_check(document=annex).ok
+
+
+def test_a_stranded_step_record_is_queued_to_its_own_task_and_signed(
+    school, director, clock, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A step's record signed after the commit (later=True) whose task the broker lost goes back
+    to render_record, the default queue's, not to the annexes' off-peak queue."""
+    from documents.tasks import render_annex, render_record
+
+    with django_capture_on_commit_callbacks(execute=False):
+        record = issue(school, director, step_key="certification:1:confirm", later=True)
+    assert (record.status, record.file.name) == (SignedDocument.Status.PENDING, "")
+    clock.shift(timedelta(minutes=31))
+    sent = []
+    for task in (render_record, render_annex):  # which task each is sent to; it still runs
+        monkeypatch.setattr(
+            task,
+            "delay",
+            lambda pk, task=task, run=task.delay: sent.append((task.name, pk)) or run(pk),
+        )
+    out = requeue(django_capture_on_commit_callbacks)
+    assert "Re-queued 1 records and annexes (1 pending, 0 failed)" in out
+    assert sent == [("documents.tasks.render_record", record.pk)]
+    assert status_of(record) == SignedDocument.Status.READY
+    assert document_check(document=record).ok
+
+
+def test_a_record_for_later_must_keep_its_context_as_json(school, director):
+    from datetime import date
+
+    from documents.models import Kind
+    from documents.services import document_issue
+
+    with pytest.raises(TypeError):
+        document_issue(
+            step_key="certification:1:confirm",
+            kind=Kind.CONFIRMATION,
+            template="documents/summary_record.html",
+            context={"intro": "x", "as_of": date(2026, 11, 10)},
+            school=school,
+            actor=director,
+            actor_role="ผู้อำนวยการ",
+            title="x",
+            later=True,
+        )
+    assert not SignedDocument.objects.exists()

@@ -61,7 +61,7 @@ class Command(BaseCommand):
             done = AnnexesRequeued(pending=len(statuses) - failed_count, failed=failed_count)
         else:
             done = annexes_requeue(**selection)
-        counts = f"{done.total} annexes ({done.pending} pending, {done.failed} failed)"
+        counts = f"{done.total} records and annexes ({done.pending} pending, {done.failed} failed)"
         if dry_run:
             self.stdout.write(f"Would re-queue {counts}; dry run, nothing changed")
         else:
