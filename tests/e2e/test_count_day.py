@@ -133,13 +133,20 @@ def test_count_day_from_data_checks_to_approvals(demo, sign_in, screens, celery_
     assert school_round.state == SchoolRound.State.CERTIFIED
 
     # --- the signed record downloads, and the address under its QR code says valid --------------
-    page.goto(f"{demo}/schools/{SCHOOL}/documents/")
-    screens(page, "director-documents")
     record = SignedDocument.objects.filter(
         school__code=SCHOOL, kind="certification", parent__isnull=True
-    ).latest("signed_at")
+    ).latest("created_at")
+    # The worker signs it a moment after the certification's commit: until then the list shows it
+    # pending, without a download link, and the director looks again.
+    link = page.locator(f"a[href*='{record.public_id}/download']")
+    for _ in range(60):
+        page.goto(f"{demo}/schools/{SCHOOL}/documents/")
+        if link.count():
+            break
+        page.wait_for_timeout(500)
+    screens(page, "director-documents")
     with page.expect_download() as download:
-        page.locator(f"a[href*='{record.public_id}/download']").first.click()
+        link.first.click()
     pdf = screens.folder / "record.pdf"
     download.value.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
