@@ -106,7 +106,7 @@ def document_issue(
         raise ValueError(f"Reserved record context keys: {sorted(clash)}")
     existing = SignedDocument.objects.filter(step_key=step_key).first()
     if existing is not None:
-        if not existing.is_ready and existing.parent_id is None:
+        if not existing.is_ready:
             _enqueue_render(existing)
         return existing
     now = timezone.now()
@@ -242,30 +242,30 @@ def _stored_context(document: SignedDocument) -> dict[str, Any]:
 
 def document_render(*, document_id: int) -> SignedDocument:
     """Render and sign a pending record or annex; do nothing if it is already ready."""
-    annex = SignedDocument.objects.select_related("school", "area_office", "parent").get(
+    document = SignedDocument.objects.select_related("school", "area_office", "parent").get(
         pk=document_id
     )
-    if annex.is_ready:
-        return annex
-    annex.signed_at = timezone.now()
+    if document.is_ready:
+        return document
+    document.signed_at = timezone.now()
     data, pages = _produce(
-        annex,
-        template=annex.template,
-        context=_stored_context(annex),
+        document,
+        template=document.template,
+        context=_stored_context(document),
         chunk_rows=settings.ANNEX_CHUNK_ROWS,
     )
     with transaction.atomic():
-        # Two workers may render the same annex; the row lock lets one of them store it.
+        # Two workers may render the same document; the row lock lets one of them store it.
         current = SignedDocument.objects.select_for_update().get(pk=document_id)
         if current.is_ready:
             return current
-        _attach(annex, data, pages)
-        annex.status = SignedDocument.Status.READY
-        annex.error = ""
-        annex.save(
+        _attach(document, data, pages)
+        document.status = SignedDocument.Status.READY
+        document.error = ""
+        document.save(
             update_fields=["signed_at", "sha256", "size", "pages", "file", "status", "error"]
         )
-    return annex
+    return document
 
 
 def document_fail(*, document_id: int, error: str) -> None:

@@ -78,13 +78,13 @@ def signed_pdf(signing_keys) -> bytes:
 ROSTER_BUILDER = "documents.contexts.roster_annex_context"
 
 
-def issue(school, actor, step_key="certification:1:certify", **extra):
+def issue(school, actor, step_key="certification:1:certify", context=None, **extra):
     """Sign a director's one-page certification record for the school."""
     return document_issue(
         step_key=step_key,
         kind=Kind.CERTIFICATION,
         template="documents/summary_record.html",
-        context=summary_context(),
+        context=summary_context() if context is None else context,
         school=school,
         actor=actor,
         actor_role=f"ผู้อำนวยการ{school.name_th}",

@@ -165,19 +165,6 @@ def test_a_stranded_step_record_is_queued_to_its_own_task_and_signed(
 def test_a_record_for_later_must_keep_its_context_as_json(school, director):
     from datetime import date
 
-    from documents.models import Kind
-    from documents.services import document_issue
-
     with pytest.raises(TypeError):
-        document_issue(
-            step_key="certification:1:confirm",
-            kind=Kind.CONFIRMATION,
-            template="documents/summary_record.html",
-            context={"intro": "x", "as_of": date(2026, 11, 10)},
-            school=school,
-            actor=director,
-            actor_role="ผู้อำนวยการ",
-            title="x",
-            later=True,
-        )
+        issue(school, director, context={"as_of": date(2026, 11, 10)}, later=True)
     assert not SignedDocument.objects.exists()
